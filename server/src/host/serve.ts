@@ -1,0 +1,25 @@
+import type { Config } from "../config/config.js";
+import { build } from "./server.js";
+
+/**
+ * Runs the server until SIGINT or SIGTERM, then shuts it down gracefully.
+ * Resolves to the process exit code.
+ */
+export async function serve(config: Config): Promise<number> {
+  const server = await build(config);
+  const log = server.app.log;
+  const url = await server.listen();
+  log.info({ address: url, name: config.name, readonly: config.readonly }, "keyquarry listening");
+  if (config.sslCertfile === "") {
+    log.warn("TLS is off: traffic is not encrypted (set ssl_certfile and ssl_keyfile to enable it)");
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    for (const name of ["SIGINT", "SIGTERM"] as const) {
+      process.once(name, () => resolve(name));
+    }
+  });
+  log.info({ signal }, "shutting down");
+  await server.close();
+  log.info("stopped");
+  return 0;
+}

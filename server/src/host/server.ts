@@ -1,0 +1,127 @@
+import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import fastify, { LogController, type FastifyInstance } from "fastify";
+import { readFileSync } from "node:fs";
+import type { Config } from "../config/config.js";
+import { defaultListenPort } from "../config/default-config.js";
+import { parseListenAddress } from "../config/listen-address.js";
+import { clientIdInterceptor } from "../rpc/client-id.js";
+import { routes } from "../rpc/routes.js";
+import { createSystemClock, type Clock } from "../store/clock.js";
+import { KeyValueStore } from "../store/key-value-store.js";
+import { reservedKeyValues } from "../store/reserved-keys.js";
+import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
+import { readMaxBytesFor } from "./read-max-bytes.js";
+import { removeStaleSocket } from "./remove-stale-socket.js";
+
+/** Dependencies a test may replace. */
+export interface BuildOptions {
+  /** Time source of the store; the system clock by default. */
+  clock?: Clock;
+  /** Fastify logger setting; derived from config.logLevel by default. */
+  logger?: boolean;
+}
+
+/** A configured keyquarry server that is not listening yet. */
+export interface KeyquarryServer {
+  readonly app: FastifyInstance;
+  readonly store: KeyValueStore;
+  /** Starts listening; resolves to the address clients use (`http://host:port` or `unix:///path`). */
+  listen(): Promise<string>;
+  /** Stops accepting calls, lets calls in flight finish (up to the graceful timeout) and closes. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the server: the store engine, the Connect handlers of both services
+ * and one Fastify host that speaks gRPC, gRPC-Web and Connect on one port.
+ * Configures everything but does not listen.
+ */
+export async function build(config: Config, options: BuildOptions = {}): Promise<KeyquarryServer> {
+  const address = parseListenAddress(config.listenAddress, defaultListenPort);
+  const tls =
+    config.sslCertfile !== "" ? { cert: readFileSync(config.sslCertfile), key: readFileSync(config.sslKeyfile) } : undefined;
+  const clock = options.clock ?? createSystemClock();
+  const store = new KeyValueStore(config, clock);
+  store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
+
+  // fastify may call the factory more than once (e.g. "localhost" binds 127.0.0.1 and ::1).
+  const servers: PolyglotServer[] = [];
+  const app = fastify({
+    logger: options.logger ?? { level: pinoLevel(config) },
+    // One log line per call would cost more than the call itself.
+    logController: new LogController({ disableRequestLogging: true }),
+    serverFactory: (handler) => {
+      const server = createPolyglotServer(handler, tls);
+      servers.push(server);
+      return server as unknown as import("node:http").Server;
+    },
+  });
+  app.addHook("preClose", (done) => {
+    for (const server of servers) {
+      server.closeIdleConnections();
+      server.closeHttp2Sessions();
+    }
+    done();
+  });
+  await app.register(fastifyConnectPlugin, {
+    routes: routes(store),
+    interceptors: [clientIdInterceptor],
+    readMaxBytes: readMaxBytesFor(config),
+  });
+
+  return {
+    app,
+    store,
+    async listen() {
+      if (address.kind === "unix") {
+        await removeStaleSocket(address.path);
+        await app.listen({ path: address.path });
+        return `unix://${address.path}`;
+      }
+      await app.listen({ host: address.host === "" ? "::" : address.host, port: address.port });
+      return urlOf(app, tls !== undefined);
+    },
+    async close() {
+      const timeoutMs = Number(config.gracefulShutdownTimeout / 1_000_000n);
+      const force =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              for (const server of servers) {
+                server.closeAllConnections();
+              }
+            }, timeoutMs)
+          : undefined;
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
+    },
+  };
+}
+
+/** The URL of the first bound TCP address. */
+function urlOf(app: FastifyInstance, tls: boolean): string {
+  const bound = app.server.address();
+  if (bound === null || typeof bound === "string") {
+    throw new Error("server is not listening on TCP");
+  }
+  const host = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+  return `${tls ? "https" : "http"}://${host}:${bound.port}`;
+}
+
+/** Maps keyquarry's log levels onto pino's. */
+function pinoLevel(config: Config): string {
+  switch (config.logLevel) {
+    case "DEBUG":
+      return "debug";
+    case "INFO":
+    case "NOTICE":
+    case "EVENT":
+      return "info";
+    case "WARN":
+      return "warn";
+    case "ERROR":
+      return "error";
+  }
+}

@@ -1,0 +1,31 @@
+import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import { StoreError } from "../store/store-error.js";
+import { serverClientId } from "../store/store-event.js";
+
+/** Context value holding the validated client id of the current call. */
+export const clientIdKey = createContextKey<string>("", { description: "keyquarry client id" });
+
+/**
+ * Returns the caller's client id from request metadata `client_id`, or
+ * `client-id` (proxies such as nginx drop headers with underscores), and
+ * refuses a missing, empty or reserved one.
+ */
+export function clientIdFromHeaders(headers: Headers): string {
+  const clientId = headers.get("client_id") ?? headers.get("client-id");
+  if (clientId === null) {
+    throw new StoreError("CID_MISSING");
+  }
+  if (clientId === "") {
+    throw new StoreError("CID_EMPTY");
+  }
+  if (clientId === serverClientId) {
+    throw new StoreError("CID_RESERVED");
+  }
+  return clientId;
+}
+
+/** Validates the client id of every call before its handler runs (unary and streaming alike). */
+export const clientIdInterceptor: Interceptor = (next) => (request) => {
+  request.contextValues.set(clientIdKey, clientIdFromHeaders(request.header));
+  return next(request);
+};

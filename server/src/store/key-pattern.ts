@@ -1,0 +1,52 @@
+/**
+ * ListKeys filter patterns. They arrive from untrusted clients and are Go
+ * RE2 regular expressions, matched unanchored and case-sensitively (Go's
+ * `regexp.MatchString`). JavaScript's RegExp backtracks, so a pattern like
+ * `(a+)+$` could freeze the event loop; re2js gives RE2 syntax with
+ * linear-time matching instead.
+ */
+import { RE2JS } from "re2js";
+
+/** A compiled ListKeys pattern. */
+export interface KeyPattern {
+  /** True if the pattern matches anywhere in `key` (unanchored search). */
+  test(key: string): boolean;
+}
+
+/**
+ * Thrown by {@link compileKeyPattern} when the pattern is not valid RE2
+ * syntax (including Perl-only constructs such as look-ahead and
+ * backreferences, which RE2 deliberately rejects).
+ */
+export class InvalidKeyPatternError extends Error {
+  /** The pattern as the client sent it. */
+  readonly pattern: string;
+  /** The parser's reason, worded like Go's (`error parsing regexp: ...`). */
+  readonly reason: string;
+
+  constructor(pattern: string, reason: string, options?: ErrorOptions) {
+    super(`invalid key pattern ${JSON.stringify(pattern)}: ${reason}`, options);
+    this.name = "InvalidKeyPatternError";
+    this.pattern = pattern;
+    this.reason = reason;
+  }
+}
+
+/**
+ * Compiles a client-supplied RE2 pattern for key filtering.
+ *
+ * @throws {InvalidKeyPatternError} if the pattern does not compile.
+ */
+export function compileKeyPattern(pattern: string): KeyPattern {
+  let re: RE2JS;
+  try {
+    // No flags: Go defaults (case-sensitive, `.` excludes `\n`, `^`/`$`
+    // anchor the whole text) and no re2js-only extensions like lookbehinds.
+    re = RE2JS.compile(pattern);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new InvalidKeyPatternError(pattern, reason, { cause: err });
+  }
+  // `test` is re2js's unanchored search (not `matches`, which is a full match).
+  return { test: (key) => re.test(key) };
+}

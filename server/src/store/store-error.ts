@@ -1,0 +1,58 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/**
+ * The registry of every error the store reports: a status code and the exact
+ * message of the original keyquarry (clients may match on them), plus our
+ * own additions at the end.
+ */
+export const storeErrors = {
+  EMPTY_KEY: [Code.InvalidArgument, "Empty key"],
+  RESERVED: [Code.InvalidArgument, "Key cannot begin with 'keyquarry'"],
+  READONLY: [Code.FailedPrecondition, "server in readonly mode"],
+  KEY_TOO_LONG: [Code.FailedPrecondition, "Key length greater than maximum"],
+  VALUE_TOO_LARGE: [Code.FailedPrecondition, "value size is greater than maximum"],
+  LOCK_TOO_LONG: [Code.OutOfRange, "lock Duration too long"],
+  LOCK_INVALID: [Code.OutOfRange, "invalid lock Duration"],
+  LIFESPAN_INVALID: [Code.InvalidArgument, "invalid expire_after"],
+  WRONG_OWNER: [Code.PermissionDenied, "client_id provided does not match key"],
+  LOCKED: [Code.PermissionDenied, "Key is locked"],
+  LOCKED_OTHER: [Code.PermissionDenied, "locked by another client"],
+  NOT_FOUND: [Code.NotFound, "Key not found"],
+  METRIC_NOT_FOUND: [Code.NotFound, "key not found"],
+  MAX_KEYS: [Code.ResourceExhausted, "maximum number of keys reached"],
+  BAD_PATTERN: [Code.InvalidArgument, "invalid key pattern"],
+  NO_VERSIONING: [Code.FailedPrecondition, "versioning is not enabled"],
+  REVISION_ZERO: [Code.InvalidArgument, "revision must be greater or less than zero"],
+  REVISION_NOT_FOUND: [Code.NotFound, "revision not found"],
+  ALREADY_REGISTERED: [Code.AlreadyExists, "already registered"],
+  NO_PRIVILEGED: [Code.FailedPrecondition, "privileged client ID not set"],
+  NOT_AUTHORIZED: [Code.PermissionDenied, "not authorized"],
+  ADMIN_ONLY: [Code.PermissionDenied, "missing or invalid client ID for admin function"],
+  // The original answered a missing id with "reserved client_id used" (§15.1).
+  CID_MISSING: [
+    Code.InvalidArgument,
+    "missing client_id: send your client id as request metadata 'client_id' (or 'client-id')",
+  ],
+  CID_EMPTY: [Code.InvalidArgument, "empty client_id"],
+  CID_RESERVED: [Code.InvalidArgument, "reserved client_id used"],
+  SUB_LIMIT: [Code.ResourceExhausted, "subscriber limit reached"],
+  KEY_GONE: [Code.NotFound, "key no longer found"],
+} as const satisfies Record<string, readonly [Code, string]>;
+
+/** The name of an entry of {@link storeErrors}. */
+export type StoreErrorId = keyof typeof storeErrors;
+
+/**
+ * The one error type of the store: an entry of {@link storeErrors}, with an
+ * optional detail appended to the message. It is a ConnectError, so every
+ * transport reports it with its status code as is.
+ */
+export class StoreError extends ConnectError {
+  constructor(
+    readonly id: StoreErrorId,
+    detail?: string,
+  ) {
+    const [code, message] = storeErrors[id];
+    super(detail === undefined ? message : `${message}: ${detail}`, code);
+  }
+}
