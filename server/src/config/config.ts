@@ -1,0 +1,86 @@
+/**
+ * Durations are carried as bigint nanoseconds everywhere in keyquarry, so
+ * that request durations (google.protobuf.Duration) compare exactly.
+ */
+export type Nanoseconds = bigint;
+
+/** Log levels of the original server, lowest first. */
+export const logLevels = ["DEBUG", "INFO", "NOTICE", "WARN", "ERROR", "EVENT"] as const;
+
+/** One of {@link logLevels}. */
+export type LogLevel = (typeof logLevels)[number];
+
+/**
+ * The typed, validated server configuration. Each property corresponds to
+ * the snake_case option of the same name (YAML key; `KEYQUARRY_` + upper-case
+ * environment variable), e.g. `listenAddress` is `listen_address`.
+ */
+export interface Config {
+  /** gRPC/Connect listen address: `host:port`, `:port`, `tcp://...` or `unix:///path.sock`. */
+  listenAddress: string;
+  /** Name under which snapshots are written and restored. */
+  name: string;
+  /** TLS certificate (PEM path); TLS is on when both it and sslKeyfile are set. */
+  sslCertfile: string;
+  /** TLS private key (PEM path). */
+  sslKeyfile: string;
+  /** How long a graceful shutdown waits for in-flight calls; 0 waits indefinitely. */
+  gracefulShutdownTimeout: Nanoseconds;
+  logLevel: LogLevel;
+  logJson: boolean;
+  /** Log every key event. */
+  logEvents: boolean;
+  /** Events a slow watcher may fall behind by before its stream is ended. */
+  eventStreamBufferSize: number;
+  eventStreamSendTimeout: Nanoseconds;
+  /** Maximum concurrent watch streams; 0 = unlimited. */
+  eventStreamSubscriberLimit: number;
+  /** Number of recent events kept for watch resumption. */
+  eventLogSize: number;
+  /** Address of the HTTP monitor (metrics) server. */
+  monitorAddress: string;
+  prometheus: boolean;
+  expvar: boolean;
+  pprof: boolean;
+  trace: boolean;
+  tracerName: string;
+  serviceName: string;
+  /** Start in read-only mode. */
+  readonly: boolean;
+  /** Client id allowed to call SetReadOnly and the Admin service; "" = nobody. */
+  privilegedClientId: string;
+  /** Revisions kept per key: -1 unlimited, 0 none, N the current value and N-1 older ones. */
+  revisionLimit: number;
+  /** Write revision history into snapshots. */
+  persistentRevisions: boolean;
+  /** Keep a key's history after Delete/Pop. */
+  keepDeletedKeyHistory: boolean;
+  deletedKeyHistoryMaxAge: Nanoseconds;
+  /** Maximum key length in UTF-8 bytes; 0 = no limit. */
+  maxKeyLength: number;
+  /** Maximum value size in bytes; 0 = no limit beyond the request size cap. */
+  maxValueSize: number;
+  /** Maximum number of keys (reserved keys included); 0 = unlimited. */
+  maxKeys: number;
+  minLockDuration: Nanoseconds;
+  maxLockDuration: Nanoseconds;
+  minLifespan: Nanoseconds;
+  pruneInterval: Nanoseconds;
+  pruneAt: number;
+  pruneTo: number;
+  eagerPruneAt: number;
+  eagerPruneTo: number;
+  /** Do not restore the latest snapshot at start. */
+  startFresh: boolean;
+  /** Directory for embedded data (the default SQLite snapshot file). */
+  dataDir: string;
+  snapshot: {
+    enabled: boolean;
+    /** Period between snapshots; 0 = only at shutdown. */
+    interval: Nanoseconds;
+    /** `sqlite:///abs.db`, `sqlite://rel.db` or `postgres://...`; "" = SQLite file in dataDir. */
+    database: string;
+    /** Snapshots kept per name; older ones are deleted. */
+    retain: number;
+  };
+}

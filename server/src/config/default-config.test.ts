@@ -1,0 +1,90 @@
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { defaultConfig, defaultListenPort, defaultMonitorPort } from "./default-config.js";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("defaultConfig", () => {
+  it("has the documented defaults", () => {
+    vi.spyOn(os, "userInfo").mockReturnValue({ username: "ada", uid: 1, gid: 1, shell: null, homedir: "/home/ada" });
+    vi.spyOn(os, "hostname").mockReturnValue("box");
+    expect(defaultConfig({ XDG_DATA_HOME: "/xdg" })).toEqual({
+      listenAddress: "localhost:33969",
+      name: "ada@box",
+      sslCertfile: "",
+      sslKeyfile: "",
+      gracefulShutdownTimeout: 30_000_000_000n,
+      logLevel: "NOTICE",
+      logJson: false,
+      logEvents: false,
+      eventStreamBufferSize: 1000,
+      eventStreamSendTimeout: 1_000_000_000n,
+      eventStreamSubscriberLimit: 0,
+      eventLogSize: 10000,
+      monitorAddress: "localhost:33970",
+      prometheus: false,
+      expvar: false,
+      pprof: false,
+      trace: false,
+      tracerName: "keyquarry_server",
+      serviceName: "keyquarry",
+      readonly: false,
+      privilegedClientId: "",
+      revisionLimit: 5,
+      persistentRevisions: false,
+      keepDeletedKeyHistory: false,
+      deletedKeyHistoryMaxAge: 0n,
+      maxKeyLength: 1024,
+      maxValueSize: 1_000_000,
+      maxKeys: 0,
+      minLockDuration: 5_000_000_000n,
+      maxLockDuration: 900_000_000_000n,
+      minLifespan: 5_000_000_000n,
+      pruneInterval: 0n,
+      pruneAt: 0,
+      pruneTo: 0,
+      eagerPruneAt: 0,
+      eagerPruneTo: 0,
+      startFresh: false,
+      dataDir: "/xdg/keyquarry",
+      snapshot: { enabled: false, interval: 0n, database: "", retain: 10 },
+    });
+    expect(defaultListenPort).toBe(33969);
+    expect(defaultMonitorPort).toBe(33970);
+  });
+
+  it("returns a fresh object every time", () => {
+    const a = defaultConfig({});
+    const b = defaultConfig({});
+    expect(a).not.toBe(b);
+    expect(a.snapshot).not.toBe(b.snapshot);
+    a.snapshot.retain = 99;
+    expect(b.snapshot.retain).toBe(10);
+  });
+
+  it("falls back to ~/.local/share without (or with a relative) XDG_DATA_HOME", () => {
+    vi.spyOn(os, "homedir").mockReturnValue("/home/ada");
+    const expected = path.join("/home/ada", ".local", "share", "keyquarry");
+    expect(defaultConfig({}).dataDir).toBe(expected);
+    expect(defaultConfig({ XDG_DATA_HOME: "relative/dir" }).dataDir).toBe(expected);
+    expect(defaultConfig({ XDG_DATA_HOME: "" }).dataDir).toBe(expected);
+  });
+
+  it("uses only the part of user@host that is available", () => {
+    vi.spyOn(os, "hostname").mockReturnValue("box");
+    vi.spyOn(os, "userInfo").mockImplementation(() => {
+      throw new Error("no passwd entry");
+    });
+    expect(defaultConfig({}).name).toBe("box");
+
+    vi.spyOn(os, "hostname").mockReturnValue("");
+    vi.spyOn(os, "userInfo").mockReturnValue({ username: "ada", uid: 1, gid: 1, shell: null, homedir: "/home/ada" });
+    expect(defaultConfig({}).name).toBe("ada");
+
+    vi.spyOn(os, "userInfo").mockReturnValue({ username: "", uid: 1, gid: 1, shell: null, homedir: "/" });
+    expect(defaultConfig({}).name).toBe("keyquarry");
+  });
+});

@@ -1,0 +1,342 @@
+import fs from "node:fs";
+import { isAlias, isMap, isScalar, parseDocument, type Document, type Node, type YAMLMap } from "yaml";
+import { logLevels, type Config, type LogLevel, type Nanoseconds } from "./config.js";
+import { ConfigError } from "./config-error.js";
+import { configOptions, findOption, type ConfigOption } from "./config-options.js";
+import { defaultConfig, defaultListenPort, defaultMonitorPort } from "./default-config.js";
+import { parseListenAddress } from "./listen-address.js";
+import { suggestOption } from "./suggest-option.js";
+import { formatDuration, parseDuration } from "./parse-duration.js";
+
+/** Where {@link loadConfig} reads options from; every source is optional. */
+export interface ConfigSources {
+  /** YAML config file. Read only when given: there is no search path, so what is loaded is always explicit. */
+  file?: string;
+  /**
+   * Environment to read `KEYQUARRY_*` variables from (pass `process.env`).
+   * Omitted: no variables are read, and the default `data_dir` uses
+   * `process.env.XDG_DATA_HOME`.
+   */
+  env?: Record<string, string | undefined>;
+  /** Command-line values keyed by option name (`listen_address`, `snapshot.enabled`); undefined entries are ignored. */
+  flags?: Record<string, string | boolean | number | undefined>;
+}
+
+/** Prefix of the environment variables that set options. */
+export const envPrefix = "KEYQUARRY_";
+
+/**
+ * `KEYQUARRY_*` variables that are not options but are used elsewhere, so
+ * they must not be reported as unknown options.
+ */
+export const nonOptionEnvVars: readonly string[] = ["KEYQUARRY_TEST_POSTGRES_URL"];
+
+/** Prefixes of non-option `KEYQUARRY_*` variables (`KEYQUARRY_CLIENT_*` belongs to the CLI client). */
+export const nonOptionEnvPrefixes: readonly string[] = ["KEYQUARRY_CLIENT_"];
+
+/** `KEYQUARRY_` + the option name upper-cased with `.` → `_`, e.g. `KEYQUARRY_SNAPSHOT_INTERVAL`. */
+export function envVarName(option: string): string {
+  return envPrefix + option.toUpperCase().replaceAll(".", "_");
+}
+
+/**
+ * Builds the configuration from, lowest precedence first: defaults, the
+ * YAML file, `KEYQUARRY_*` environment variables, then flags. Every value is
+ * parsed and range-checked, then cross-field rules are applied. Unknown
+ * options in any source are errors, so typos never pass silently. Returns a
+ * fresh, fully populated Config; throws {@link ConfigError} naming the
+ * offending option.
+ */
+export function loadConfig(sources: ConfigSources): Config {
+  const config = defaultConfig(sources.env ?? process.env);
+  if (sources.file !== undefined) applySettings(config, readFileSettings(sources.file));
+  if (sources.env !== undefined) applySettings(config, envSettings(sources.env));
+  if (sources.flags !== undefined) applySettings(config, flagSettings(sources.flags));
+  validateConfig(config);
+  return config;
+}
+
+/** One value for one option from one source, not yet parsed. */
+interface Setting {
+  option: ConfigOption;
+  /** The name as written (may be an alias, or the environment variable). */
+  givenAs: string;
+  value: unknown;
+  /** Original YAML text of a plain scalar, so `name: 0123` stays "0123". */
+  text?: string | undefined;
+  /** Where the value came from, for messages: "in /x.yaml", "from flags, as 'metrics'". */
+  origin: string;
+}
+
+function readFileSettings(file: string): Setting[] {
+  let source: string;
+  try {
+    source = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw ConfigError.invalidValue("config", `cannot read config file ${JSON.stringify(file)}: ${messageOf(error)}`, undefined, {
+      cause: error,
+    });
+  }
+  const doc = parseDocument(source, { prettyErrors: true });
+  const firstError = doc.errors[0];
+  if (firstError !== undefined) {
+    throw ConfigError.invalidValue("config", `config file ${JSON.stringify(file)} is not valid YAML: ${firstError.message}`, undefined, {
+      cause: firstError,
+    });
+  }
+  const root = doc.contents;
+  // An empty (or all-comments) file is a valid, if pointless, config.
+  if (root === null || (isScalar(root) && root.value === null)) return [];
+  if (!isMap(root)) {
+    throw ConfigError.invalidValue(
+      "config",
+      `config file ${JSON.stringify(file)} must contain a mapping of option names to values, found ${describeValue(root.toJS(doc))}`,
+    );
+  }
+
+  const origin = `in ${file}`;
+  const settings: Setting[] = [];
+  // Walking the document (rather than YAML.parse) keeps each scalar's source
+  // text, which string options need, and resolves anchors explicitly.
+  const visit = (map: YAMLMap, prefix: string) => {
+    for (const pair of map.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const name = prefix + key;
+      const node = resolve(doc, pair.value as Node | null);
+      if (prefix === "" && key === "snapshot") {
+        if (node === null || (isScalar(node) && node.value === null)) continue;
+        if (!isMap(node)) {
+          const value = describeValue(node.toJS(doc));
+          throw ConfigError.invalidValue("snapshot", `expected a mapping (enabled, interval, database, retain), got ${value}`, origin);
+        }
+        visit(node, "snapshot.");
+        continue;
+      }
+      const option = findOption(name);
+      if (option === undefined) throw ConfigError.unknownOption(name, origin, suggestOption(name));
+      // YAML null (`key:` or `key: ~`) means "no value": keep the lower layer's.
+      if (node === null || (isScalar(node) && node.value === null)) continue;
+      const where = withAlias(origin, option, name);
+      if (isScalar(node)) settings.push({ option, givenAs: name, value: node.value, text: node.source, origin: where });
+      else settings.push({ option, givenAs: name, value: node.toJS(doc), origin: where });
+    }
+  };
+  visit(root, "");
+  return settings;
+}
+
+// Errors name the canonical option; mention the alias the user actually wrote.
+function withAlias(origin: string, option: ConfigOption, name: string): string {
+  return name === option.name ? origin : `${origin}, as '${name}'`;
+}
+
+function resolve(doc: Document, node: Node | null): Node | null {
+  if (node !== null && isAlias(node)) return (node.resolve(doc) as Node | undefined) ?? null;
+  return node;
+}
+
+// Environment variable name → option, including aliases.
+const optionsByEnvVar = new Map<string, ConfigOption>(
+  configOptions.flatMap((option) => [option.name, ...option.aliases].map((name) => [envVarName(name), option] as const)),
+);
+
+function envSettings(env: Record<string, string | undefined>): Setting[] {
+  const settings: Setting[] = [];
+  for (const [variable, value] of Object.entries(env)) {
+    if (value === undefined || !variable.startsWith(envPrefix)) continue;
+    if (nonOptionEnvVars.includes(variable) || nonOptionEnvPrefixes.some((p) => variable.startsWith(p))) continue;
+    const origin = `from environment variable ${variable}`;
+    const option = optionsByEnvVar.get(variable);
+    if (option === undefined) {
+      // Best guess at the option meant, so the message reads like the others.
+      const lower = variable.slice(envPrefix.length).toLowerCase();
+      const guess = lower.startsWith("snapshot_") ? `snapshot.${lower.slice("snapshot_".length)}` : lower;
+      const suggestion = suggestOption(guess);
+      throw ConfigError.unknownOption(guess, origin, suggestion === undefined ? undefined : envVarName(suggestion));
+    }
+    settings.push({ option, givenAs: variable, value, origin });
+  }
+  return settings;
+}
+
+function flagSettings(flags: Record<string, string | boolean | number | undefined>): Setting[] {
+  const settings: Setting[] = [];
+  for (const [name, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    const option = findOption(name);
+    if (option === undefined) throw ConfigError.unknownOption(name, "from flags", suggestOption(name));
+    settings.push({ option, givenAs: name, value, origin: withAlias("from flags", option, name) });
+  }
+  return settings;
+}
+
+function applySettings(config: Config, settings: readonly Setting[]): void {
+  // An option given twice in one source (e.g. under its name and an alias)
+  // has no obvious winner, so refuse rather than guess.
+  const seen = new Map<ConfigOption, string>();
+  for (const s of settings) {
+    const earlier = seen.get(s.option);
+    if (earlier !== undefined) {
+      throw new ConfigError(
+        s.option.name,
+        `option '${s.option.name}' is set twice, as '${earlier}' and as '${s.givenAs}' (${s.origin})`,
+      );
+    }
+    seen.set(s.option, s.givenAs);
+    applySetting(config, s);
+  }
+}
+
+function applySetting(config: Config, s: Setting): void {
+  const { option } = s;
+  const invalid = (expected: string): never => {
+    throw ConfigError.invalidValue(option.name, `expected ${expected}, got ${describeValue(s.value)}`, s.origin);
+  };
+  switch (option.kind) {
+    case "boolean":
+      option.set(config, parseBoolean(s.value) ?? invalid("a boolean (true/false, yes/no, on/off, 1/0)"));
+      break;
+    case "integer": {
+      const minimum = option.minimum ?? 0;
+      const expected = minimum === 0 ? "a non-negative integer" : `an integer >= ${minimum}`;
+      const value = parseInteger(s.value) ?? invalid(expected);
+      option.set(config, value >= minimum ? value : invalid(expected));
+      break;
+    }
+    case "duration": {
+      const expected = "a non-negative duration such as 500ms, 5s or 1h30m";
+      const value = parseDurationValue(s.value) ?? invalid(expected);
+      option.set(config, value >= 0n ? value : invalid(expected));
+      break;
+    }
+    case "logLevel":
+      option.set(config, parseLogLevel(s.value) ?? invalid(`one of ${logLevels.join(", ")}`));
+      break;
+    case "string":
+      option.set(config, parseString(s.value, s.text) ?? invalid("a string"));
+      break;
+  }
+}
+
+const booleanWords = new Map<string, boolean>([
+  ["1", true],
+  ["t", true],
+  ["true", true],
+  ["yes", true],
+  ["on", true],
+  ["0", false],
+  ["f", false],
+  ["false", false],
+  ["no", false],
+  ["off", false],
+]);
+
+function parseBoolean(value: unknown): boolean | undefined {
+  if (typeof value === "boolean") return value;
+  // YAML reads `1`/`0` as numbers; accept them like the strings.
+  if (value === 1 || value === 0) return value === 1;
+  if (typeof value === "string") return booleanWords.get(value.trim().toLowerCase());
+  return undefined;
+}
+
+function parseInteger(value: unknown): number | undefined {
+  let n: number | undefined;
+  if (typeof value === "number") n = value;
+  else if (typeof value === "string" && /^[+-]?[0-9]+$/.test(value.trim())) n = Number(value.trim());
+  return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
+}
+
+function parseDurationValue(value: unknown): Nanoseconds | undefined {
+  // A bare YAML (or flag) number is nanoseconds, like a unit-less string.
+  if (typeof value === "number") return Number.isSafeInteger(value) ? BigInt(value) : undefined;
+  if (typeof value !== "string") return undefined;
+  try {
+    return parseDuration(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseLogLevel(value: unknown): LogLevel | undefined {
+  if (typeof value !== "string") return undefined;
+  const upper = value.trim().toUpperCase();
+  return logLevels.find((level) => level === upper);
+}
+
+function parseString(value: unknown, text: string | undefined): string | undefined {
+  if (typeof value === "string") return value;
+  // A YAML scalar that merely looks like a number (`privileged_client_id:
+  // 0123`) is kept exactly as written.
+  if (text !== undefined) return text;
+  if (typeof value === "number") return String(value);
+  return undefined;
+}
+
+/** Cross-field and range rules, checked once all layers are merged. */
+function validateConfig(c: Config): void {
+  for (const [option, address, port] of [
+    ["listen_address", c.listenAddress, defaultListenPort],
+    ["monitor_address", c.monitorAddress, defaultMonitorPort],
+  ] as const) {
+    try {
+      parseListenAddress(address, port);
+    } catch (error) {
+      throw ConfigError.invalidValue(option, messageOf(error), undefined, { cause: error });
+    }
+  }
+
+  // TLS needs both halves; one alone is almost certainly a mistake.
+  if ((c.sslCertfile === "") !== (c.sslKeyfile === "")) {
+    const [missing, present] = c.sslCertfile === "" ? ["ssl_certfile", "ssl_keyfile"] : ["ssl_keyfile", "ssl_certfile"];
+    throw ConfigError.invalidValue(missing, `must be set when ${present} is set (TLS needs both)`);
+  }
+
+  if (c.minLockDuration <= 0n) throw ConfigError.invalidValue("min_lock_duration", "must be greater than 0");
+  if (c.minLockDuration > c.maxLockDuration) {
+    throw ConfigError.invalidValue(
+      "min_lock_duration",
+      `must be less than or equal to max_lock_duration (${formatDuration(c.minLockDuration)} > ${formatDuration(c.maxLockDuration)})`,
+    );
+  }
+  if (c.minLifespan <= 0n) throw ConfigError.invalidValue("min_lifespan", "must be greater than 0");
+
+  if (c.pruneInterval > 0n && c.pruneTo > 0 && c.pruneTo > c.pruneAt) {
+    throw ConfigError.invalidValue(
+      "prune_to",
+      `prune_to must be less than or equal to prune_at (prune_to is ${c.pruneTo}, prune_at is ${c.pruneAt})`,
+    );
+  }
+  if (c.eagerPruneAt > 0 && c.eagerPruneTo >= c.eagerPruneAt) {
+    throw ConfigError.invalidValue(
+      "eager_prune_to",
+      `eager_prune_to must be less than eager_prune_at (eager_prune_to is ${c.eagerPruneTo}, eager_prune_at is ${c.eagerPruneAt})`,
+    );
+  }
+
+  for (const [option, value] of [
+    ["event_stream_buffer_size", c.eventStreamBufferSize],
+    ["event_log_size", c.eventLogSize],
+    ["snapshot.retain", c.snapshot.retain],
+  ] as const) {
+    if (value < 1) throw ConfigError.invalidValue(option, `must be at least 1, got ${value}`);
+  }
+
+  // The connection string is deliberately not echoed: it may hold a password.
+  if (c.snapshot.database !== "" && !/^(sqlite|postgres|postgresql):\/\/./.test(c.snapshot.database)) {
+    throw ConfigError.invalidValue(
+      "snapshot.database",
+      "unsupported or invalid database driver in connection string (expected sqlite://, postgres:// or postgresql://)",
+    );
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return "a list";
+  if (value !== null && typeof value === "object") return "a mapping";
+  return String(value);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
