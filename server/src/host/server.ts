@@ -12,6 +12,7 @@ import { reservedKeyValues } from "../store/reserved-keys.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
 import { readMaxBytesFor } from "./read-max-bytes.js";
 import { removeStaleSocket } from "./remove-stale-socket.js";
+import { unknownMethodHandler } from "./unknown-method-handler.js";
 
 /** Dependencies a test may replace. */
 export interface BuildOptions {
@@ -63,6 +64,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     }
     done();
   });
+  app.setNotFoundHandler(unknownMethodHandler);
   await app.register(fastifyConnectPlugin, {
     routes: routes(store),
     interceptors: [clientIdInterceptor],
