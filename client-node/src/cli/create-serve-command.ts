@@ -1,0 +1,45 @@
+import { Command, Option } from "commander";
+
+/** `serve` flags, each with the configuration option it sets. */
+const serveFlags: ReadonlyArray<{ option: Option; configKey: string }> = [
+  { option: new Option("--listen <address>", "listen address: host:port, :port or unix:///path"), configKey: "listen_address" },
+  { option: new Option("--name <name>", "server name under which snapshots are stored"), configKey: "name" },
+  { option: new Option("--readonly", "start in readonly mode"), configKey: "readonly" },
+  { option: new Option("--fresh", "do not restore the latest snapshot"), configKey: "start_fresh" },
+  { option: new Option("--monitor-address <address>", "listen address of the monitor HTTP server"), configKey: "monitor_address" },
+  { option: new Option("--prometheus", "serve Prometheus metrics on the monitor server"), configKey: "prometheus" },
+  { option: new Option("--expvar", "serve /debug/vars on the monitor server"), configKey: "expvar" },
+  { option: new Option("--pprof", "serve profiling endpoints on the monitor server"), configKey: "pprof" },
+  { option: new Option("--trace", "enable OpenTelemetry tracing"), configKey: "trace" },
+  { option: new Option("--snapshot-interval <duration>", "time between snapshots, e.g. 5m"), configKey: "snapshot.interval" },
+  { option: new Option("--ssl-certfile <file>", "TLS certificate (PEM)"), configKey: "ssl_certfile" },
+  { option: new Option("--ssl-keyfile <file>", "TLS private key (PEM)"), configKey: "ssl_keyfile" },
+  { option: new Option("--log-level <level>", "DEBUG, INFO, NOTICE, WARN, ERROR or EVENT"), configKey: "log_level" },
+  { option: new Option("--log-json", "log JSON lines"), configKey: "log_json" },
+  { option: new Option("--privileged-client-id <id>", "client id allowed to switch readonly mode and use the Admin service"), configKey: "privileged_client_id" },
+];
+
+/**
+ * Creates `keyquarry serve`. Flags override environment variables, which
+ * override the config file; flags not given on the command line are left
+ * out so that they do not shadow the other sources.
+ */
+export function createServeCommand(): Command {
+  const command = new Command("serve")
+    .description("run a keyquarry server")
+    .option("--config <file>", "YAML config file");
+  for (const { option } of serveFlags) {
+    command.addOption(option);
+  }
+  return command.action(async () => {
+    // Loaded on demand so that client commands do not pay for the server.
+    const { loadConfig, serve } = await import("@keyquarry/server");
+    const options = command.opts<Record<string, string | true | undefined>>();
+    const flags = Object.fromEntries(
+      serveFlags.map(({ option, configKey }) => [configKey, options[option.attributeName()]]),
+    );
+    const file = options["config"];
+    const config = loadConfig({ file: typeof file === "string" ? file : undefined, env: process.env, flags });
+    process.exitCode = await serve(config);
+  });
+}

@@ -1,0 +1,19 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/**
+ * Turns an error into the one line the CLI prints after `keyquarry: `.
+ * RPC failures read `<code>: <message>` with the snake_case status code name
+ * (`permission_denied: Key is locked`); anything else is its message. Stack
+ * traces are left out on purpose: these are user-facing, expected failures.
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof ConnectError) {
+    const name = Code[err.code].replace(/[A-Z]/g, (c, i: number) => (i > 0 ? "_" : "") + c.toLowerCase());
+    return oneLine(`${name}: ${err.rawMessage}`);
+  }
+  return oneLine(err instanceof Error ? err.message : String(err));
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ");
+}

@@ -1,0 +1,176 @@
+import { existsSync, readFileSync } from "node:fs";
+import type * as http2 from "node:http2";
+import type * as https from "node:https";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import {
+  createClient,
+  type Client,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
+import { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
+import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { defaultClientId } from "./default-client-id.js";
+import { parseAddress } from "./parse-address.js";
+
+/** Wire protocols a keyquarry server speaks on its single port. */
+export type KeyquarryProtocol = "grpc" | "grpc-web" | "connect";
+
+/** TLS settings; giving any of them turns TLS on. */
+export interface KeyquarryTlsOptions {
+  /** PEM file with the CA that signed the server certificate (default: system roots). */
+  caFile?: string;
+  /** Skip verification of the server certificate. */
+  insecure?: boolean;
+}
+
+/** Options for {@link createKeyquarryClient}. */
+export interface KeyquarryClientOptions {
+  /** Sent as `client_id` metadata on every call; default `<user>@<hostname>`. */
+  clientId?: string;
+  /** Default "grpc" (HTTP/2 cleartext with prior knowledge, or over TLS). */
+  protocol?: KeyquarryProtocol;
+  /**
+   * HTTP version for "grpc-web" and "connect" (default "1.1"); "grpc"
+   * always uses HTTP/2.
+   */
+  httpVersion?: "1.1" | "2";
+  /**
+   * TLS settings, or true for TLS with system roots. Plaintext by default,
+   * like the server; an `https://` address turns TLS on by itself.
+   */
+  tls?: boolean | KeyquarryTlsOptions;
+  /** Binary protobuf (default) or JSON; JSON only takes effect with "connect". */
+  useBinaryFormat?: boolean;
+  /** Timeout applied to calls that do not set their own. */
+  timeoutMs?: number;
+  /** Extra interceptors, run after the one that sets `client_id`. */
+  interceptors?: Interceptor[];
+}
+
+/** Typed client for the KeyQuarry service, with the Admin service under `admin`. */
+export type KeyquarryClient = Client<typeof KeyQuarry> & {
+  /** Admin service (Shutdown, Prune); needs the server's privileged client id. */
+  readonly admin: Client<typeof Admin>;
+};
+
+/**
+ * Creates a client for the keyquarry server at `address` (see
+ * {@link parseAddress} for the accepted forms). Both services share one
+ * transport, hence one connection.
+ */
+export function createKeyquarryClient(
+  address: string,
+  options: KeyquarryClientOptions = {},
+): KeyquarryClient {
+  const transport = createTransport(address, options);
+  return Object.assign(createClient(KeyQuarry, transport), {
+    admin: createClient(Admin, transport),
+  });
+}
+
+/** The subset of Node's TLS options both HTTP/1.1 and HTTP/2 accept. */
+interface SecureOptions {
+  ca?: Buffer;
+  rejectUnauthorized: boolean;
+}
+
+function createTransport(address: string, options: KeyquarryClientOptions): Transport {
+  const target = parseAddress(address);
+  const secure = secureOptions(address, target.tls, options.tls);
+  const { socketPath } = target;
+  if (socketPath !== undefined && !existsSync(socketPath)) {
+    throw new Error(`socket file '${socketPath}' not found`);
+  }
+  const common = {
+    baseUrl: `${secure ? "https" : "http"}://${target.authority}${target.pathPrefix}`,
+    useBinaryFormat: options.useBinaryFormat ?? true,
+    defaultTimeoutMs: options.timeoutMs,
+    interceptors: [
+      clientIdInterceptor(options.clientId ?? defaultClientId()),
+      ...(options.interceptors ?? []),
+    ],
+  };
+  const protocol = options.protocol ?? "grpc";
+  switch (protocol) {
+    case "grpc":
+      return createGrpcTransport({ ...common, nodeOptions: http2Options(socketPath, secure) });
+    case "grpc-web":
+    case "connect": {
+      const create = protocol === "grpc-web" ? createGrpcWebTransport : createConnectTransport;
+      return options.httpVersion === "2"
+        ? create({ ...common, httpVersion: "2", nodeOptions: http2Options(socketPath, secure) })
+        : create({ ...common, httpVersion: "1.1", nodeOptions: http1Options(socketPath, secure) });
+    }
+    default:
+      // Reachable from JavaScript callers and untyped configuration.
+      throw new Error(`unsupported protocol '${String(protocol)}' (must be: grpc, grpc-web or connect)`);
+  }
+}
+
+function clientIdInterceptor(clientId: string): Interceptor {
+  return (next) => (req) => {
+    req.header.set("client_id", clientId);
+    return next(req);
+  };
+}
+
+function secureOptions(
+  address: string,
+  addressTls: boolean,
+  option: KeyquarryClientOptions["tls"],
+): SecureOptions | undefined {
+  if (option === false) {
+    if (addressTls) {
+      throw new Error(`address '${address}' requires TLS, but TLS is disabled`);
+    }
+    return undefined;
+  }
+  if (option === undefined && !addressTls) {
+    return undefined;
+  }
+  const { caFile, insecure = false } = typeof option === "object" ? option : {};
+  return {
+    ...(caFile === undefined ? {} : { ca: readCaFile(caFile) }),
+    rejectUnauthorized: !insecure,
+  };
+}
+
+function readCaFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`unable to read CA certificate file '${path}': ${reason}`);
+  }
+}
+
+function http2Options(
+  socketPath: string | undefined,
+  secure: SecureOptions | undefined,
+): http2.SecureClientSessionOptions {
+  if (socketPath === undefined) {
+    return { ...secure };
+  }
+  // http2.connect() dials TCP by itself; createConnection swaps in the socket.
+  return {
+    ...secure,
+    createConnection: () =>
+      secure
+        ? tls.connect({ ...secure, path: socketPath, servername: "localhost", ALPNProtocols: ["h2"] })
+        : net.connect(socketPath),
+  };
+}
+
+function http1Options(
+  socketPath: string | undefined,
+  secure: SecureOptions | undefined,
+): Omit<https.RequestOptions, "signal"> {
+  return { ...secure, ...(socketPath === undefined ? {} : { socketPath }) };
+}

@@ -1,0 +1,197 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as a child process (no shell), feeding `input` to its stdin. */
+function keyquarry(args: string[], input: string | Uint8Array = ""): Promise<CliResult> {
+  // Settings from the environment of whoever runs the tests must not leak in.
+  const { KEYQUARRY_CLIENT_ADDRESS: _address, KEYQUARRY_CLIENT_ID: _clientId, ...env } = process.env;
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [bin, ...args], { env }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end(input);
+  });
+}
+
+function startServer(listenAddress: string): Promise<KeyquarryServer> {
+  return build({ ...defaultConfig(), listenAddress, logLevel: "ERROR" });
+}
+
+describe("keyquarry client", () => {
+  let server: KeyquarryServer;
+  let address: string;
+  const client = (...args: string[]) => keyquarry(["client", "--address", address, ...args]);
+
+  beforeAll(async () => {
+    server = await startServer("127.0.0.1:0");
+    address = new URL(await server.listen()).host;
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("sets a new key, updates it and gets the raw value", async () => {
+    expect(await client("set", "foo", "bar")).toEqual({
+      code: 0,
+      stdout: '{"success":true,"isNew":true}\n',
+      stderr: "",
+    });
+    expect((await client("set", "foo", "baz")).stdout).toBe('{"success":true}\n');
+    expect(await client("get", "foo")).toEqual({ code: 0, stdout: "baz\n", stderr: "" });
+  });
+
+  it("sets a value read from stdin as raw bytes", async () => {
+    const bytes = Uint8Array.of(0x61, 0x00, 0x0a, 0x0a, 0x62);
+    expect((await keyquarry(["client", "--address", address, "set", "stdin-key"], bytes)).stdout).toBe(
+      '{"success":true,"isNew":true}\n',
+    );
+    const got = await client("get", "stdin-key");
+    expect(got.stdout).toBe("a\0\n\nb\n");
+  });
+
+  it.each([
+    ["inspect", ["--indent", "2", "inspect", "inspect-key"]],
+    ["info", ["info", "inspect-key", "--indent", "2"]],
+  ])("prints %s as JSON with exact 64-bit integers", async (_name, args) => {
+    await client("set", "inspect-key", "bar");
+    const result = await client(...args);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"hash": 16101355973854746');
+    expect(result.stdout.startsWith('{\n  "key": "inspect-key",\n')).toBe(true);
+    expect(result.stdout.endsWith("}\n")).toBe(true);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      key: "inspect-key",
+      version: 1,
+      size: 3,
+      contentType: "text/plain; charset=utf-8",
+    });
+    const compact = await client("inspect", "inspect-key");
+    expect(compact.stdout).toContain('"hash":16101355973854746');
+    expect(compact.stdout.split("\n")).toHaveLength(2);
+  });
+
+  it("inspects with the value", async () => {
+    await client("set", "valued-key", "v");
+    const { stdout } = await client("inspect", "valued-key", "--with-value");
+    const json = JSON.parse(stdout) as { value?: string };
+    expect(json.value).toBe(Buffer.from("v").toString("base64"));
+  });
+
+  it("checks existence, deletes and pops", async () => {
+    await client("set", "gone", "1");
+    expect((await client("exists", "gone")).stdout).toBe('{"exists":true}\n');
+    expect((await client("delete", "gone")).stdout).toBe('{"deleted":true}\n');
+    expect((await client("exists", "gone")).stdout).toBe("{}\n");
+    await client("set", "popped", "value");
+    expect((await client("pop", "popped")).stdout).toBe("value\n");
+    expect((await client("exists", "popped")).stdout).toBe("{}\n");
+  });
+
+  it("lists keys with pattern, limit and reserved keys", async () => {
+    await Promise.all(["list-a1", "list-a2", "list-b1"].map((key) => client("set", key, "x")));
+    const lines = (result: CliResult) => result.stdout.split("\n").filter((line) => line !== "");
+    expect(lines(await client("list", "--pattern", "^list-a")).sort()).toEqual(["list-a1", "list-a2"]);
+    expect(lines(await client("list", "--pattern", "^list-", "--limit", "1"))).toHaveLength(1);
+    const all = lines(await client("list", "--include-reserved"));
+    expect(all).toContain("list-b1");
+    expect(all.some((key) => key.startsWith("keyquarry/"))).toBe(true);
+    expect(lines(await client("list")).some((key) => key.startsWith("keyquarry/"))).toBe(false);
+  });
+
+  it("prints stats and registers", async () => {
+    const stats = await client("stats");
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toMatch(/^\{"keys":\d+,/);
+    const registered = await keyquarry(["client", "-a", address, "--client-id", "registrant", "register"]);
+    expect(JSON.parse(registered.stdout)).toMatchObject({ success: true });
+    const again = await keyquarry(["client", "-a", address, "--client-id", "registrant", "register"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe("keyquarry: already_exists: already registered\n");
+  });
+
+  it("clears user keys", async () => {
+    await client("set", "clear-me", "x");
+    const result = await client("clear");
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ success: true });
+    expect((await client("exists", "clear-me")).stdout).toBe("{}\n");
+  });
+
+  it("reports RPC errors on one line with the status code", async () => {
+    const missing = await client("get", "no-such-key");
+    expect(missing).toEqual({ code: 1, stdout: "", stderr: "keyquarry: not_found: Key not found\n" });
+    const readonly = await client("readonly", "on");
+    expect(readonly.code).toBe(1);
+    expect(readonly.stderr).toMatch(/^keyquarry: failed_precondition: .+\n$/);
+    const reserved = await client("--client-id", "keyquarry", "get", "foo");
+    expect(reserved.code).toBe(1);
+    expect(reserved.stderr).toMatch(/^keyquarry: invalid_argument: .+\n$/);
+  });
+
+  it("reports usage errors", async () => {
+    const result = await client("readonly", "maybe");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("invalid choice (must be: on or off)");
+  });
+
+  it("reports an unreachable server as unavailable", async () => {
+    const result = await keyquarry(["client", "--address", "127.0.0.1:1", "get", "foo"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^keyquarry: unavailable: .+\n$/);
+  });
+
+  it.each(["grpc-web", "connect"])("works over --protocol %s", async (protocol) => {
+    const key = `protocol-${protocol}`;
+    expect((await client("--protocol", protocol, "set", key, protocol)).stdout).toBe(
+      '{"success":true,"isNew":true}\n',
+    );
+    expect((await client("get", key, "--protocol", protocol)).stdout).toBe(`${protocol}\n`);
+  });
+});
+
+describe("keyquarry client over a unix socket", () => {
+  let server: KeyquarryServer;
+  let dir: string;
+  let socket: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "keyquarry-cli-"));
+    socket = join(dir, "kq.sock");
+    server = await startServer(`unix://${socket}`);
+    await server.listen();
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("sets and gets", async () => {
+    const address = `unix://${socket}`;
+    expect((await keyquarry(["client", "--address", address, "set", "foo", "bar"])).stdout).toBe(
+      '{"success":true,"isNew":true}\n',
+    );
+    expect((await keyquarry(["client", "get", "foo", "-a", address])).stdout).toBe("bar\n");
+  });
+
+  it("reports a missing socket file", async () => {
+    const missing = join(dir, "missing.sock");
+    const result = await keyquarry(["client", "--address", `unix://${missing}`, "get", "foo"]);
+    expect(result).toEqual({ code: 1, stdout: "", stderr: `keyquarry: socket file '${missing}' not found\n` });
+  });
+});

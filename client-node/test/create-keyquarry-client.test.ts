@@ -1,0 +1,136 @@
+import { execFileSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKeyquarryClient, type KeyquarryClientOptions } from "../src/index.js";
+
+const protocols = ["grpc", "grpc-web", "connect"] as const;
+
+function startServer(overrides: Partial<ReturnType<typeof defaultConfig>>): Promise<KeyquarryServer> {
+  return build({ ...defaultConfig(), logLevel: "ERROR", ...overrides });
+}
+
+/** Sets and reads back a key unique to the options used. */
+async function roundTrip(address: string, options: KeyquarryClientOptions): Promise<void> {
+  const client = createKeyquarryClient(address, { clientId: "a", ...options });
+  const key = `round-trip-${JSON.stringify(options)}`;
+  const value = new TextEncoder().encode(key);
+  expect(await client.set({ key, value })).toMatchObject({ success: true, isNew: true });
+  expect((await client.get({ key })).value).toEqual(value);
+}
+
+describe("createKeyquarryClient over TCP", () => {
+  let server: KeyquarryServer;
+  let url: string;
+
+  beforeAll(async () => {
+    server = await startServer({ listenAddress: "127.0.0.1:0" });
+    url = await server.listen();
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it.each(protocols)("round-trips with %s", (protocol) => roundTrip(url, { protocol }));
+
+  it.each(["grpc-web", "connect"] as const)("round-trips with %s over HTTP/2", (protocol) =>
+    roundTrip(url, { protocol, httpVersion: "2" }),
+  );
+
+  it("round-trips with connect and JSON", () => roundTrip(url, { protocol: "connect", useBinaryFormat: false }));
+
+  it("accepts host:port addresses", () => roundTrip(new URL(url).host, {}));
+
+  it("sends the client id with every call", async () => {
+    const client = createKeyquarryClient(url, { clientId: "keyquarry" });
+    const error = await client.get({ key: "foo" }).catch((err: unknown) => err);
+    expect(ConnectError.from(error).code).toBe(Code.InvalidArgument);
+  });
+
+  it("reaches the Admin service under admin", async () => {
+    const client = createKeyquarryClient(url, { clientId: "a" });
+    const error = await client.admin.prune({ pruneTo: 0n }).catch((err: unknown) => err);
+    // The route exists; its RPCs answer UNIMPLEMENTED until the Admin service is built.
+    expect(ConnectError.from(error).code).toBe(Code.Unimplemented);
+  });
+
+  it("rejects an https address with TLS disabled", () => {
+    expect(() => createKeyquarryClient("https://localhost:1", { tls: false })).toThrow("requires TLS");
+  });
+});
+
+describe("createKeyquarryClient over a unix socket", () => {
+  let server: KeyquarryServer;
+  let dir: string;
+  let address: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "keyquarry-sdk-"));
+    server = await startServer({ listenAddress: `unix://${join(dir, "kq.sock")}` });
+    address = await server.listen();
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each(protocols)("round-trips with %s", (protocol) => roundTrip(address, { protocol }));
+
+  it("fails early when the socket file is missing", () => {
+    const missing = join(dir, "missing.sock");
+    expect(() => createKeyquarryClient(`unix://${missing}`)).toThrow(`socket file '${missing}' not found`);
+  });
+});
+
+describe.skipIf(!hasOpenssl())("createKeyquarryClient over TLS", () => {
+  let server: KeyquarryServer;
+  let dir: string;
+  let url: string;
+  let caFile: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "keyquarry-tls-"));
+    caFile = join(dir, "cert.pem");
+    const keyFile = join(dir, "key.pem");
+    // A self-signed certificate for localhost acts as its own CA.
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+      "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+      "-keyout", keyFile, "-out", caFile,
+    ], { stdio: "ignore" });
+    server = await startServer({ listenAddress: "127.0.0.1:0", sslCertfile: caFile, sslKeyfile: keyFile });
+    url = (await server.listen()).replace("127.0.0.1", "localhost");
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each(protocols)("round-trips with %s and a CA file", (protocol) =>
+    roundTrip(url, { protocol, tls: { caFile } }),
+  );
+
+  it("round-trips without verification when insecure", () =>
+    roundTrip(new URL(url).host, { tls: { insecure: true } }),
+  );
+
+  it("refuses an unknown certificate by default", async () => {
+    const client = createKeyquarryClient(url, { clientId: "a" });
+    await expect(client.exists({ key: "foo" })).rejects.toThrow(ConnectError);
+  });
+});
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
