@@ -9,6 +9,7 @@ describe("configOptions", () => {
   it("lists every option under its snake_case name", () => {
     expect(configOptions.map((o) => `${o.name}:${o.kind}`)).toEqual([
       "listen_address:string",
+      "cors_origins:string",
       "name:string",
       "ssl_certfile:string",
       "ssl_keyfile:string",

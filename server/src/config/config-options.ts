@@ -87,6 +87,7 @@ function snapshot<K extends OptionKind>(
  */
 export const configOptions: readonly ConfigOption[] = [
   top("string", "listenAddress"),
+  top("string", "corsOrigins"),
   top("string", "name"),
   top("string", "sslCertfile"),
   top("string", "sslKeyfile"),

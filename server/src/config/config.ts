@@ -18,6 +18,11 @@ export type LogLevel = (typeof logLevels)[number];
 export interface Config {
   /** gRPC/Connect listen address: `host:port`, `:port`, `tcp://...` or `unix:///path.sock`. */
   listenAddress: string;
+  /**
+   * Browser origins allowed to call the API (CORS), comma-separated, e.g.
+   * `https://app.example.com,http://localhost:5173`; `*` allows any; "" none.
+   */
+  corsOrigins: string;
   /** Name under which snapshots are written and restored. */
   name: string;
   /** TLS certificate (PEM path); TLS is on when both it and sslKeyfile are set. */

@@ -13,6 +13,7 @@ describe("defaultConfig", () => {
     vi.spyOn(os, "hostname").mockReturnValue("box");
     expect(defaultConfig({ XDG_DATA_HOME: "/xdg" })).toEqual({
       listenAddress: "localhost:33969",
+      corsOrigins: "",
       name: "ada@box",
       sslCertfile: "",
       sslKeyfile: "",

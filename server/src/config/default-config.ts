@@ -20,6 +20,7 @@ export const defaultMonitorPort = 33970;
 export function defaultConfig(env: Record<string, string | undefined> = process.env): Config {
   return {
     listenAddress: `localhost:${defaultListenPort}`,
+    corsOrigins: "",
     name: defaultName(),
     sslCertfile: "",
     sslKeyfile: "",

@@ -1,4 +1,5 @@
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import fastifyCors from "@fastify/cors";
 import fastify, { LogController, type FastifyInstance } from "fastify";
 import { readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
@@ -9,6 +10,7 @@ import { routes } from "../rpc/routes.js";
 import { createSystemClock, type Clock } from "../store/clock.js";
 import { KeyValueStore } from "../store/key-value-store.js";
 import { reservedKeyValues } from "../store/reserved-keys.js";
+import { corsOptionsFor } from "./cors-options.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
 import { readMaxBytesFor } from "./read-max-bytes.js";
 import { removeStaleSocket } from "./remove-stale-socket.js";
@@ -64,6 +66,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     }
     done();
   });
+  const cors = corsOptionsFor(config.corsOrigins);
+  if (cors !== undefined) {
+    await app.register(fastifyCors, cors);
+  }
   app.setNotFoundHandler(unknownMethodHandler);
   await app.register(fastifyConnectPlugin, {
     routes: routes(store),
