@@ -9,7 +9,8 @@ export async function serve(config: Config): Promise<number> {
   const server = await build(config);
   const log = server.app.log;
   const url = await server.listen();
-  log.info({ address: url, name: config.name, readonly: config.readonly }, "keyquarry listening");
+  const notice = (log as typeof log & { notice: typeof log.info }).notice.bind(log);
+  notice({ address: url, serverName: config.name, readonly: config.readonly }, "keyquarry listening");
   if (config.sslCertfile === "") {
     log.warn("TLS is off: traffic is not encrypted (set ssl_certfile and ssl_keyfile to enable it)");
   }
@@ -18,8 +19,8 @@ export async function serve(config: Config): Promise<number> {
       process.once(name, () => resolve(name));
     }
   });
-  log.info({ signal }, "shutting down");
+  notice({ signal }, "shutting down");
   await server.close();
-  log.info("stopped");
+  notice("stopped");
   return 0;
 }

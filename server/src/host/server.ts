@@ -11,6 +11,7 @@ import { createSystemClock, type Clock } from "../store/clock.js";
 import { KeyValueStore } from "../store/key-value-store.js";
 import { reservedKeyValues } from "../store/reserved-keys.js";
 import { corsOptionsFor } from "./cors-options.js";
+import { loggerOptions } from "./logger-options.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
 import { readMaxBytesFor } from "./read-max-bytes.js";
 import { removeStaleSocket } from "./remove-stale-socket.js";
@@ -50,7 +51,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   // fastify may call the factory more than once (e.g. "localhost" binds 127.0.0.1 and ::1).
   const servers: PolyglotServer[] = [];
   const app = fastify({
-    logger: options.logger ?? { level: pinoLevel(config) },
+    logger: options.logger ?? loggerOptions(config),
     // One log line per call would cost more than the call itself.
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler) => {
@@ -116,20 +117,4 @@ function urlOf(app: FastifyInstance, tls: boolean): string {
   }
   const host = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
   return `${tls ? "https" : "http"}://${host}:${bound.port}`;
-}
-
-/** Maps keyquarry's log levels onto pino's. */
-function pinoLevel(config: Config): string {
-  switch (config.logLevel) {
-    case "DEBUG":
-      return "debug";
-    case "INFO":
-    case "NOTICE":
-    case "EVENT":
-      return "info";
-    case "WARN":
-      return "warn";
-    case "ERROR":
-      return "error";
-  }
 }
