@@ -11,6 +11,7 @@ import { createSystemClock, type Clock } from "../store/clock.js";
 import { KeyValueStore } from "../store/key-value-store.js";
 import { reservedKeyValues } from "../store/reserved-keys.js";
 import { corsOptionsFor } from "./cors-options.js";
+import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
 import { loggerOptions } from "./logger-options.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
 import { readMaxBytesFor } from "./read-max-bytes.js";
@@ -71,6 +72,13 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   if (cors !== undefined) {
     await app.register(fastifyCors, cors);
   }
+  app.addHook("onRequest", (request, reply, done) => {
+    const contentType = request.headers["content-type"] ?? "";
+    if (contentType.startsWith("application/grpc") && !contentType.startsWith("application/grpc-web")) {
+      reencodeGrpcMessageTrailer(reply.raw);
+    }
+    done();
+  });
   app.setNotFoundHandler(unknownMethodHandler);
   await app.register(fastifyConnectPlugin, {
     routes: routes(store),

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Http2ServerResponse } from "node:http2";
+import { encodeGrpcMessage } from "./grpc-message.js";
 
 /**
  * Answers a path that is no RPC the way each protocol's clients expect an
@@ -16,7 +17,7 @@ export function unknownMethodHandler(request: FastifyRequest, reply: FastifyRepl
   const headers = {
     "content-type": contentType,
     "grpc-status": "12",
-    "grpc-message": encodeURIComponent(message),
+    "grpc-message": encodeGrpcMessage(message),
   };
   const raw = reply.raw;
   if ("stream" in raw && !contentType.startsWith("application/grpc-web")) {
