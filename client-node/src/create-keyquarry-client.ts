@@ -14,6 +14,7 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
+import { clientIdInterceptor } from "@keyquarry/client-web";
 import { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
 import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { defaultClientId } from "./default-client-id.js";
@@ -112,13 +113,6 @@ function createTransport(address: string, options: KeyquarryClientOptions): Tran
       // Reachable from JavaScript callers and untyped configuration.
       throw new Error(`unsupported protocol '${String(protocol)}' (must be: grpc, grpc-web or connect)`);
   }
-}
-
-function clientIdInterceptor(clientId: string): Interceptor {
-  return (next) => (req) => {
-    req.header.set("client_id", clientId);
-    return next(req);
-  };
 }
 
 function secureOptions(

@@ -1,0 +1,62 @@
+import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
+import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { clientIdInterceptor } from "./client-id-interceptor.js";
+
+/** Wire protocols a browser can speak to a keyquarry server (plain gRPC needs HTTP trailers fetch lacks). */
+export type KeyquarryWebProtocol = "grpc-web" | "connect";
+
+/** Options for {@link createKeyquarryWebClient}. */
+export interface KeyquarryWebClientOptions {
+  /** Sent as `client_id` metadata on every call; the server refuses calls without one. */
+  clientId: string;
+  /** Default "grpc-web". */
+  protocol?: KeyquarryWebProtocol;
+  /** Binary protobuf (default) or JSON. */
+  useBinaryFormat?: boolean;
+  /** Extra interceptors, run after the one that sets `client_id`. */
+  interceptors?: Interceptor[];
+  /** fetch implementation; default `globalThis.fetch`. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** Typed client for the KeyQuarry service, with the Admin service under `admin`. */
+export type KeyquarryWebClient = Client<typeof KeyQuarry> & {
+  /** Admin service (Shutdown, Prune); needs the server's privileged client id. */
+  readonly admin: Client<typeof Admin>;
+};
+
+/**
+ * Creates a browser client for the keyquarry server at `baseUrl` (e.g.
+ * `https://kv.example:8080`). Both services share one transport. A page on
+ * another origin can only call a server started with `cors_origins`.
+ */
+export function createKeyquarryWebClient(
+  baseUrl: string,
+  options: KeyquarryWebClientOptions,
+): KeyquarryWebClient {
+  const transport = createTransport(baseUrl, options);
+  return Object.assign(createClient(KeyQuarry, transport), {
+    admin: createClient(Admin, transport),
+  });
+}
+
+function createTransport(baseUrl: string, options: KeyquarryWebClientOptions): Transport {
+  const common = {
+    baseUrl,
+    useBinaryFormat: options.useBinaryFormat ?? true,
+    interceptors: [clientIdInterceptor(options.clientId), ...(options.interceptors ?? [])],
+    fetch: options.fetch,
+  };
+  const protocol = options.protocol ?? "grpc-web";
+  switch (protocol) {
+    case "grpc-web":
+      return createGrpcWebTransport(common);
+    case "connect":
+      return createConnectTransport(common);
+    default:
+      // Reachable from JavaScript callers and untyped configuration.
+      throw new Error(`unsupported protocol '${String(protocol)}' (must be: grpc-web or connect)`);
+  }
+}

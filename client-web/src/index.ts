@@ -1,0 +1,10 @@
+export { createKeyquarryWebClient } from "./create-keyquarry-web-client.js";
+export { clientIdInterceptor } from "./client-id-interceptor.js";
+export type {
+  KeyquarryWebClient,
+  KeyquarryWebClientOptions,
+  KeyquarryWebProtocol,
+} from "./create-keyquarry-web-client.js";
+// Re-exported so that SDK users need a single import for schemas and types.
+export * from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+export * from "@keyquarry/gen/keyquarry/admin_pb.js";
