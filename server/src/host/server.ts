@@ -49,23 +49,20 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const store = new KeyValueStore(config, clock);
   store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
 
-  // fastify may call the factory more than once (e.g. "localhost" binds 127.0.0.1 and ::1).
-  const servers: PolyglotServer[] = [];
+  let server: PolyglotServer | undefined;
   const app = fastify({
     logger: options.logger ?? loggerOptions(config),
     // One log line per call would cost more than the call itself.
     logController: new LogController({ disableRequestLogging: true }),
+    // With a serverFactory, Fastify binds one address only (the first of "localhost").
     serverFactory: (handler) => {
-      const server = createPolyglotServer(handler, tls);
-      servers.push(server);
+      server = createPolyglotServer(handler, tls);
       return server as unknown as import("node:http").Server;
     },
   });
   app.addHook("preClose", (done) => {
-    for (const server of servers) {
-      server.closeIdleConnections();
-      server.closeHttp2Sessions();
-    }
+    server?.closeIdleConnections();
+    server?.closeHttp2Sessions();
     done();
   });
   const cors = corsOptionsFor(config.corsOrigins);
@@ -102,11 +99,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       const timeoutMs = Number(config.gracefulShutdownTimeout / 1_000_000n);
       const force =
         timeoutMs > 0
-          ? setTimeout(() => {
-              for (const server of servers) {
-                server.closeAllConnections();
-              }
-            }, timeoutMs)
+          ? setTimeout(() => server?.closeAllConnections(), timeoutMs)
           : undefined;
       try {
         await app.close();
