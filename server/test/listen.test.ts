@@ -118,4 +118,25 @@ describe("closing", () => {
     await closed;
     session.close();
   });
+
+  it("ends calls still unfinished after graceful_shutdown_timeout", async () => {
+    const test = await startTestServer({ gracefulShutdownTimeout: 100_000_000n });
+    const session = http2.connect(test.url);
+    session.on("error", () => {});
+    await new Promise((resolve) => session.once("connect", resolve));
+    const stalled = session.request({
+      ":method": "POST",
+      ":path": "/keyquarry.KeyQuarry/Get",
+      "content-type": "application/grpc",
+      te: "trailers",
+      client_id: "stalled",
+    });
+    stalled.on("error", () => {});
+    stalled.write(Buffer.from([0, 0, 0]));
+    await new Promise((resolve) => session.ping(resolve));
+    const ended = new Promise((resolve) => stalled.once("close", resolve));
+    // Without the timeout this would wait for the client forever (caught by the test timeout).
+    await test.close();
+    await ended;
+  });
 });
