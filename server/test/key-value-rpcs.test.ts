@@ -140,8 +140,4 @@ describe.each(protocols)("core key/value RPCs over %s", (protocol) => {
     }
     expect(stats.totalSize).toBe(reservedSize);
   });
-
-  it("answers UNIMPLEMENTED for RPCs of later slices", async () => {
-    expect((await rejection(alice.lock({ key: "foo" }))).code).toBe(Code.Unimplemented);
-  });
 });

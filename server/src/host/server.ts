@@ -11,6 +11,7 @@ import { createSystemClock, type Clock } from "../store/clock.js";
 import { KeyValueStore } from "../store/key-value-store.js";
 import { reservedKeyValues } from "../store/reserved-keys.js";
 import { corsOptionsFor } from "./cors-options.js";
+import { startExpiryTimer } from "./expiry-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
 import { loggerOptions } from "./logger-options.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
@@ -48,6 +49,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const clock = options.clock ?? createSystemClock();
   const store = new KeyValueStore(config, clock);
   store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
+  const stopExpiryTimer = startExpiryTimer(store, clock);
 
   let server: PolyglotServer | undefined;
   const app = fastify({
@@ -59,6 +61,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       server = createPolyglotServer(handler, tls);
       return server as unknown as import("node:http").Server;
     },
+  });
+  app.addHook("onClose", (_instance, done) => {
+    stopExpiryTimer();
+    done();
   });
   app.addHook("preClose", (done) => {
     server?.closeIdleConnections();

@@ -4,11 +4,15 @@ import {
   EventMetricsSchema,
   HistoryMetricsSchema,
   KeyEvent,
+  KeyMetricSchema,
   KeyPressureSchema,
+  type KeyMetric,
   type KeyQuarry,
 } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import type { KeyMetrics } from "../store/key-metrics.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import { clientIdKey } from "./client-id.js";
+import { durationFromNanos, nanosFromDuration } from "./duration.js";
 import { timestampFromNanos } from "./timestamp.js";
 
 /**
@@ -19,14 +23,24 @@ export function createKeyQuarryService(store: KeyValueStore): Partial<ServiceImp
   const caller = (context: HandlerContext) => context.values.get(clientIdKey);
   return {
     set(request, context) {
-      const { isNew } = store.set(caller(context), request);
-      return { success: true, isNew };
+      const { isNew, fencingToken } = store.set(caller(context), {
+        key: request.key,
+        value: request.value,
+        contentType: request.contentType,
+        lockDuration: request.lockDuration && nanosFromDuration(request.lockDuration),
+        lifespan: request.lifespan && nanosFromDuration(request.lifespan),
+        ifVersion: request.ifVersion,
+      });
+      return { success: true, isNew, fencingToken };
     },
     get(request, context) {
       return { value: store.get(caller(context), request.key) };
     },
     inspect(request, context) {
-      const info = store.inspect(caller(context), request.key, request.includeValue);
+      const info = store.inspect(caller(context), request.key, {
+        value: request.includeValue,
+        metrics: request.includeMetrics,
+      });
       return {
         key: info.key,
         hash: info.hash,
@@ -35,12 +49,16 @@ export function createKeyQuarryService(store: KeyValueStore): Partial<ServiceImp
         version: info.version,
         size: info.size,
         locked: info.locked,
+        lifespan: info.lifespan && durationFromNanos(info.lifespan.duration),
+        lifespanSet: info.lifespan && timestampFromNanos(info.lifespan.set),
         contentType: info.contentType,
         value: info.value,
+        metrics: info.metrics && keyMetricMessage(info.metrics),
+        fencingToken: info.fencingToken,
       };
     },
     delete(request, context) {
-      store.delete(caller(context), request.key);
+      store.delete(caller(context), request.key, request.ifVersion);
       return { deleted: true };
     },
     exists(request) {
@@ -49,8 +67,8 @@ export function createKeyQuarryService(store: KeyValueStore): Partial<ServiceImp
     pop(request, context) {
       return { value: store.pop(caller(context), request.key) };
     },
-    clear(_request, context) {
-      return { success: true, keysDeleted: store.clear(caller(context)) };
+    clear(request, context) {
+      return { success: true, keysDeleted: store.clear(caller(context), request.force) };
     },
     listKeys(request) {
       return { keys: store.listKeys(request) };
@@ -62,9 +80,9 @@ export function createKeyQuarryService(store: KeyValueStore): Partial<ServiceImp
       return {
         keys: stats.keys,
         totalSize: stats.totalSize,
-        currentLocks: 0n,
+        currentLocks: stats.currentLocks,
         clientIds: stats.clientIds,
-        reapers: 0n,
+        reapers: stats.lifespans,
         eventSubscribers: 0n,
         snapshotsCreated: 0n,
         eagerPruneTriggered: 0n,
@@ -85,6 +103,26 @@ export function createKeyQuarryService(store: KeyValueStore): Partial<ServiceImp
         history: create(HistoryMetricsSchema, { keys: stats.historyKeys, revisions: stats.historyRevisions }),
       };
     },
+    clearHistory(_request, context) {
+      return store.clearHistory(caller(context));
+    },
+    lock(request, context) {
+      const fencingToken = store.lock(
+        caller(context),
+        request.key,
+        request.duration && nanosFromDuration(request.duration),
+        request.createIfMissing,
+      );
+      return { success: true, fencingToken };
+    },
+    unlock(request, context) {
+      store.unlock(caller(context), request.key);
+      return { success: true };
+    },
+    getRevision(request, context) {
+      const revision = store.getRevision(caller(context), request.key, request.version);
+      return { value: revision.value, timestamp: timestampFromNanos(revision.timestamp) };
+    },
     register(_request, context) {
       const clientId = caller(context);
       store.register(clientId);
@@ -94,5 +132,24 @@ export function createKeyQuarryService(store: KeyValueStore): Partial<ServiceImp
       store.setReadOnly(caller(context), request.enable);
       return { success: true };
     },
+    getKeyMetric(request) {
+      return keyMetricMessage(store.keyMetrics(request.key));
+    },
   };
+}
+
+/** The KeyMetric message of a key's metrics (timestamps absent when never set). */
+function keyMetricMessage(metrics: Readonly<KeyMetrics>): KeyMetric {
+  const time = (ns: bigint | undefined) => (ns === undefined ? undefined : timestampFromNanos(ns));
+  return create(KeyMetricSchema, {
+    accessCount: BigInt(metrics.accessCount),
+    firstAccessed: time(metrics.firstAccessed),
+    lastAccessed: time(metrics.lastAccessed),
+    setCount: BigInt(metrics.setCount),
+    firstSet: time(metrics.firstSet),
+    lastSet: time(metrics.lastSet),
+    lockCount: BigInt(metrics.lockCount),
+    firstLocked: time(metrics.firstLocked),
+    lastLocked: time(metrics.lastLocked),
+  });
 }

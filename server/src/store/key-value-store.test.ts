@@ -48,6 +48,9 @@ const baseOptions: StoreOptions = {
   keepDeletedKeyHistory: false,
   privilegedClientId: ADMIN,
   readonly: false,
+  minLockDuration: 1_000_000_000n,
+  maxLockDuration: 3_600_000_000_000n,
+  minLifespan: 1_000_000_000n,
 };
 
 interface Fixture {
@@ -100,7 +103,7 @@ function list(
 }
 
 /** Inspect without value (no event). */
-const info = (store: KeyValueStore, key: string) => store.inspect(ALICE, key, false);
+const info = (store: KeyValueStore, key: string) => store.inspect(ALICE, key, {});
 
 function event(key: string, kind: KeyEvent, time: bigint, clientId = ALICE): StoreEvent {
   return { key, event: kind, time, clientId };
@@ -174,7 +177,7 @@ describe("KeyValueStore", () => {
     it("stores them as version-1 text values without history", () => {
       const { store } = setup();
       for (const [key, value] of RESERVED) {
-        expect(store.inspect(ALICE, key, true)).toStrictEqual({
+        expect(store.inspect(ALICE, key, { value: true })).toStrictEqual({
           key,
           hash: fnv1a64(bytes(value)),
           created: T0,
@@ -583,7 +586,7 @@ describe("KeyValueStore", () => {
     it("without include_value: no value and no event", () => {
       const { store, events } = setup();
       put(store, "foo", "bar");
-      const result = store.inspect(BOB, "foo", false);
+      const result = store.inspect(BOB, "foo", {});
       expect(result).not.toHaveProperty("value");
       expect(result).not.toHaveProperty("updated");
       expect(events).toEqual([event("foo", KeyEvent.CREATED, T1)]);
@@ -593,7 +596,7 @@ describe("KeyValueStore", () => {
       const { store, clock, events } = setup();
       put(store, "foo", "bar");
       clock.advance(SECOND);
-      expect(store.inspect(BOB, "foo", true)).toStrictEqual({
+      expect(store.inspect(BOB, "foo", { value: true })).toStrictEqual({
         key: "foo",
         hash: HASH_BAR,
         created: T1,
@@ -627,15 +630,15 @@ describe("KeyValueStore", () => {
 
     it("throws NOT_FOUND for a missing key, with or without value, and emits nothing", () => {
       const { store, events } = setup();
-      expectError(() => store.inspect(ALICE, "nope", false), "NOT_FOUND");
-      expectError(() => store.inspect(ALICE, "nope", true), "NOT_FOUND");
+      expectError(() => store.inspect(ALICE, "nope", {}), "NOT_FOUND");
+      expectError(() => store.inspect(ALICE, "nope", { value: true }), "NOT_FOUND");
       expect(events).toEqual([]);
     });
 
     it("reports the size of an empty value as 0", () => {
       const { store } = setup();
       put(store, "foo", "");
-      expect(store.inspect(ALICE, "foo", true)).toMatchObject({ size: 0n, value: new Uint8Array(0) });
+      expect(store.inspect(ALICE, "foo", { value: true })).toMatchObject({ size: 0n, value: new Uint8Array(0) });
     });
   });
 
@@ -789,7 +792,7 @@ describe("KeyValueStore", () => {
       put(store, "a", "1");
       put(store, "b", "22");
       put(store, "c", "333");
-      expect(store.clear(BOB)).toBe(3n);
+      expect(store.clear(BOB, false)).toBe(3n);
       expect(list(store)).toEqual([]);
       expect(list(store, { includeReserved: true })).toEqual(RESERVED_KEYS);
       expect(store.stats()).toMatchObject({ keys: 16n, userKeys: 0n });
@@ -801,7 +804,7 @@ describe("KeyValueStore", () => {
       put(store, "b", "2");
       clock.advance(SECOND);
       events.length = 0;
-      store.clear(BOB);
+      store.clear(BOB, false);
       expect(events).toEqual([
         event("a", KeyEvent.DELETED, T1 + SECOND, BOB),
         event("b", KeyEvent.DELETED, T1 + SECOND, BOB),
@@ -813,7 +816,7 @@ describe("KeyValueStore", () => {
       const { store } = setup();
       put(store, "a", "12345");
       put(store, "b", "123");
-      store.clear(ALICE);
+      store.clear(ALICE, false);
       expect(store.stats().totalSize).toBe(BigInt(RESERVED_SIZE));
       put(store, "c", "12");
       expect(store.stats().totalSize).toBe(BigInt(RESERVED_SIZE + 2));
@@ -821,7 +824,7 @@ describe("KeyValueStore", () => {
 
     it("returns 0 and emits nothing on a store without user keys", () => {
       const { store, events } = setup();
-      expect(store.clear(ALICE)).toBe(0n);
+      expect(store.clear(ALICE, false)).toBe(0n);
       expect(events).toEqual([]);
       expect(store.stats().totalSize).toBe(BigInt(RESERVED_SIZE));
     });
@@ -829,18 +832,26 @@ describe("KeyValueStore", () => {
     it("works without reserved keys (total size back to 0)", () => {
       const { store } = setup({}, { reserved: false });
       put(store, "a", "1");
-      expect(store.clear(ALICE)).toBe(1n);
+      expect(store.clear(ALICE, false)).toBe(1n);
       expect(store.stats()).toMatchObject({ keys: 0n, userKeys: 0n, totalSize: 0n });
     });
 
-    it("always drops the removed keys' history, even with keep_deleted_key_history", () => {
-      const { store } = setup({ keepDeletedKeyHistory: true });
-      put(store, "foo", "v1");
-      put(store, "foo", "v2");
-      store.clear(ALICE);
-      expect(store.stats()).toMatchObject({ historyKeys: 0n, historyRevisions: 0n });
-      put(store, "foo", "v3");
-      expect(info(store, "foo").version).toBe(1n);
+    it("drops the removed keys' history like Delete does: unless keep_deleted_key_history", () => {
+      const dropped = setup();
+      put(dropped.store, "foo", "v1");
+      put(dropped.store, "foo", "v2");
+      dropped.store.clear(ALICE, false);
+      expect(dropped.store.stats()).toMatchObject({ historyKeys: 0n, historyRevisions: 0n });
+      put(dropped.store, "foo", "v3");
+      expect(info(dropped.store, "foo").version).toBe(1n);
+
+      const kept = setup({ keepDeletedKeyHistory: true });
+      put(kept.store, "foo", "v1");
+      put(kept.store, "foo", "v2");
+      kept.store.clear(ALICE, false);
+      expect(kept.store.stats()).toMatchObject({ historyKeys: 1n, historyRevisions: 2n });
+      put(kept.store, "foo", "v3");
+      expect(info(kept.store, "foo").version).toBe(3n);
     });
 
     it("throws READONLY in read-only mode and removes nothing", () => {
@@ -849,7 +860,7 @@ describe("KeyValueStore", () => {
       store.setReadOnly(ADMIN, true);
       const before = observe(store);
       events.length = 0;
-      expectError(() => store.clear(ALICE), "READONLY");
+      expectError(() => store.clear(ALICE, false), "READONLY");
       expect(observe(store)).toStrictEqual(before);
       expect(events).toEqual([]);
     });
@@ -858,7 +869,7 @@ describe("KeyValueStore", () => {
       const { store } = setup({ maxKeys: 2 });
       put(store, "a", "1");
       put(store, "b", "2");
-      store.clear(ALICE);
+      store.clear(ALICE, false);
       put(store, "c", "3");
       put(store, "d", "4");
       expect(list(store)).toEqual(["c", "d"]);
@@ -996,6 +1007,8 @@ describe("KeyValueStore", () => {
         keys: 16n,
         userKeys: 0n,
         totalSize: BigInt(RESERVED_SIZE),
+        currentLocks: 0n,
+        lifespans: 0n,
         clientIds: 0n,
         maxKeys: 0n,
         events: eventCounts({ [KeyEvent.CREATED]: 16n }),
@@ -1010,6 +1023,8 @@ describe("KeyValueStore", () => {
         keys: 0n,
         userKeys: 0n,
         totalSize: 0n,
+        currentLocks: 0n,
+        lifespans: 0n,
         clientIds: 0n,
         maxKeys: 0n,
         events: eventCounts({}),
@@ -1026,14 +1041,14 @@ describe("KeyValueStore", () => {
       put(store, "a", "11"); // UPDATED
       put(store, "a", "11"); // same value: nothing
       store.get(ALICE, "a"); // ACCESSED
-      store.inspect(ALICE, "a", true); // ACCESSED
-      store.inspect(ALICE, "a", false); // nothing
+      store.inspect(ALICE, "a", { value: true }); // ACCESSED
+      store.inspect(ALICE, "a", {}); // nothing
       store.exists("a"); // nothing
       store.delete(ALICE, "b"); // DELETED
       store.pop(ALICE, "c"); // ACCESSED + DELETED
       put(store, "d", "4"); // CREATED
       put(store, "e", "5"); // CREATED
-      store.clear(ALICE); // DELETED × 3 (a, d, e)
+      store.clear(ALICE, false); // DELETED × 3 (a, d, e)
       expect(() => store.get(ALICE, "a")).toThrow(StoreError); // failed: nothing
       list(store);
       store.stats();
@@ -1058,6 +1073,8 @@ describe("KeyValueStore", () => {
         keys: 18n,
         userKeys: 2n,
         totalSize: BigInt(RESERVED_SIZE + 2),
+        currentLocks: 0n,
+        lifespans: 0n,
         clientIds: 2n,
         maxKeys: 10n,
         events: eventCounts({ [KeyEvent.CREATED]: 18n, [KeyEvent.UPDATED]: 1n }),
@@ -1287,7 +1304,7 @@ describe("KeyValueStore", () => {
       expectError(() => put(store, "new", "v", { clientId: ADMIN }), "READONLY");
       expectError(() => store.delete(ALICE, "foo"), "READONLY");
       expectError(() => store.pop(ALICE, "foo"), "READONLY");
-      expectError(() => store.clear(ALICE), "READONLY");
+      expectError(() => store.clear(ALICE, false), "READONLY");
       expect(observe(store)).toStrictEqual(before);
       expect(events).toEqual([]);
     });
@@ -1298,7 +1315,7 @@ describe("KeyValueStore", () => {
       store.setReadOnly(ADMIN, true);
       events.length = 0;
       expect(text(store.get(ALICE, "foo"))).toBe("bar");
-      expect(store.inspect(ALICE, "foo", true).value).toEqual(bytes("bar"));
+      expect(store.inspect(ALICE, "foo", { value: true }).value).toEqual(bytes("bar"));
       expect(store.exists("foo")).toBe(true);
       expect(list(store)).toEqual(["foo"]);
       expect(store.stats().userKeys).toBe(1n);
@@ -1319,7 +1336,7 @@ describe("KeyValueStore", () => {
       clock.advance(SECOND);
       store.get("carol", "foo");
       clock.advance(SECOND);
-      store.inspect(ALICE, "foo", true);
+      store.inspect(ALICE, "foo", { value: true });
       put(store, "tmp", "x", { clientId: BOB });
       clock.advance(SECOND);
       store.pop(BOB, "tmp");
@@ -1327,7 +1344,7 @@ describe("KeyValueStore", () => {
       store.delete(ALICE, "foo");
       put(store, "c1", "1");
       clock.advance(SECOND);
-      store.clear("carol");
+      store.clear("carol", false);
       expect(events).toEqual([
         { key: "foo", event: KeyEvent.CREATED, time: T1, clientId: ALICE },
         { key: "foo", event: KeyEvent.UPDATED, time: T1 + SECOND, clientId: BOB },
@@ -1417,7 +1434,7 @@ describe("KeyValueStore", () => {
       expectError(() => store.get(ALICE, "foo"), "NOT_FOUND");
 
       put(store, "foo", "bar");
-      expect(store.clear(ALICE)).toBe(1n);
+      expect(store.clear(ALICE, false)).toBe(1n);
       expect(store.stats()).toMatchObject({ keys: 16n, userKeys: 0n, totalSize: BigInt(RESERVED_SIZE) });
     });
   });

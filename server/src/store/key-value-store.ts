@@ -1,8 +1,10 @@
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { Config } from "../config/config.js";
 import type { Clock } from "./clock.js";
+import { ExpiryQueue, type Expiry } from "./expiry-queue.js";
 import { fnv1a64 } from "./fnv1a64.js";
 import { compileKeyPattern, InvalidKeyPatternError } from "./key-pattern.js";
+import { emptyKeyMetrics, recordKeyEvent, type KeyMetrics } from "./key-metrics.js";
 import { isReservedKey } from "./reserved-keys.js";
 import { sniffContentType } from "./sniff-content-type.js";
 import { StoreError } from "./store-error.js";
@@ -18,7 +20,32 @@ export type StoreOptions = Pick<
   | "keepDeletedKeyHistory"
   | "privilegedClientId"
   | "readonly"
+  | "minLockDuration"
+  | "maxLockDuration"
+  | "minLifespan"
 >;
+
+/** A lock held on a key. */
+interface LockState {
+  readonly owner: string;
+  /** Duration last requested, ns. */
+  duration: bigint;
+  /** When the lock was acquired (not moved by renewals). */
+  readonly created: bigint;
+  deadline: bigint;
+  /** Identifies this lock's current entry in the expiry queue. */
+  id: number;
+  readonly fencingToken: bigint;
+}
+
+/** A key's lifespan: it is removed at `deadline` unless set again. */
+interface LifespanState {
+  duration: bigint;
+  /** When the lifespan was last set or renewed. */
+  set: bigint;
+  deadline: bigint;
+  id: number;
+}
 
 /** A stored key. Values are never mutated in place, so history shares them. */
 interface KeyEntry {
@@ -33,6 +60,8 @@ interface KeyEntry {
   updated: bigint;
   version: bigint;
   readonly createdBy: string;
+  lock?: LockState;
+  lifespan?: LifespanState;
 }
 
 /** One retained version of a key's value. */
@@ -55,8 +84,13 @@ export interface KeyInfo {
   version: bigint;
   size: bigint;
   locked: boolean;
+  /** Fencing token of the current lock. */
+  fencingToken?: bigint;
+  /** Configured lifespan and when it was last set, if the key has one. */
+  lifespan?: { duration: bigint; set: bigint };
   contentType: string;
   value?: Uint8Array;
+  metrics?: Readonly<KeyMetrics>;
 }
 
 /** Server-wide counters reported by Stats. */
@@ -66,6 +100,9 @@ export interface StoreStats {
   /** Keys counted against max_keys (reserved keys excluded). */
   userKeys: bigint;
   totalSize: bigint;
+  currentLocks: bigint;
+  /** Keys with a lifespan. */
+  lifespans: bigint;
   clientIds: bigint;
   maxKeys: bigint;
   /** Events emitted since start, indexed by KeyEvent number. */
@@ -80,6 +117,19 @@ export interface SetRequest {
   value: Uint8Array;
   /** Explicit content type; "" means sniff it from the value. */
   contentType: string;
+  /** Lock the key for the caller for this long (ns). */
+  lockDuration?: bigint;
+  /** Remove the key this long after it was last set (ns). */
+  lifespan?: bigint;
+  /** Compare-and-set: the version the key must have; 0n = must not exist. */
+  ifVersion?: bigint;
+}
+
+/** Result of {@link KeyValueStore.set}. */
+export interface SetResult {
+  isNew: boolean;
+  /** Fencing token of the caller's lock, when a lock duration was given. */
+  fencingToken?: bigint;
 }
 
 /** Request of {@link KeyValueStore.listKeys}. */
@@ -91,20 +141,35 @@ export interface ListKeysRequest {
   includeReserved: boolean;
 }
 
+// Stale expiry-queue entries tolerated before the queue is compacted.
+const compactThreshold = 1024;
+
 /**
- * The keyquarry store engine: keys, values, history, counters and events.
- * Pure and synchronous (no I/O, no timers), so every operation is atomic and
- * its events are emitted in the order the changes happen. Methods throw
- * {@link StoreError} for refused requests.
+ * The keyquarry store engine: keys, values, locks, lifespans, history,
+ * metrics, counters and events. Pure and synchronous (no I/O, no timers), so
+ * every operation is atomic and its events are emitted in the order the
+ * changes happen. Every operation first applies the expirations that are due,
+ * so no caller ever sees a lock or a lifespan past its deadline; a host timer
+ * calls {@link KeyValueStore.expireDue} at {@link KeyValueStore.nextDeadline}
+ * for the events of idle keys. Methods throw {@link StoreError} for refused
+ * requests.
  */
 export class KeyValueStore {
   private readonly entries = new Map<string, KeyEntry>();
   private readonly history = new Map<string, Revision[]>();
+  private readonly metrics = new Map<string, KeyMetrics>();
   private readonly clients = new Map<string, bigint>();
   private readonly eventCounts: bigint[] = new Array<bigint>(11).fill(0n);
   private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private readonly expiries = new ExpiryQueue();
+  private deadlineListener: ((deadline: bigint) => void) | undefined;
+  private staleExpiries = 0;
+  private nextExpiryId = 1;
+  private fencingTokens = 0n;
   private totalSize = 0;
   private userKeys = 0;
+  private lockCount = 0;
+  private lifespanCount = 0;
   private readonlyMode: boolean;
 
   constructor(
@@ -118,6 +183,26 @@ export class KeyValueStore {
   subscribe(listener: (event: StoreEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Calls `listener` whenever a new expiration becomes the earliest one (to re-arm a timer). */
+  onEarliestDeadline(listener: (deadline: bigint) => void): void {
+    this.deadlineListener = listener;
+  }
+
+  /** The earliest pending lock or lifespan deadline, ns since the epoch. */
+  nextDeadline(): bigint | undefined {
+    return this.expiries.peekDeadline();
+  }
+
+  /**
+   * Applies every expiration due at the clock's current time (at most `limit`
+   * of them): expired locks are released (UNLOCKED), expired keys removed
+   * (UNLOCKED if locked, then EXPIRED), both by the server itself. Returns how
+   * many were applied.
+   */
+  expireDue(limit = Infinity): number {
+    return this.applyExpiries(this.clock.now(), limit);
   }
 
   /** Writes the server's read-only keys (at every start), as the server itself. */
@@ -145,94 +230,141 @@ export class KeyValueStore {
     }
   }
 
-  /** Creates a key or changes its value; returns whether the key is new. */
-  set(clientId: string, request: SetRequest): { isNew: boolean } {
+  /** Creates a key or changes its value, lock and lifespan. */
+  set(clientId: string, request: SetRequest): SetResult {
+    const now = this.begin();
     const { key, value } = request;
     this.checkWritableKey(key);
     this.checkWritable();
-    if (this.options.maxKeyLength > 0 && Buffer.byteLength(key, "utf8") > this.options.maxKeyLength) {
-      throw new StoreError("KEY_TOO_LONG");
-    }
+    this.checkKeyLength(key);
     if (this.options.maxValueSize > 0 && value.length > this.options.maxValueSize) {
       throw new StoreError("VALUE_TOO_LARGE");
     }
-    const existing = this.entries.get(key);
-    if (existing) {
-      this.updateValue(clientId, existing, request);
-      return { isNew: false };
+    if (request.lockDuration !== undefined) {
+      this.checkLockDuration(request.lockDuration);
     }
-    this.createKey(clientId, request);
-    return { isNew: true };
+    if (request.lifespan !== undefined && (request.lifespan <= 0n || request.lifespan < this.options.minLifespan)) {
+      throw new StoreError("LIFESPAN_INVALID");
+    }
+    const existing = this.entries.get(key);
+    if (existing === undefined) {
+      this.checkVersion(undefined, request.ifVersion);
+      const entry = this.createKey(clientId, key, value, request.contentType, now);
+      const fencingToken = request.lockDuration === undefined ? undefined : this.lockFor(clientId, entry, request.lockDuration, now, "replace");
+      if (request.lifespan !== undefined) {
+        this.setLifespan(clientId, entry, request.lifespan, now);
+      }
+      return { isNew: true, fencingToken };
+    }
+    this.checkNotLockedByOther(existing, clientId, "WRONG_OWNER");
+    this.checkVersion(existing, request.ifVersion);
+    // Lifespan and lock changes apply even when the value is unchanged.
+    if (request.lifespan !== undefined) {
+      this.setLifespan(clientId, existing, request.lifespan, now);
+    } else if (existing.lifespan !== undefined) {
+      this.renewLifespan(clientId, existing, now);
+    }
+    const fencingToken =
+      request.lockDuration === undefined ? undefined : this.lockFor(clientId, existing, request.lockDuration, now, "replace");
+    this.updateValue(clientId, existing, request, now);
+    return { isNew: false, fencingToken };
   }
 
   /** Returns a key's value. */
   get(clientId: string, key: string): Uint8Array {
+    const now = this.begin();
     const entry = this.entryOf(key);
-    this.emit(key, KeyEvent.ACCESSED, clientId, this.clock.now());
+    this.checkNotLockedByOther(entry, clientId, "LOCKED");
+    this.emit(key, KeyEvent.ACCESSED, clientId, now);
     return entry.value;
   }
 
-  /** Describes a key, with its value when `includeValue`. */
-  inspect(clientId: string, key: string, includeValue: boolean): KeyInfo {
+  /** Describes a key, with its value and metrics on request. */
+  inspect(clientId: string, key: string, include: { value?: boolean; metrics?: boolean } = {}): KeyInfo {
+    const now = this.begin();
     const entry = this.entryOf(key);
+    if (include.value) {
+      this.checkNotLockedByOther(entry, clientId, "LOCKED");
+    }
     const info: KeyInfo = {
       key,
       hash: entry.hash,
       created: entry.created,
       version: entry.version,
       size: BigInt(entry.value.length),
-      locked: false,
+      locked: entry.lock !== undefined,
       contentType: entry.contentType,
     };
     if (entry.updated !== 0n) {
       info.updated = entry.updated;
     }
-    if (includeValue) {
+    if (entry.lock) {
+      info.fencingToken = entry.lock.fencingToken;
+    }
+    if (entry.lifespan) {
+      info.lifespan = { duration: entry.lifespan.duration, set: entry.lifespan.set };
+    }
+    if (include.value) {
       info.value = entry.value;
-      this.emit(key, KeyEvent.ACCESSED, clientId, this.clock.now());
+      this.emit(key, KeyEvent.ACCESSED, clientId, now);
+    }
+    if (include.metrics) {
+      info.metrics = { ...this.metricsOf(key) };
     }
     return info;
   }
 
-  /** Removes a key. */
-  delete(clientId: string, key: string): void {
+  /** Removes a key; with `ifVersion`, only if the key has that version. */
+  delete(clientId: string, key: string, ifVersion?: bigint): void {
+    const now = this.begin();
     this.checkNotReserved(key);
     this.checkWritable();
     const entry = this.entryOf(key);
+    this.checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
+    this.checkVersion(entry, ifVersion);
     this.removeEntry(entry);
-    this.dropHistoryAfterDelete(key);
-    this.emit(key, KeyEvent.DELETED, clientId, this.clock.now());
+    this.dropHistoryOfRemoved(key);
+    this.emit(key, KeyEvent.DELETED, clientId, now);
   }
 
   /** Whether a key exists. */
   exists(key: string): boolean {
+    this.begin();
     return this.entries.has(key);
   }
 
   /** Removes a key and returns the value it had. */
   pop(clientId: string, key: string): Uint8Array {
+    const now = this.begin();
     this.checkNotReserved(key);
     this.checkWritable();
     const entry = this.entryOf(key);
-    const now = this.clock.now();
+    this.checkNotLockedByOther(entry, clientId, "LOCKED");
     this.removeEntry(entry);
-    this.dropHistoryAfterDelete(key);
+    this.dropHistoryOfRemoved(key);
     this.emit(key, KeyEvent.ACCESSED, clientId, now);
     this.emit(key, KeyEvent.DELETED, clientId, now);
     return entry.value;
   }
 
-  /** Removes every user key and its history; returns how many keys were removed. */
-  clear(clientId: string): bigint {
+  /**
+   * Removes every user key (locked ones only with `force`, releasing their
+   * locks with UNLOCKED); returns how many were removed.
+   */
+  clear(clientId: string, force: boolean): bigint {
+    const now = this.begin();
     this.checkWritable();
-    const now = this.clock.now();
     let removed = 0n;
     for (const entry of this.entries.values()) {
-      if (isReservedKey(entry.key)) {
+      if (isReservedKey(entry.key) || (entry.lock !== undefined && !force)) {
         continue;
       }
+      if (entry.lock !== undefined) {
+        this.removeLock(entry);
+        this.emit(entry.key, KeyEvent.UNLOCKED, clientId, now);
+      }
       this.removeEntry(entry);
-      this.history.delete(entry.key);
+      this.dropHistoryOfRemoved(entry.key);
       this.emit(entry.key, KeyEvent.DELETED, clientId, now);
       removed++;
     }
@@ -241,6 +373,7 @@ export class KeyValueStore {
 
   /** Lists key names in creation order; throws BAD_PATTERN for an invalid pattern. */
   listKeys(request: ListKeysRequest): string[] {
+    this.begin();
     let test: (key: string) => boolean = () => true;
     if (request.pattern !== "") {
       try {
@@ -267,8 +400,115 @@ export class KeyValueStore {
     return keys;
   }
 
+  /**
+   * Locks a key for the caller (creating it empty with `createIfMissing`).
+   * Locking a key the caller already holds extends the lock by `duration`, up
+   * to max_lock_duration from now. Returns the lock's fencing token.
+   */
+  lock(clientId: string, key: string, duration: bigint | undefined, createIfMissing: boolean): bigint {
+    const now = this.begin();
+    this.checkWritableKey(key);
+    this.checkWritable();
+    if (createIfMissing) {
+      this.checkKeyLength(key);
+    }
+    if (duration === undefined) {
+      throw new StoreError("LOCK_INVALID");
+    }
+    this.checkLockDuration(duration);
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      if (!createIfMissing) {
+        throw new StoreError("NOT_FOUND");
+      }
+      entry = this.createKey(clientId, key, new Uint8Array(0), "", now);
+    } else {
+      this.checkNotLockedByOther(entry, clientId, "LOCKED_OTHER");
+    }
+    return this.lockFor(clientId, entry, duration, now, "extend");
+  }
+
+  /** Releases the caller's lock on a key (a key that is not locked is fine). */
+  unlock(clientId: string, key: string): void {
+    const now = this.begin();
+    this.checkNotReserved(key);
+    this.checkWritable();
+    const entry = this.entryOf(key);
+    if (entry.lock === undefined) {
+      return;
+    }
+    this.checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
+    this.removeLock(entry);
+    this.emit(key, KeyEvent.UNLOCKED, clientId, now);
+  }
+
+  /**
+   * Returns a retained version of a key: `version` > 0 by number (the current
+   * one included), < 0 counting back from the newest (-1 is the one before).
+   */
+  getRevision(clientId: string, key: string, version: bigint): Revision {
+    this.begin();
+    if (this.options.revisionLimit === 0) {
+      throw new StoreError("NO_VERSIONING");
+    }
+    if (version === 0n) {
+      throw new StoreError("REVISION_ZERO");
+    }
+    const entry = this.entries.get(key);
+    if (entry !== undefined) {
+      // History holds the same values, so it obeys the lock too (the original leaked them, §15.13).
+      this.checkNotLockedByOther(entry, clientId, "LOCKED");
+    }
+    const list = this.history.get(key) ?? [];
+    const revision = version > 0n ? list.find((r) => r.version === version) : list[list.length - 1 + Number(version)];
+    if (revision === undefined) {
+      throw new StoreError("REVISION_NOT_FOUND");
+    }
+    return revision;
+  }
+
+  /**
+   * Drops retained history: every version but the current one of existing
+   * keys (skipping keys another client has locked), and the whole history of
+   * removed keys. Returns the keys processed and the revisions removed.
+   */
+  clearHistory(clientId: string): { keys: bigint; cleared: bigint } {
+    this.begin();
+    this.checkWritable();
+    if (this.options.revisionLimit === 0) {
+      throw new StoreError("NO_VERSIONING");
+    }
+    let keys = 0n;
+    let cleared = 0n;
+    for (const [key, list] of this.history) {
+      const entry = this.entries.get(key);
+      if (entry === undefined) {
+        this.history.delete(key);
+        cleared += BigInt(list.length);
+      } else if (entry.lock === undefined || entry.lock.owner === clientId) {
+        cleared += BigInt(list.length - 1);
+        list.splice(0, list.length - 1);
+      } else {
+        continue;
+      }
+      keys++;
+    }
+    return { keys, cleared };
+  }
+
+  /** Returns a key's metrics; they outlive the key. */
+  keyMetrics(key: string): Readonly<KeyMetrics> {
+    this.begin();
+    const metrics = this.metrics.get(key);
+    if (metrics === undefined) {
+      throw new StoreError("METRIC_NOT_FOUND");
+    }
+    return { ...metrics };
+  }
+
   /** Current counters. */
   stats(): StoreStats {
+    this.begin();
     let revisions = 0;
     for (const list of this.history.values()) {
       revisions += list.length;
@@ -277,6 +517,8 @@ export class KeyValueStore {
       keys: BigInt(this.entries.size),
       userKeys: BigInt(this.userKeys),
       totalSize: BigInt(this.totalSize),
+      currentLocks: BigInt(this.lockCount),
+      lifespans: BigInt(this.lifespanCount),
       clientIds: BigInt(this.clients.size),
       maxKeys: BigInt(this.options.maxKeys),
       events: [...this.eventCounts],
@@ -309,40 +551,85 @@ export class KeyValueStore {
     return this.readonlyMode;
   }
 
-  private createKey(clientId: string, request: SetRequest): void {
-    const { key } = request;
+  /** Starts an operation: applies due expirations and returns the operation's time. */
+  private begin(): bigint {
+    const now = this.clock.now();
+    this.applyExpiries(now, Infinity);
+    return now;
+  }
+
+  private applyExpiries(now: bigint, limit: number): number {
+    let applied = 0;
+    while (applied < limit) {
+      const expiry = this.expiries.popDue(now);
+      if (expiry === undefined) {
+        break;
+      }
+      if (!this.isCurrent(expiry)) {
+        this.staleExpiries--;
+        continue;
+      }
+      applied++;
+      const entry = this.entries.get(expiry.key)!;
+      // Events carry the deadline: when the lock or key actually ended.
+      if (expiry.kind === "lock") {
+        this.removeLock(entry, true);
+        this.emit(entry.key, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
+        continue;
+      }
+      if (entry.lock !== undefined) {
+        // A lifespan overrides a lock.
+        this.removeLock(entry);
+        this.emit(entry.key, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
+      }
+      entry.lifespan = undefined;
+      this.lifespanCount--;
+      this.removeEntry(entry);
+      this.dropHistoryOfRemoved(entry.key);
+      this.emit(entry.key, KeyEvent.EXPIRED, serverClientId, expiry.deadline);
+    }
+    return applied;
+  }
+
+  private isCurrent(expiry: Expiry): boolean {
+    const entry = this.entries.get(expiry.key);
+    const state = expiry.kind === "lock" ? entry?.lock : entry?.lifespan;
+    return state !== undefined && state.id === expiry.id;
+  }
+
+  private createKey(clientId: string, key: string, value: Uint8Array, contentType: string, now: bigint): KeyEntry {
     if (this.options.maxKeys > 0 && this.userKeys >= this.options.maxKeys) {
       throw new StoreError("MAX_KEYS");
     }
     // Copy: the decoded value may be a view into a larger, pooled request buffer.
-    const value = new Uint8Array(request.value);
-    const sniff = request.contentType === "";
+    const stored = new Uint8Array(value);
+    const sniff = contentType === "";
     const retained = this.history.get(key);
     const last = retained?.[retained.length - 1];
     const entry: KeyEntry = {
       key,
-      value,
-      contentType: sniff ? contentTypeOf(value) : request.contentType,
+      value: stored,
+      contentType: sniff ? contentTypeOf(stored) : contentType,
       contentTypeSniffed: sniff,
-      hash: fnv1a64(value),
-      created: this.clock.now(),
+      hash: fnv1a64(stored),
+      created: now,
       updated: 0n,
       // A re-created key continues the numbering of its retained history.
       version: last ? last.version + 1n : 1n,
       createdBy: clientId,
     };
     this.insertEntry(entry);
-    this.appendRevision(entry, entry.created);
-    this.emit(key, KeyEvent.CREATED, clientId, entry.created);
+    this.appendRevision(entry, now);
+    this.emit(key, KeyEvent.CREATED, clientId, now);
+    return entry;
   }
 
-  private updateValue(clientId: string, entry: KeyEntry, request: SetRequest): void {
+  private updateValue(clientId: string, entry: KeyEntry, request: SetRequest, now: bigint): void {
     const hash = fnv1a64(request.value);
     if (hash === entry.hash) {
       return;
     }
     const value = new Uint8Array(request.value);
-    const now = this.clock.now();
     this.totalSize += value.length - entry.value.length;
     entry.value = value;
     entry.hash = hash;
@@ -359,6 +646,85 @@ export class KeyValueStore {
     this.emit(entry.key, KeyEvent.UPDATED, clientId, now);
   }
 
+  /**
+   * Locks `entry` for `clientId` (who may already hold it): a new lock gets
+   * the next fencing token; a held one keeps its token and either expires
+   * `duration` from now ("replace", as Set does) or is extended by
+   * `duration`, capped at max_lock_duration from now ("extend", as Lock does).
+   */
+  private lockFor(clientId: string, entry: KeyEntry, duration: bigint, now: bigint, renewal: "replace" | "extend"): bigint {
+    const held = entry.lock;
+    let lock: LockState;
+    if (held === undefined) {
+      lock = {
+        owner: clientId,
+        duration,
+        created: now,
+        deadline: now + duration,
+        id: 0,
+        fencingToken: ++this.fencingTokens,
+      };
+      entry.lock = lock;
+      this.lockCount++;
+    } else {
+      lock = held;
+      this.staleExpiries++;
+      const extended = renewal === "extend" ? held.deadline + duration : now + duration;
+      const cap = now + this.options.maxLockDuration;
+      lock.deadline = extended < cap ? extended : cap;
+      lock.duration = duration;
+    }
+    lock.id = this.scheduleExpiry(entry.key, "lock", lock.deadline);
+    this.emit(entry.key, KeyEvent.LOCKED, clientId, now);
+    return lock.fencingToken;
+  }
+
+  private removeLock(entry: KeyEntry, expired = false): void {
+    entry.lock = undefined;
+    this.lockCount--;
+    if (!expired) {
+      this.staleExpiries++;
+    }
+  }
+
+  private setLifespan(clientId: string, entry: KeyEntry, duration: bigint, now: bigint): void {
+    if (entry.lifespan === undefined) {
+      entry.lifespan = { duration, set: now, deadline: now + duration, id: 0 };
+      this.lifespanCount++;
+    } else {
+      this.staleExpiries++;
+      entry.lifespan.duration = duration;
+    }
+    this.restartLifespan(entry.lifespan, entry.key, now);
+    this.emit(entry.key, KeyEvent.LIFESPAN_SET, clientId, now);
+  }
+
+  private renewLifespan(clientId: string, entry: KeyEntry, now: bigint): void {
+    this.staleExpiries++;
+    this.restartLifespan(entry.lifespan!, entry.key, now);
+    this.emit(entry.key, KeyEvent.LIFESPAN_RENEWED, clientId, now);
+  }
+
+  private restartLifespan(lifespan: LifespanState, key: string, now: bigint): void {
+    lifespan.set = now;
+    lifespan.deadline = now + lifespan.duration;
+    lifespan.id = this.scheduleExpiry(key, "lifespan", lifespan.deadline);
+  }
+
+  private scheduleExpiry(key: string, kind: Expiry["kind"], deadline: bigint): number {
+    if (this.staleExpiries > compactThreshold && this.staleExpiries > this.expiries.size / 2) {
+      this.expiries.compact((expiry) => this.isCurrent(expiry));
+      this.staleExpiries = 0;
+    }
+    const id = this.nextExpiryId++;
+    const earliest = this.expiries.peekDeadline();
+    this.expiries.push({ deadline, key, kind, id });
+    if (earliest === undefined || deadline < earliest) {
+      this.deadlineListener?.(deadline);
+    }
+    return id;
+  }
+
   private insertEntry(entry: KeyEntry): void {
     this.entries.set(entry.key, entry);
     this.totalSize += entry.value.length;
@@ -367,7 +733,16 @@ export class KeyValueStore {
     }
   }
 
+  /** Removes a key with its lock and lifespan (their queue entries become stale). */
   private removeEntry(entry: KeyEntry): void {
+    if (entry.lock !== undefined) {
+      this.removeLock(entry);
+    }
+    if (entry.lifespan !== undefined) {
+      entry.lifespan = undefined;
+      this.lifespanCount--;
+      this.staleExpiries++;
+    }
     this.entries.delete(entry.key);
     this.totalSize -= entry.value.length;
     if (!isReservedKey(entry.key)) {
@@ -397,10 +772,20 @@ export class KeyValueStore {
     });
   }
 
-  private dropHistoryAfterDelete(key: string): void {
+  /** One rule for every removal (Delete, Pop, Clear, expiry): history goes unless keep_deleted_key_history. */
+  private dropHistoryOfRemoved(key: string): void {
     if (!this.options.keepDeletedKeyHistory) {
       this.history.delete(key);
     }
+  }
+
+  private metricsOf(key: string): KeyMetrics {
+    let metrics = this.metrics.get(key);
+    if (metrics === undefined) {
+      metrics = emptyKeyMetrics();
+      this.metrics.set(key, metrics);
+    }
+    return metrics;
   }
 
   private entryOf(key: string): KeyEntry {
@@ -409,6 +794,37 @@ export class KeyValueStore {
       throw new StoreError("NOT_FOUND");
     }
     return entry;
+  }
+
+  private checkNotLockedByOther(entry: KeyEntry, clientId: string, error: "LOCKED" | "WRONG_OWNER" | "LOCKED_OTHER"): void {
+    if (entry.lock !== undefined && entry.lock.owner !== clientId) {
+      throw new StoreError(error);
+    }
+  }
+
+  private checkVersion(entry: KeyEntry | undefined, ifVersion: bigint | undefined): void {
+    const current = entry?.version ?? 0n;
+    if (ifVersion !== undefined && ifVersion !== current) {
+      throw new StoreError(
+        "VERSION_MISMATCH",
+        entry === undefined ? "the key does not exist" : `the current version is ${current}`,
+      );
+    }
+  }
+
+  private checkLockDuration(duration: bigint): void {
+    if (duration > this.options.maxLockDuration) {
+      throw new StoreError("LOCK_TOO_LONG");
+    }
+    if (duration <= 0n || duration < this.options.minLockDuration) {
+      throw new StoreError("LOCK_INVALID");
+    }
+  }
+
+  private checkKeyLength(key: string): void {
+    if (this.options.maxKeyLength > 0 && Buffer.byteLength(key, "utf8") > this.options.maxKeyLength) {
+      throw new StoreError("KEY_TOO_LONG");
+    }
   }
 
   private checkWritableKey(key: string): void {
@@ -432,6 +848,7 @@ export class KeyValueStore {
 
   private emit(key: string, event: KeyEvent, clientId: string, time: bigint): void {
     this.eventCounts[event]! += 1n;
+    recordKeyEvent(this.metricsOf(key), event, time);
     if (this.listeners.size === 0) {
       return;
     }

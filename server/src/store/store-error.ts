@@ -37,6 +37,8 @@ export const storeErrors = {
   CID_RESERVED: [Code.InvalidArgument, "reserved client_id used"],
   SUB_LIMIT: [Code.ResourceExhausted, "subscriber limit reached"],
   KEY_GONE: [Code.NotFound, "key no longer found"],
+  // Compare-and-set (our extension); the detail names the current version.
+  VERSION_MISMATCH: [Code.FailedPrecondition, "version mismatch"],
 } as const satisfies Record<string, readonly [Code, string]>;
 
 /** The name of an entry of {@link storeErrors}. */
