@@ -55,6 +55,50 @@ describe("keyquarry client", () => {
     expect(await client("get", "foo")).toEqual({ code: 0, stdout: "baz\n", stderr: "" });
   });
 
+  it("locks, extends, refuses other clients and unlocks", async () => {
+    const first = JSON.parse((await client("lock", "locked-key", "30s", "--create-if-missing")).stdout);
+    expect(first).toMatchObject({ success: true, fencingToken: expect.any(Number) });
+    const again = JSON.parse((await client("lock", "locked-key", "1m")).stdout);
+    expect(again.fencingToken).toBe(first.fencingToken);
+    const refused = await client("--client-id", "intruder", "set", "locked-key", "x");
+    expect(refused).toMatchObject({ code: 1, stdout: "" });
+    expect(refused.stderr).toBe("keyquarry: permission_denied: client_id provided does not match key\n");
+    expect((await client("unlock", "locked-key")).stdout).toBe('{"success":true}\n');
+    expect((await client("--client-id", "intruder", "set", "locked-key", "x")).code).toBe(0);
+    const invalid = await client("lock", "locked-key", "soon");
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('invalid duration "soon"');
+  });
+
+  it("sets with a lock, a lifespan and a version condition", async () => {
+    const created = JSON.parse((await client("set", "cas-key", "v1", "--lock", "10s", "--lifespan", "1h", "--if-version", "0")).stdout);
+    expect(created).toMatchObject({ success: true, isNew: true, fencingToken: expect.any(Number) });
+    const info = JSON.parse((await client("inspect", "cas-key")).stdout);
+    expect(info).toMatchObject({ locked: true, lifespan: "3600s", version: 1, fencingToken: created.fencingToken });
+    expect((await client("set", "cas-key", "v2", "--if-version", "1")).stdout).toBe('{"success":true}\n');
+    const stale = await client("set", "cas-key", "v3", "--if-version", "1");
+    expect(stale.stderr).toBe("keyquarry: failed_precondition: version mismatch: the current version is 2\n");
+    expect((await client("delete", "cas-key", "--if-version", "1")).code).toBe(1);
+  });
+
+  it("reads revisions, metrics and clears history", async () => {
+    for (const value of ["baz", "newbaz", "asdf"]) {
+      await client("set", "revised", value);
+    }
+    expect((await client("get", "revised", "--revision", "2")).stdout).toBe("newbaz\n");
+    expect((await client("get", "revised", "--revision", "0")).stdout).toBe("asdf\n");
+    expect((await client("get", "revised", "--revision", "-1")).stdout).toBe("newbaz\n");
+    expect((await client("get-revision", "revised", "1")).stdout).toBe("baz\n");
+    expect((await client("revision", "revised", "3")).stdout).toBe("asdf\n");
+    const metrics = JSON.parse((await client("metrics", "revised")).stdout);
+    // Revision reads are not accesses (as in the original); the plain get is.
+    expect(metrics).toMatchObject({ setCount: 3, accessCount: 1 });
+    expect(metrics.firstSet).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(JSON.parse((await client("clear-history")).stdout)).toMatchObject({ cleared: expect.any(Number) });
+    expect((await client("get-revision", "revised", "1")).stderr).toBe("keyquarry: not_found: revision not found\n");
+    expect((await client("get-revision", "revised", "3")).stdout).toBe("asdf\n");
+  });
+
   it("sets a value read from stdin as raw bytes", async () => {
     const bytes = Uint8Array.of(0x61, 0x00, 0x0a, 0x0a, 0x62);
     expect((await keyquarry(["client", "--address", address, "set", "stdin-key"], bytes)).stdout).toBe(

@@ -1,17 +1,22 @@
 import { Argument, Option, type OptionValues } from "commander";
+import type { Duration } from "@bufbuild/protobuf/wkt";
 import {
+  ClearHistoryResponseSchema,
   ClearResponseSchema,
   DeleteResponseSchema,
   ExistsResponseSchema,
   InspectResponseSchema,
+  KeyMetricSchema,
+  LockResponseSchema,
   ReadOnlyResponseSchema,
   RegisterResponseSchema,
   ServerMetricsSchema,
   SetResponseSchema,
+  UnlockResponseSchema,
 } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyquarryClient } from "../create-keyquarry-client.js";
 import { jsonOutput, linesOutput, rawOutput, type CommandOutput } from "./command-output.js";
-import { parseCount, parseOnOff } from "./option-parsers.js";
+import { parseCount, parseDurationMessage, parseInteger, parseOnOff } from "./option-parsers.js";
 
 /** What a client subcommand receives when it runs. */
 export interface ClientCommandCall {
@@ -41,12 +46,24 @@ export const clientCommands: readonly ClientCommand[] = [
     description:
       "create or update a key; without a value, the value is read from stdin unless it is a terminal",
     arguments: [keyArgument(), new Argument("[value]", "the value (UTF-8)")],
-    options: [new Option("--content-type <type>", "content type of a new key (default: detected)")],
+    options: [
+      new Option("--content-type <type>", "content type (default: detected from the value)"),
+      new Option("--lock <duration>", "lock the key for this client, e.g. 30s").argParser(parseDurationMessage),
+      new Option("--lifespan <duration>", "delete the key this long after it was last set, e.g. 1m").argParser(
+        parseDurationMessage,
+      ),
+      new Option("--if-version <n>", "only if the key's version is n (0: only if it does not exist)").argParser(
+        parseCount,
+      ),
+    ],
     async run({ client, args: [key = "", value], options }) {
       const response = await client.set({
         key,
         value: value === undefined ? await readStdin() : Buffer.from(value, "utf8"),
         contentType: String(options.contentType ?? ""),
+        lockDuration: options.lock as Duration | undefined,
+        lifespan: options.lifespan as Duration | undefined,
+        ifVersion: options.ifVersion as bigint | undefined,
       });
       return jsonOutput(SetResponseSchema, response);
     },
@@ -55,8 +72,25 @@ export const clientCommands: readonly ClientCommand[] = [
     name: "get",
     description: "print a key's value",
     arguments: [keyArgument()],
-    async run({ client, args: [key = ""] }) {
+    options: [
+      new Option("--revision <n>", "a retained version: n > 0 by number, n < 0 counting back from the current one")
+        .argParser(parseInteger),
+    ],
+    async run({ client, args: [key = ""], options }) {
+      const version = options.revision as bigint | undefined;
+      if (version !== undefined && version !== 0n) {
+        return rawOutput((await client.getRevision({ key, version })).value);
+      }
       return rawOutput((await client.get({ key })).value);
+    },
+  },
+  {
+    name: "get-revision",
+    aliases: ["revision"],
+    description: "print a retained version of a key's value (n < 0 counts back from the current one)",
+    arguments: [keyArgument(), new Argument("<version>", "version number").argParser(parseInteger)],
+    async run({ client, args: [key = "", version] }) {
+      return rawOutput((await client.getRevision({ key, version: version as unknown as bigint })).value);
     },
   },
   {
@@ -81,8 +115,47 @@ export const clientCommands: readonly ClientCommand[] = [
     name: "delete",
     description: "delete a key",
     arguments: [keyArgument()],
+    options: [new Option("--if-version <n>", "only if the key's version is n").argParser(parseCount)],
+    async run({ client, args: [key = ""], options }) {
+      return jsonOutput(DeleteResponseSchema, await client.delete({ key, ifVersion: options.ifVersion as bigint | undefined }));
+    },
+  },
+  {
+    name: "lock",
+    description: "lock a key for this client (locking it again extends the lock)",
+    arguments: [keyArgument(), new Argument("<duration>", "how long, e.g. 30s").argParser(parseDurationMessage)],
+    options: [new Option("--create-if-missing", "create the key with an empty value if it does not exist")],
+    async run({ client, args: [key = "", duration], options }) {
+      const response = await client.lock({
+        key,
+        duration: duration as unknown as Duration,
+        createIfMissing: options.createIfMissing === true,
+      });
+      return jsonOutput(LockResponseSchema, response);
+    },
+  },
+  {
+    name: "unlock",
+    description: "release this client's lock on a key",
+    arguments: [keyArgument()],
     async run({ client, args: [key = ""] }) {
-      return jsonOutput(DeleteResponseSchema, await client.delete({ key }));
+      return jsonOutput(UnlockResponseSchema, await client.unlock({ key }));
+    },
+  },
+  {
+    name: "metrics",
+    aliases: ["key-metric"],
+    description: "print a key's access, set and lock counters",
+    arguments: [keyArgument()],
+    async run({ client, args: [key = ""] }) {
+      return jsonOutput(KeyMetricSchema, await client.getKeyMetric({ key }));
+    },
+  },
+  {
+    name: "clear-history",
+    description: "drop retained revisions (the current version of each key stays)",
+    async run({ client }) {
+      return jsonOutput(ClearHistoryResponseSchema, await client.clearHistory({}));
     },
   },
   {

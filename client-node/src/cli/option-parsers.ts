@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from "commander";
+import type { Duration } from "@bufbuild/protobuf/wkt";
 import { parseDuration } from "@keyquarry/server/config";
+import { durationFromNanos } from "@keyquarry/server/duration";
 
 // Commander argument/option parsers. Throwing InvalidArgumentError makes
 // commander report a usage error (exit status 1) naming the argument.
@@ -21,8 +23,26 @@ export function parseIndent(text: string): number {
   return Number(count);
 }
 
+/** Parses a signed integer such as a version (`3`, `-1`); bigint because the proto fields are 64-bit. */
+export function parseInteger(text: string): bigint {
+  if (!/^-?\d+$/.test(text)) {
+    throw new InvalidArgumentError("must be an integer");
+  }
+  return BigInt(text);
+}
+
+/** Parses a positive Go duration (`500ms`, `30s`, `5m`, `1h`) into a google.protobuf.Duration. */
+export function parseDurationMessage(text: string): Duration {
+  return durationFromNanos(parsePositiveDuration(text));
+}
+
 /** Parses a positive Go duration (`500ms`, `5s`, `1m30s`) into milliseconds. */
 export function parseTimeout(text: string): number {
+  // Round up so that sub-millisecond timeouts do not become "no timeout".
+  return Number((parsePositiveDuration(text) + 999_999n) / 1_000_000n);
+}
+
+function parsePositiveDuration(text: string): bigint {
   let nanos: bigint;
   try {
     nanos = parseDuration(text);
@@ -32,8 +52,7 @@ export function parseTimeout(text: string): number {
   if (nanos <= 0n) {
     throw new InvalidArgumentError("must be positive");
   }
-  // Round up so that sub-millisecond timeouts do not become "no timeout".
-  return Number((nanos + 999_999n) / 1_000_000n);
+  return nanos;
 }
 
 /** Parses `on`/`off` in any letter case. */
