@@ -14,10 +14,14 @@ import { corsOptionsFor } from "./cors-options.js";
 import { startExpiryTimer } from "./expiry-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
 import { loggerOptions } from "./logger-options.js";
+import { WatchHub } from "../watch/watch-hub.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
 import { readMaxBytesFor } from "./read-max-bytes.js";
 import { removeStaleSocket } from "./remove-stale-socket.js";
 import { unknownMethodHandler } from "./unknown-method-handler.js";
+
+/** Value bytes the event log may hold for resuming watchers. */
+export const eventLogMaxBytes = 64 * 1024 * 1024;
 
 /** Dependencies a test may replace. */
 export interface BuildOptions {
@@ -50,6 +54,12 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const store = new KeyValueStore(config, clock);
   store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
   const stopExpiryTimer = startExpiryTimer(store, clock);
+  const hub = new WatchHub(store, {
+    bufferSize: config.eventStreamBufferSize,
+    subscriberLimit: config.eventStreamSubscriberLimit,
+    logSize: config.eventLogSize,
+    logMaxBytes: eventLogMaxBytes,
+  });
 
   let server: PolyglotServer | undefined;
   const app = fastify({
@@ -67,6 +77,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     done();
   });
   app.addHook("preClose", (done) => {
+    // Watch streams never end by themselves: end them so that shutdown does not wait for them.
+    hub.endAll();
     server?.closeIdleConnections();
     server?.closeHttp2Sessions();
     done();
@@ -84,7 +96,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   });
   app.setNotFoundHandler(unknownMethodHandler);
   await app.register(fastifyConnectPlugin, {
-    routes: routes(store),
+    routes: routes(store, hub),
     interceptors: [clientIdInterceptor],
     readMaxBytes: readMaxBytesFor(config),
   });

@@ -11,15 +11,16 @@ import {
 } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyMetrics } from "../store/key-metrics.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
+import type { WatchHub } from "../watch/watch-hub.js";
 import { clientIdKey } from "./client-id.js";
 import { durationFromNanos, nanosFromDuration } from "./duration.js";
 import { timestampFromNanos } from "./timestamp.js";
 
 /**
- * The KeyQuarry service: maps each request to the store engine and its
- * result to the response message. RPCs not listed here answer UNIMPLEMENTED.
+ * The unary RPCs of the KeyQuarry service: maps each request to the store
+ * engine and its result to the response message.
  */
-export function createKeyQuarryService(store: KeyValueStore): Partial<ServiceImpl<typeof KeyQuarry>> {
+export function createKeyQuarryService(store: KeyValueStore, hub: WatchHub): Partial<ServiceImpl<typeof KeyQuarry>> {
   const caller = (context: HandlerContext) => context.values.get(clientIdKey);
   return {
     set(request, context) {
@@ -83,7 +84,7 @@ export function createKeyQuarryService(store: KeyValueStore): Partial<ServiceImp
         currentLocks: stats.currentLocks,
         clientIds: stats.clientIds,
         reapers: stats.lifespans,
-        eventSubscribers: 0n,
+        eventSubscribers: BigInt(hub.size),
         snapshotsCreated: 0n,
         eagerPruneTriggered: 0n,
         pruneCompleted: 0n,
@@ -101,6 +102,7 @@ export function createKeyQuarryService(store: KeyValueStore): Partial<ServiceImp
         }),
         pressure: create(KeyPressureSchema, { keys: stats.userKeys, max: stats.maxKeys, used }),
         history: create(HistoryMetricsSchema, { keys: stats.historyKeys, revisions: stats.historyRevisions }),
+        revision: store.revision,
       };
     },
     clearHistory(_request, context) {

@@ -57,7 +57,7 @@ interface Fixture {
   store: KeyValueStore;
   clock: ManualClock;
   /** Every event emitted after the reserved keys were written. */
-  events: StoreEvent[];
+  events: RecordedEvent[];
 }
 
 /**
@@ -70,8 +70,8 @@ function setup(overrides: Partial<StoreOptions> = {}, { reserved = true } = {}):
   if (reserved) {
     store.writeReservedKeys(RESERVED);
   }
-  const events: StoreEvent[] = [];
-  store.subscribe((event) => events.push(event));
+  const events: RecordedEvent[] = [];
+  store.subscribe((event) => events.push(record(event)));
   clock.advance(SECOND);
   return { store, clock, events };
 }
@@ -105,7 +105,12 @@ function list(
 /** Inspect without value (no event). */
 const info = (store: KeyValueStore, key: string) => store.inspect(ALICE, key, {});
 
-function event(key: string, kind: KeyEvent, time: bigint, clientId = ALICE): StoreEvent {
+/** What these tests check of an event (revisions and values are covered by the watch tests). */
+type RecordedEvent = Pick<StoreEvent, "key" | "event" | "time" | "clientId">;
+
+const record = ({ key, event, time, clientId }: StoreEvent): RecordedEvent => ({ key, event, time, clientId });
+
+function event(key: string, kind: KeyEvent, time: bigint, clientId = ALICE): RecordedEvent {
   return { key, event: kind, time, clientId };
 }
 
@@ -165,8 +170,8 @@ describe("KeyValueStore", () => {
     it("writes the 16 keys as the server, each emitting CREATED", () => {
       const clock = new ManualClock(T0);
       const store = new KeyValueStore(baseOptions, clock);
-      const events: StoreEvent[] = [];
-      store.subscribe((e) => events.push(e));
+      const events: RecordedEvent[] = [];
+      store.subscribe((e) => events.push(record(e)));
       store.writeReservedKeys(RESERVED);
 
       expect(RESERVED_KEYS).toHaveLength(16);
@@ -1369,10 +1374,10 @@ describe("KeyValueStore", () => {
 
     it("delivers to every listener; an unsubscribed one receives nothing more", () => {
       const { store } = setup();
-      const first: StoreEvent[] = [];
-      const second: StoreEvent[] = [];
-      const unsubscribeFirst = store.subscribe((e) => first.push(e));
-      store.subscribe((e) => second.push(e));
+      const first: RecordedEvent[] = [];
+      const second: RecordedEvent[] = [];
+      const unsubscribeFirst = store.subscribe((e) => first.push(record(e)));
+      store.subscribe((e) => second.push(record(e)));
       put(store, "a", "1");
       unsubscribeFirst();
       put(store, "b", "2");
@@ -1391,9 +1396,9 @@ describe("KeyValueStore", () => {
 
     it("lets a listener unsubscribe itself while an event is delivered", () => {
       const { store, events } = setup();
-      const once: StoreEvent[] = [];
+      const once: RecordedEvent[] = [];
       const unsubscribe = store.subscribe((e) => {
-        once.push(e);
+        once.push(record(e));
         unsubscribe();
       });
       put(store, "a", "1");

@@ -8,7 +8,17 @@ import { emptyKeyMetrics, recordKeyEvent, type KeyMetrics } from "./key-metrics.
 import { isReservedKey } from "./reserved-keys.js";
 import { sniffContentType } from "./sniff-content-type.js";
 import { StoreError } from "./store-error.js";
-import { serverClientId, type StoreEvent } from "./store-event.js";
+import { serverClientId, type StoreEvent, type ValueSnapshot } from "./store-event.js";
+
+// Events whose subscribers need the key's value at that moment (see StoreEvent.value).
+const valueEvents = new Set<KeyEvent>([
+  KeyEvent.CREATED,
+  KeyEvent.UPDATED,
+  KeyEvent.DELETED,
+  KeyEvent.EXPIRED,
+  KeyEvent.EXPUNGED,
+  KeyEvent.UNLOCKED,
+]);
 
 /** The settings the store engine reads from the server configuration. */
 export type StoreOptions = Pick<
@@ -166,6 +176,7 @@ export class KeyValueStore {
   private staleExpiries = 0;
   private nextExpiryId = 1;
   private fencingTokens = 0n;
+  private latestRevision = 0n;
   private totalSize = 0;
   private userKeys = 0;
   private lockCount = 0;
@@ -179,7 +190,16 @@ export class KeyValueStore {
     this.readonlyMode = options.readonly;
   }
 
-  /** Calls `listener` synchronously for every event from now on; returns an unsubscribe function. */
+  /** Revision of the latest event (0n before the first). */
+  get revision(): bigint {
+    return this.latestRevision;
+  }
+
+  /**
+   * Calls `listener` synchronously for every event from now on, in revision
+   * order; returns an unsubscribe function. Listeners must not call back into
+   * the store synchronously.
+   */
   subscribe(listener: (event: StoreEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -215,7 +235,7 @@ export class KeyValueStore {
       }
       const value = encoder.encode(text);
       const created = this.clock.now();
-      this.insertEntry({
+      const entry: KeyEntry = {
         key,
         value,
         contentType: "text/plain; charset=utf-8",
@@ -225,8 +245,9 @@ export class KeyValueStore {
         updated: 0n,
         version: 1n,
         createdBy: serverClientId,
-      });
-      this.emit(key, KeyEvent.CREATED, serverClientId, created);
+      };
+      this.insertEntry(entry);
+      this.emit(entry, KeyEvent.CREATED, serverClientId, created);
     }
   }
 
@@ -275,7 +296,7 @@ export class KeyValueStore {
     const now = this.begin();
     const entry = this.entryOf(key);
     this.checkNotLockedByOther(entry, clientId, "LOCKED");
-    this.emit(key, KeyEvent.ACCESSED, clientId, now);
+    this.emit(entry, KeyEvent.ACCESSED, clientId, now);
     return entry.value;
   }
 
@@ -306,12 +327,36 @@ export class KeyValueStore {
     }
     if (include.value) {
       info.value = entry.value;
-      this.emit(key, KeyEvent.ACCESSED, clientId, now);
+      this.emit(entry, KeyEvent.ACCESSED, clientId, now);
     }
     if (include.metrics) {
       info.metrics = { ...this.metricsOf(key) };
     }
     return info;
+  }
+
+  /**
+   * A key's current value for a watcher (the first message of WatchKeyValue):
+   * undefined when the key does not exist or another client holds its lock.
+   * Counts as an access.
+   */
+  watchValue(clientId: string, key: string): ValueSnapshot | undefined {
+    const now = this.begin();
+    const entry = this.entries.get(key);
+    if (entry === undefined || (entry.lock !== undefined && entry.lock.owner !== clientId)) {
+      return undefined;
+    }
+    this.emit(entry, KeyEvent.ACCESSED, clientId, now);
+    return { value: entry.value, hash: entry.hash, version: entry.version, contentType: entry.contentType };
+  }
+
+  /** Counts a value pushed to a watcher as an access, if the key still exists. */
+  recordWatchAccess(clientId: string, key: string): void {
+    const now = this.begin();
+    const entry = this.entries.get(key);
+    if (entry !== undefined) {
+      this.emit(entry, KeyEvent.ACCESSED, clientId, now);
+    }
   }
 
   /** Removes a key; with `ifVersion`, only if the key has that version. */
@@ -324,7 +369,7 @@ export class KeyValueStore {
     this.checkVersion(entry, ifVersion);
     this.removeEntry(entry);
     this.dropHistoryOfRemoved(key);
-    this.emit(key, KeyEvent.DELETED, clientId, now);
+    this.emit(entry, KeyEvent.DELETED, clientId, now);
   }
 
   /** Whether a key exists. */
@@ -342,8 +387,8 @@ export class KeyValueStore {
     this.checkNotLockedByOther(entry, clientId, "LOCKED");
     this.removeEntry(entry);
     this.dropHistoryOfRemoved(key);
-    this.emit(key, KeyEvent.ACCESSED, clientId, now);
-    this.emit(key, KeyEvent.DELETED, clientId, now);
+    this.emit(entry, KeyEvent.ACCESSED, clientId, now);
+    this.emit(entry, KeyEvent.DELETED, clientId, now);
     return entry.value;
   }
 
@@ -361,11 +406,11 @@ export class KeyValueStore {
       }
       if (entry.lock !== undefined) {
         this.removeLock(entry);
-        this.emit(entry.key, KeyEvent.UNLOCKED, clientId, now);
+        this.emit(entry, KeyEvent.UNLOCKED, clientId, now);
       }
       this.removeEntry(entry);
       this.dropHistoryOfRemoved(entry.key);
-      this.emit(entry.key, KeyEvent.DELETED, clientId, now);
+      this.emit(entry, KeyEvent.DELETED, clientId, now);
       removed++;
     }
     return removed;
@@ -439,7 +484,7 @@ export class KeyValueStore {
     }
     this.checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
     this.removeLock(entry);
-    this.emit(key, KeyEvent.UNLOCKED, clientId, now);
+    this.emit(entry, KeyEvent.UNLOCKED, clientId, now);
   }
 
   /**
@@ -574,19 +619,19 @@ export class KeyValueStore {
       // Events carry the deadline: when the lock or key actually ended.
       if (expiry.kind === "lock") {
         this.removeLock(entry, true);
-        this.emit(entry.key, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
+        this.emit(entry, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
         continue;
       }
       if (entry.lock !== undefined) {
         // A lifespan overrides a lock.
         this.removeLock(entry);
-        this.emit(entry.key, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
+        this.emit(entry, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
       }
       entry.lifespan = undefined;
       this.lifespanCount--;
       this.removeEntry(entry);
       this.dropHistoryOfRemoved(entry.key);
-      this.emit(entry.key, KeyEvent.EXPIRED, serverClientId, expiry.deadline);
+      this.emit(entry, KeyEvent.EXPIRED, serverClientId, expiry.deadline);
     }
     return applied;
   }
@@ -620,7 +665,7 @@ export class KeyValueStore {
     };
     this.insertEntry(entry);
     this.appendRevision(entry, now);
-    this.emit(key, KeyEvent.CREATED, clientId, now);
+    this.emit(entry, KeyEvent.CREATED, clientId, now);
     return entry;
   }
 
@@ -643,7 +688,7 @@ export class KeyValueStore {
       entry.contentType = contentTypeOf(value);
     }
     this.appendRevision(entry, now);
-    this.emit(entry.key, KeyEvent.UPDATED, clientId, now);
+    this.emit(entry, KeyEvent.UPDATED, clientId, now);
   }
 
   /**
@@ -675,7 +720,7 @@ export class KeyValueStore {
       lock.duration = duration;
     }
     lock.id = this.scheduleExpiry(entry.key, "lock", lock.deadline);
-    this.emit(entry.key, KeyEvent.LOCKED, clientId, now);
+    this.emit(entry, KeyEvent.LOCKED, clientId, now);
     return lock.fencingToken;
   }
 
@@ -696,13 +741,13 @@ export class KeyValueStore {
       entry.lifespan.duration = duration;
     }
     this.restartLifespan(entry.lifespan, entry.key, now);
-    this.emit(entry.key, KeyEvent.LIFESPAN_SET, clientId, now);
+    this.emit(entry, KeyEvent.LIFESPAN_SET, clientId, now);
   }
 
   private renewLifespan(clientId: string, entry: KeyEntry, now: bigint): void {
     this.staleExpiries++;
     this.restartLifespan(entry.lifespan!, entry.key, now);
-    this.emit(entry.key, KeyEvent.LIFESPAN_RENEWED, clientId, now);
+    this.emit(entry, KeyEvent.LIFESPAN_RENEWED, clientId, now);
   }
 
   private restartLifespan(lifespan: LifespanState, key: string, now: bigint): void {
@@ -846,13 +891,25 @@ export class KeyValueStore {
     }
   }
 
-  private emit(key: string, event: KeyEvent, clientId: string, time: bigint): void {
+  private emit(entry: KeyEntry, event: KeyEvent, clientId: string, time: bigint): void {
+    const { key } = entry;
+    const revision = ++this.latestRevision;
     this.eventCounts[event]! += 1n;
     recordKeyEvent(this.metricsOf(key), event, time);
     if (this.listeners.size === 0) {
       return;
     }
-    const record: StoreEvent = { key, event, time, clientId };
+    const record: StoreEvent = valueEvents.has(event)
+      ? {
+          revision,
+          key,
+          event,
+          time,
+          clientId,
+          value: { value: entry.value, hash: entry.hash, version: entry.version, contentType: entry.contentType },
+          lockOwner: entry.lock?.owner,
+        }
+      : { revision, key, event, time, clientId };
     for (const listener of this.listeners) {
       listener(record);
     }
