@@ -1,10 +1,10 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
 
@@ -97,6 +97,34 @@ describe("keyquarry client", () => {
     expect(JSON.parse((await client("clear-history")).stdout)).toMatchObject({ cleared: expect.any(Number) });
     expect((await client("get-revision", "revised", "1")).stderr).toBe("keyquarry: not_found: revision not found\n");
     expect((await client("get-revision", "revised", "3")).stdout).toBe("asdf\n");
+  });
+
+  it("watches events as JSON lines and exits 0 on Ctrl-C", async () => {
+    const child = spawn(process.execPath, [bin, "client", "--address", address, "watch", "--keys", "watched", "--progress", "200ms"]);
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += String(chunk)));
+    const nextLine = (predicate: (line: string) => boolean) =>
+      vi.waitFor(
+        () => {
+          const found = output.split("\n").find(predicate);
+          if (found === undefined) {
+            throw new Error(`no matching line yet in: ${output}`);
+          }
+          return JSON.parse(found) as Record<string, unknown>;
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+    // The first progress line says the server is watching.
+    expect(await nextLine((line) => line.includes('"progress":true'))).toMatchObject({ progress: true });
+    await client("set", "watched", "v");
+    expect(await nextLine((line) => line.includes('"CREATED"'))).toMatchObject({
+      key: "watched",
+      event: "CREATED",
+      revision: expect.any(Number),
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
   });
 
   it("sets a value read from stdin as raw bytes", async () => {

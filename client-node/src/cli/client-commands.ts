@@ -3,6 +3,8 @@ import type { Duration } from "@bufbuild/protobuf/wkt";
 import {
   ClearHistoryResponseSchema,
   ClearResponseSchema,
+  EventSchema,
+  KeyEvent,
   DeleteResponseSchema,
   ExistsResponseSchema,
   InspectResponseSchema,
@@ -13,10 +15,18 @@ import {
   ServerMetricsSchema,
   SetResponseSchema,
   UnlockResponseSchema,
+  WatchKeyValueResponseSchema,
 } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyquarryClient } from "../create-keyquarry-client.js";
 import { jsonOutput, linesOutput, rawOutput, type CommandOutput } from "./command-output.js";
-import { parseCount, parseDurationMessage, parseInteger, parseOnOff } from "./option-parsers.js";
+import {
+  parseCount,
+  parseDurationMessage,
+  parseEvents,
+  parseInteger,
+  parseList,
+  parseOnOff,
+} from "./option-parsers.js";
 
 /** What a client subcommand receives when it runs. */
 export interface ClientCommandCall {
@@ -25,6 +35,8 @@ export interface ClientCommandCall {
   args: string[];
   /** The subcommand's own options (not the global client options). */
   options: OptionValues;
+  /** Aborted by Ctrl-C for streaming commands. */
+  signal: AbortSignal;
 }
 
 /** A `keyquarry client` subcommand. */
@@ -34,7 +46,9 @@ export interface ClientCommand {
   description: string;
   arguments?: Argument[];
   options?: Option[];
-  run(call: ClientCommandCall): Promise<CommandOutput>;
+  /** Streaming commands print as items arrive, until Ctrl-C (exit status 0). */
+  streaming?: boolean;
+  run(call: ClientCommandCall): Promise<CommandOutput> | AsyncIterable<CommandOutput>;
 }
 
 const keyArgument = () => new Argument("<key>", "the key");
@@ -149,6 +163,49 @@ export const clientCommands: readonly ClientCommand[] = [
     arguments: [keyArgument()],
     async run({ client, args: [key = ""] }) {
       return jsonOutput(KeyMetricSchema, await client.getKeyMetric({ key }));
+    },
+  },
+  {
+    name: "watch",
+    description: "print key events as they happen, one JSON object per line, until Ctrl-C",
+    streaming: true,
+    options: [
+      new Option("--keys <keys>", "only these keys (comma-separated)").argParser(parseList),
+      new Option("--events <events>", "only these events, e.g. created,updated,deleted").argParser(parseEvents),
+      new Option("--client-ids <ids>", "only events caused by these client ids (comma-separated)").argParser(parseList),
+      new Option("--from-revision <n>", "first replay the events after revision n (to resume)").argParser(parseCount),
+      new Option("--progress <duration>", "also print a progress line with the latest revision this often").argParser(
+        parseDurationMessage,
+      ),
+    ],
+    async *run({ client, options, signal }) {
+      const request = {
+        keys: (options.keys as string[] | undefined) ?? [],
+        events: (options.events as KeyEvent[] | undefined) ?? [],
+        clientIds: (options.clientIds as string[] | undefined) ?? [],
+        startRevision: options.fromRevision as bigint | undefined,
+        progressInterval: options.progress as Duration | undefined,
+      };
+      for await (const event of client.watchStream(request, { signal })) {
+        yield jsonOutput(EventSchema, event);
+      }
+    },
+  },
+  {
+    name: "watch-key",
+    description: "print a key's value now and after every change, one JSON object per line, until Ctrl-C",
+    streaming: true,
+    arguments: [keyArgument()],
+    options: [
+      new Option("--from-revision <n>", "replay the key's changes after revision n instead of its current value").argParser(
+        parseCount,
+      ),
+    ],
+    async *run({ client, args: [key = ""], options, signal }) {
+      const request = { key, startRevision: options.fromRevision as bigint | undefined };
+      for await (const message of client.watchKeyValue(request, { signal })) {
+        yield jsonOutput(WatchKeyValueResponseSchema, message);
+      }
     },
   },
   {

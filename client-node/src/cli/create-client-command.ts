@@ -73,12 +73,33 @@ function createSubcommand(spec: ClientCommand): Command {
   }
   return subcommand.action(async () => {
     const global = subcommand.optsWithGlobals<GlobalOptions>();
-    const output = await spec.run({
-      client: createKeyquarryClient(global.address, clientOptions(global)),
-      args: subcommand.processedArgs,
-      options: subcommand.opts(),
-    });
-    process.stdout.write(output(global.indent));
+    const controller = new AbortController();
+    const interrupt = () => controller.abort();
+    if (spec.streaming) {
+      process.once("SIGINT", interrupt);
+    }
+    try {
+      const result = spec.run({
+        client: createKeyquarryClient(global.address, clientOptions(global)),
+        args: subcommand.processedArgs,
+        options: subcommand.opts(),
+        signal: controller.signal,
+      });
+      if (Symbol.asyncIterator in result) {
+        for await (const output of result) {
+          process.stdout.write(output(global.indent));
+        }
+      } else {
+        process.stdout.write((await result)(global.indent));
+      }
+    } catch (error) {
+      // Ctrl-C is how a streaming command is meant to end.
+      if (!controller.signal.aborted) {
+        throw error;
+      }
+    } finally {
+      process.off("SIGINT", interrupt);
+    }
   });
 }
 

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import type { Duration } from "@bufbuild/protobuf/wkt";
+import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { parseDuration } from "@keyquarry/server/config";
 import { durationFromNanos } from "@keyquarry/server/duration";
 
@@ -62,4 +63,24 @@ export function parseOnOff(text: string): "on" | "off" {
     throw new InvalidArgumentError("invalid choice (must be: on or off)");
   }
   return state;
+}
+
+/** Parses a comma-separated list (`a,b`), dropping empty items. */
+export function parseList(text: string): string[] {
+  return text
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+/** Parses event names (`created,updated`), in any letter case. */
+export function parseEvents(text: string): KeyEvent[] {
+  return parseList(text).map((name) => {
+    const event = KeyEvent[name.toUpperCase() as keyof typeof KeyEvent];
+    if (event === undefined || event === KeyEvent.NO_EVENT) {
+      const names = Object.keys(KeyEvent).filter((key) => Number.isNaN(Number(key)) && key !== "NO_EVENT");
+      throw new InvalidArgumentError(`unknown event '${name}' (one of: ${names.join(", ").toLowerCase()})`);
+    }
+    return event;
+  });
 }
