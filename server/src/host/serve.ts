@@ -14,12 +14,13 @@ export async function serve(config: Config): Promise<number> {
   if (config.sslCertfile === "") {
     log.warn("TLS is off: traffic is not encrypted (set ssl_certfile and ssl_keyfile to enable it)");
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const reason = await new Promise<string>((resolve) => {
     for (const name of ["SIGINT", "SIGTERM"] as const) {
       process.once(name, () => resolve(name));
     }
+    void server.shutdownRequested.then(() => resolve("Admin.Shutdown"));
   });
-  notice({ signal }, "shutting down");
+  notice({ reason }, "shutting down");
   await server.close();
   notice("stopped");
   return 0;

@@ -12,6 +12,7 @@ import { KeyValueStore } from "../store/key-value-store.js";
 import { reservedKeyValues } from "../store/reserved-keys.js";
 import { corsOptionsFor } from "./cors-options.js";
 import { startExpiryTimer } from "./expiry-timer.js";
+import { startPruneTimer } from "./prune-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
 import { loggerOptions } from "./logger-options.js";
 import { WatchHub } from "../watch/watch-hub.js";
@@ -39,6 +40,8 @@ export interface KeyquarryServer {
   listen(): Promise<string>;
   /** Stops accepting calls, lets calls in flight finish (up to the graceful timeout) and closes. */
   close(): Promise<void>;
+  /** Resolves when the privileged client calls Admin.Shutdown. */
+  readonly shutdownRequested: Promise<void>;
 }
 
 /**
@@ -54,6 +57,9 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const store = new KeyValueStore(config, clock);
   store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
   const stopExpiryTimer = startExpiryTimer(store, clock);
+  const stopPruneTimer = startPruneTimer(store, config.pruneInterval);
+  let requestShutdown = () => {};
+  const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
   const hub = new WatchHub(store, {
     bufferSize: config.eventStreamBufferSize,
     subscriberLimit: config.eventStreamSubscriberLimit,
@@ -74,6 +80,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   });
   app.addHook("onClose", (_instance, done) => {
     stopExpiryTimer();
+    stopPruneTimer();
     done();
   });
   app.addHook("preClose", (done) => {
@@ -96,7 +103,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   });
   app.setNotFoundHandler(unknownMethodHandler);
   await app.register(fastifyConnectPlugin, {
-    routes: routes(store, hub),
+    routes: routes({ store, hub, requestShutdown: () => requestShutdown(), snapshotsCreated: () => 0n }),
     interceptors: [clientIdInterceptor],
     readMaxBytes: readMaxBytesFor(config),
   });
@@ -104,6 +111,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   return {
     app,
     store,
+    shutdownRequested,
     async listen() {
       if (address.kind === "unix") {
         await removeStaleSocket(address.path);

@@ -20,7 +20,11 @@ import { timestampFromNanos } from "./timestamp.js";
  * The unary RPCs of the KeyQuarry service: maps each request to the store
  * engine and its result to the response message.
  */
-export function createKeyQuarryService(store: KeyValueStore, hub: WatchHub): Partial<ServiceImpl<typeof KeyQuarry>> {
+export function createKeyQuarryService(
+  store: KeyValueStore,
+  hub: WatchHub,
+  snapshotsCreated: () => bigint,
+): Omit<ServiceImpl<typeof KeyQuarry>, "watchStream" | "watchKeyValue"> {
   const caller = (context: HandlerContext) => context.values.get(clientIdKey);
   return {
     set(request, context) {
@@ -85,9 +89,9 @@ export function createKeyQuarryService(store: KeyValueStore, hub: WatchHub): Par
         clientIds: stats.clientIds,
         reapers: stats.lifespans,
         eventSubscribers: BigInt(hub.size),
-        snapshotsCreated: 0n,
-        eagerPruneTriggered: 0n,
-        pruneCompleted: 0n,
+        snapshotsCreated: snapshotsCreated(),
+        eagerPruneTriggered: stats.eagerPruneTriggered,
+        pruneCompleted: stats.pruneCompleted,
         events: create(EventMetricsSchema, {
           new: count(KeyEvent.CREATED),
           updated: count(KeyEvent.UPDATED),

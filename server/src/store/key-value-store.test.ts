@@ -51,6 +51,10 @@ const baseOptions: StoreOptions = {
   minLockDuration: 1_000_000_000n,
   maxLockDuration: 3_600_000_000_000n,
   minLifespan: 1_000_000_000n,
+  pruneAt: 0,
+  pruneTo: 0,
+  eagerPruneAt: 0,
+  eagerPruneTo: 0,
 };
 
 interface Fixture {
@@ -1017,6 +1021,8 @@ describe("KeyValueStore", () => {
         clientIds: 0n,
         maxKeys: 0n,
         events: eventCounts({ [KeyEvent.CREATED]: 16n }),
+        pruneCompleted: 0n,
+        eagerPruneTriggered: 0n,
         historyKeys: 0n,
         historyRevisions: 0n,
       });
@@ -1033,6 +1039,8 @@ describe("KeyValueStore", () => {
         clientIds: 0n,
         maxKeys: 0n,
         events: eventCounts({}),
+        pruneCompleted: 0n,
+        eagerPruneTriggered: 0n,
         historyKeys: 0n,
         historyRevisions: 0n,
       });
@@ -1083,6 +1091,8 @@ describe("KeyValueStore", () => {
         clientIds: 2n,
         maxKeys: 10n,
         events: eventCounts({ [KeyEvent.CREATED]: 18n, [KeyEvent.UPDATED]: 1n }),
+        pruneCompleted: 0n,
+        eagerPruneTriggered: 0n,
         historyKeys: 2n,
         historyRevisions: 3n,
       });

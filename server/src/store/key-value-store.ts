@@ -7,6 +7,8 @@ import { compileKeyPattern, InvalidKeyPatternError } from "./key-pattern.js";
 import { emptyKeyMetrics, recordKeyEvent, type KeyMetrics } from "./key-metrics.js";
 import { isReservedKey } from "./reserved-keys.js";
 import { sniffContentType } from "./sniff-content-type.js";
+import { staleScore } from "./stale-score.js";
+import { storeStateFormat, type KeyState, type StoreState } from "./store-state.js";
 import { StoreError } from "./store-error.js";
 import { serverClientId, type StoreEvent, type ValueSnapshot } from "./store-event.js";
 
@@ -33,6 +35,10 @@ export type StoreOptions = Pick<
   | "minLockDuration"
   | "maxLockDuration"
   | "minLifespan"
+  | "pruneAt"
+  | "pruneTo"
+  | "eagerPruneAt"
+  | "eagerPruneTo"
 >;
 
 /** A lock held on a key. */
@@ -117,6 +123,10 @@ export interface StoreStats {
   maxKeys: bigint;
   /** Events emitted since start, indexed by KeyEvent number. */
   events: readonly bigint[];
+  /** Prunes that ran (scheduled, eager or Admin). */
+  pruneCompleted: bigint;
+  /** Eager prunes started. */
+  eagerPruneTriggered: bigint;
   historyKeys: bigint;
   historyRevisions: bigint;
 }
@@ -177,6 +187,8 @@ export class KeyValueStore {
   private nextExpiryId = 1;
   private fencingTokens = 0n;
   private latestRevision = 0n;
+  private pruneCompleted = 0n;
+  private eagerPruneTriggered = 0n;
   private totalSize = 0;
   private userKeys = 0;
   private lockCount = 0;
@@ -275,6 +287,7 @@ export class KeyValueStore {
       if (request.lifespan !== undefined) {
         this.setLifespan(clientId, entry, request.lifespan, now);
       }
+      this.eagerPruneAfterCreating(key);
       return { isNew: true, fencingToken };
     }
     this.checkNotLockedByOther(existing, clientId, "WRONG_OWNER");
@@ -467,9 +480,11 @@ export class KeyValueStore {
         throw new StoreError("NOT_FOUND");
       }
       entry = this.createKey(clientId, key, new Uint8Array(0), "", now);
-    } else {
-      this.checkNotLockedByOther(entry, clientId, "LOCKED_OTHER");
+      const fencingToken = this.lockFor(clientId, entry, duration, now, "extend");
+      this.eagerPruneAfterCreating(key);
+      return fencingToken;
     }
+    this.checkNotLockedByOther(entry, clientId, "LOCKED_OTHER");
     return this.lockFor(clientId, entry, duration, now, "extend");
   }
 
@@ -551,6 +566,142 @@ export class KeyValueStore {
     return { ...metrics };
   }
 
+  /**
+   * Removes the least recently used user keys (lowest {@link staleScore}
+   * first) until at most `target` remain, never locked, reserved or `ignore`d
+   * keys; each with EXPUNGED by the server. Returns how many were removed;
+   * nothing runs (or counts) when there are already fewer than `target`.
+   */
+  prune(target: number, ignore: ReadonlySet<string> = new Set()): number {
+    const now = this.begin();
+    if (this.userKeys < target) {
+      return 0;
+    }
+    const candidates: Array<{ entry: KeyEntry; score: number }> = [];
+    for (const entry of this.entries.values()) {
+      if (!isReservedKey(entry.key) && entry.lock === undefined && !ignore.has(entry.key)) {
+        candidates.push({ entry, score: staleScore(this.metrics.get(entry.key), now) });
+      }
+    }
+    candidates.sort((a, b) => a.score - b.score);
+    const count = Math.min(this.userKeys - target, candidates.length);
+    for (const { entry } of candidates.slice(0, count)) {
+      this.removeEntry(entry);
+      this.dropHistoryOfRemoved(entry.key);
+      this.emit(entry, KeyEvent.EXPUNGED, serverClientId, now);
+    }
+    this.pruneCompleted++;
+    return count;
+  }
+
+  /** The scheduled prune (every prune_interval): down to prune_to once prune_at keys are reached. */
+  scheduledPrune(): number {
+    this.begin();
+    const { pruneAt, pruneTo } = this.options;
+    return pruneAt > 0 && this.userKeys >= pruneAt ? this.prune(pruneTo) : 0;
+  }
+
+  /** Refuses (ADMIN_ONLY) anyone but the privileged client id. */
+  authorizeAdmin(clientId: string): void {
+    if (this.options.privilegedClientId === "" || clientId !== this.options.privilegedClientId) {
+      throw new StoreError("ADMIN_ONLY");
+    }
+  }
+
+  /**
+   * The whole state at this instant, for a snapshot: user keys with their
+   * locks and lifespans (absolute deadlines), metrics, clients, counters, and
+   * the history when `includeHistory`. Values are shared, never copied.
+   */
+  exportState(includeHistory: boolean): StoreState {
+    const now = this.begin();
+    const keys: KeyState[] = [];
+    for (const entry of this.entries.values()) {
+      if (isReservedKey(entry.key)) {
+        continue;
+      }
+      const { lock, lifespan } = entry;
+      keys.push({
+        key: entry.key,
+        value: entry.value,
+        contentType: entry.contentType,
+        contentTypeSniffed: entry.contentTypeSniffed,
+        hash: entry.hash,
+        created: entry.created,
+        updated: entry.updated,
+        version: entry.version,
+        createdBy: entry.createdBy,
+        lock: lock && {
+          owner: lock.owner,
+          duration: lock.duration,
+          created: lock.created,
+          deadline: lock.deadline,
+          fencingToken: lock.fencingToken,
+        },
+        lifespan: lifespan && { duration: lifespan.duration, set: lifespan.set, deadline: lifespan.deadline },
+      });
+    }
+    return {
+      format: storeStateFormat,
+      takenAt: now,
+      revision: this.latestRevision,
+      fencingToken: this.fencingTokens,
+      readonly: this.readonlyMode,
+      keys,
+      history: includeHistory
+        ? [...this.history].filter(([key]) => !isReservedKey(key)).map(([key, list]) => ({ key, revisions: [...list] }))
+        : [],
+      metrics: [...this.metrics].map(([key, metrics]) => ({ key, metrics: { ...metrics } })),
+      clients: [...this.clients].map(([clientId, firstSeen]) => ({ clientId, firstSeen })),
+    };
+  }
+
+  /**
+   * Restores a snapshot into this new store (before the reserved keys are
+   * written), without events. Locks keep their remaining time; locks and
+   * lifespans whose deadline passed while the server was down are applied
+   * by the next operation or {@link expireDue}, with their events.
+   */
+  importState(state: StoreState): void {
+    if (this.userKeys > 0 || this.latestRevision > 0n) {
+      throw new Error("a snapshot can only be restored into an empty store");
+    }
+    for (const saved of state.keys) {
+      const entry: KeyEntry = {
+        key: saved.key,
+        value: saved.value,
+        contentType: saved.contentType,
+        contentTypeSniffed: saved.contentTypeSniffed,
+        hash: saved.hash,
+        created: saved.created,
+        updated: saved.updated,
+        version: saved.version,
+        createdBy: saved.createdBy,
+      };
+      if (saved.lock) {
+        entry.lock = { ...saved.lock, id: this.scheduleExpiry(saved.key, "lock", saved.lock.deadline) };
+        this.lockCount++;
+      }
+      if (saved.lifespan) {
+        entry.lifespan = { ...saved.lifespan, id: this.scheduleExpiry(saved.key, "lifespan", saved.lifespan.deadline) };
+        this.lifespanCount++;
+      }
+      this.insertEntry(entry);
+    }
+    for (const { key, revisions } of state.history) {
+      this.history.set(key, [...revisions]);
+    }
+    for (const { key, metrics } of state.metrics) {
+      this.metrics.set(key, { ...metrics });
+    }
+    for (const { clientId, firstSeen } of state.clients) {
+      this.clients.set(clientId, firstSeen);
+    }
+    this.latestRevision = state.revision;
+    this.fencingTokens = state.fencingToken;
+    this.readonlyMode = state.readonly;
+  }
+
   /** Current counters. */
   stats(): StoreStats {
     this.begin();
@@ -567,9 +718,24 @@ export class KeyValueStore {
       clientIds: BigInt(this.clients.size),
       maxKeys: BigInt(this.options.maxKeys),
       events: [...this.eventCounts],
+      pruneCompleted: this.pruneCompleted,
+      eagerPruneTriggered: this.eagerPruneTriggered,
       historyKeys: BigInt(this.history.size),
       historyRevisions: BigInt(revisions),
     };
+  }
+
+  /** After a new key: the eager prune, once eager_prune_at user keys are exceeded (never pruning that key). */
+  private eagerPruneAfterCreating(key: string): void {
+    const { eagerPruneAt } = this.options;
+    if (eagerPruneAt > 0 && this.userKeys > eagerPruneAt) {
+      this.eagerPrune(key);
+    }
+  }
+
+  private eagerPrune(created: string | undefined): void {
+    this.eagerPruneTriggered++;
+    this.prune(this.options.eagerPruneTo, new Set(created === undefined ? [] : [created]));
   }
 
   /** Records a client id; throws ALREADY_REGISTERED for a known one. */
@@ -600,6 +766,11 @@ export class KeyValueStore {
   private begin(): bigint {
     const now = this.clock.now();
     this.applyExpiries(now, Infinity);
+    // Here, between operations, every lock and lifespan points at its current queue entry.
+    if (this.staleExpiries > compactThreshold && this.staleExpiries > this.expiries.size / 2) {
+      this.expiries.compact((expiry) => this.isCurrent(expiry));
+      this.staleExpiries = 0;
+    }
     return now;
   }
 
@@ -643,7 +814,12 @@ export class KeyValueStore {
   }
 
   private createKey(clientId: string, key: string, value: Uint8Array, contentType: string, now: bigint): KeyEntry {
-    if (this.options.maxKeys > 0 && this.userKeys >= this.options.maxKeys) {
+    const { maxKeys, eagerPruneAt } = this.options;
+    if (maxKeys > 0 && this.userKeys >= maxKeys && eagerPruneAt > 0) {
+      // At the hard limit, make room first if eager pruning is on (the original just refused, §15.19).
+      this.eagerPrune(undefined);
+    }
+    if (maxKeys > 0 && this.userKeys >= maxKeys) {
       throw new StoreError("MAX_KEYS");
     }
     // Copy: the decoded value may be a view into a larger, pooled request buffer.
@@ -757,10 +933,6 @@ export class KeyValueStore {
   }
 
   private scheduleExpiry(key: string, kind: Expiry["kind"], deadline: bigint): number {
-    if (this.staleExpiries > compactThreshold && this.staleExpiries > this.expiries.size / 2) {
-      this.expiries.compact((expiry) => this.isCurrent(expiry));
-      this.staleExpiries = 0;
-    }
     const id = this.nextExpiryId++;
     const earliest = this.expiries.peekDeadline();
     this.expiries.push({ deadline, key, kind, id });

@@ -1,0 +1,538 @@
+import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { describe, expect, it } from "vitest";
+import {
+  ADMIN,
+  ALICE,
+  BOB,
+  CAROL,
+  HASH_EMPTY,
+  MINUTE,
+  SECOND,
+  T1,
+  TEXT,
+  advanceTo,
+  bytes,
+  event,
+  expectError,
+  expectNoChange,
+  expectVersionMismatch,
+  info,
+  put,
+  setup,
+  since,
+  text,
+  type Fixture,
+} from "./key-value-store.fixture.js";
+import { fnv1a64 } from "./fnv1a64.js";
+import { StoreError } from "./store-error.js";
+
+/** The values of a key's retained revisions, oldest first, read by version number. */
+function retained(f: Fixture, key: string, versions: bigint[], clientId = ALICE): Array<[bigint, string]> {
+  const found: Array<[bigint, string]> = [];
+  for (const version of versions) {
+    try {
+      found.push([version, text(f.store.getRevision(clientId, key, version).value)]);
+    } catch (error) {
+      if (!(error instanceof StoreError && error.id === "REVISION_NOT_FOUND")) {
+        throw error;
+      }
+    }
+  }
+  return found;
+}
+
+/** Five writers' worth of client ids. */
+const WRITERS = [ALICE, BOB, CAROL, "dave", "erin"];
+
+describe("KeyValueStore history and versions", () => {
+  describe("compare-and-set: Set with ifVersion", () => {
+    it("succeeds when the current version matches, bumping it", () => {
+      const f = setup();
+      put(f.store, "foo", "v1");
+      expect(put(f.store, "foo", "v2", { ifVersion: 1n })).toEqual({ isNew: false });
+      expect(put(f.store, "foo", "v3", { ifVersion: 2n })).toEqual({ isNew: false });
+      expect(info(f.store, "foo").version).toBe(3n);
+    });
+
+    it("with 0 creates the key only if it does not exist", () => {
+      const f = setup();
+      expect(put(f.store, "foo", "v1", { ifVersion: 0n })).toEqual({ isNew: true });
+      expectNoChange(f, () => expectVersionMismatch(() => put(f.store, "foo", "v2", { ifVersion: 0n }), 1n));
+    });
+
+    it("refuses a missing key for any other version: 'the key does not exist'", () => {
+      const f = setup();
+      expectNoChange(f, () => {
+        expectVersionMismatch(() => put(f.store, "foo", "v1", { ifVersion: 1n }), undefined);
+        expectVersionMismatch(() => put(f.store, "foo", "v1", { ifVersion: 5n }), undefined);
+      });
+      expect(f.store.exists("foo")).toBe(false);
+      expectError(() => f.store.keyMetrics("foo"), "METRIC_NOT_FOUND");
+    });
+
+    it("refuses a mismatch with VERSION_MISMATCH (FAILED_PRECONDITION) naming the current version", () => {
+      const f = setup();
+      put(f.store, "foo", "v1");
+      put(f.store, "foo", "v2");
+      expectError(() => put(f.store, "foo", "v3", { ifVersion: 1n }), "VERSION_MISMATCH", "the current version is 2");
+      expectError(() => put(f.store, "foo", "v3", { ifVersion: 3n }), "VERSION_MISMATCH", "the current version is 2");
+    });
+
+    it("a mismatching Set changes nothing: no events, no lifespan renewal, no lock, no token used", () => {
+      const f = setup();
+      put(f.store, "foo", "v1", { lifespan: MINUTE });
+      f.clock.advance(10n * SECOND);
+      expectNoChange(f, () => {
+        expectVersionMismatch(() => put(f.store, "foo", "v2", { ifVersion: 7n }), 1n);
+        expectVersionMismatch(() => put(f.store, "foo", "v1", { ifVersion: 7n }), 1n);
+        expectVersionMismatch(() => put(f.store, "foo", "v2", { ifVersion: 7n, lockDuration: MINUTE }), 1n);
+        expectVersionMismatch(() => put(f.store, "foo", "v2", { ifVersion: 7n, lifespan: 2n * MINUTE }), 1n);
+        expectVersionMismatch(
+          () => put(f.store, "new", "v2", { ifVersion: 7n, lockDuration: MINUTE, lifespan: MINUTE }),
+          undefined,
+        );
+      });
+      expect(info(f.store, "foo")).toMatchObject({ locked: false, lifespan: { duration: MINUTE, set: T1 } });
+      expect(f.store.lock(ALICE, "foo", MINUTE, false)).toBe(1n);
+    });
+
+    it("a matching Set with the same value succeeds without a new version", () => {
+      const f = setup();
+      put(f.store, "foo", "v1");
+      expect(put(f.store, "foo", "v1", { ifVersion: 1n })).toEqual({ isNew: false });
+      expect(info(f.store, "foo").version).toBe(1n);
+    });
+
+    it("checks the lock before the version: another client's lock gives WRONG_OWNER (PERMISSION_DENIED)", () => {
+      const f = setup();
+      put(f.store, "foo", "v1", { clientId: BOB, lockDuration: MINUTE });
+      expectNoChange(f, () => {
+        expectError(() => put(f.store, "foo", "v2", { ifVersion: 9n }), "WRONG_OWNER");
+        expectError(() => put(f.store, "foo", "v2", { ifVersion: 1n }), "WRONG_OWNER");
+      });
+      // The owner passes the lock check and then meets the version check.
+      expectVersionMismatch(() => put(f.store, "foo", "v2", { clientId: BOB, ifVersion: 9n }), 1n);
+      expect(put(f.store, "foo", "v2", { clientId: BOB, ifVersion: 1n, lockDuration: MINUTE }).fencingToken).toBe(1n);
+    });
+
+    it("checks key, value, lock duration and lifespan validity before the version", () => {
+      const f = setup();
+      put(f.store, "foo", "v1");
+      expectError(() => put(f.store, "k".repeat(1025), "v", { ifVersion: 9n }), "KEY_TOO_LONG");
+      expectError(() => put(f.store, "foo", "v".repeat(1001), { ifVersion: 9n }), "VALUE_TOO_LARGE");
+      expectError(() => put(f.store, "foo", "v2", { ifVersion: 9n, lockDuration: 0n }), "LOCK_INVALID");
+      expectError(() => put(f.store, "foo", "v2", { ifVersion: 9n, lifespan: 0n }), "LIFESPAN_INVALID");
+      const ro = setup({ readonly: true });
+      expectError(() => put(ro.store, "foo", "v", { ifVersion: 9n }), "READONLY");
+    });
+
+    it("treats a removed key with retained history as missing (0 matches) and continues its numbering", () => {
+      const f = setup({ keepDeletedKeyHistory: true });
+      put(f.store, "foo", "v1");
+      put(f.store, "foo", "v2");
+      f.store.delete(ALICE, "foo");
+      expectVersionMismatch(() => put(f.store, "foo", "v3", { ifVersion: 2n }), undefined);
+      expect(put(f.store, "foo", "v3", { ifVersion: 0n })).toEqual({ isNew: true });
+      expect(info(f.store, "foo").version).toBe(3n);
+    });
+  });
+
+  describe("compare-and-delete: Delete with ifVersion", () => {
+    it("deletes when the version matches", () => {
+      const f = setup();
+      put(f.store, "foo", "v1");
+      put(f.store, "foo", "v2");
+      f.store.delete(BOB, "foo", 2n);
+      expect(f.store.exists("foo")).toBe(false);
+      expect(since(f.events, 2)).toEqual([event("foo", KeyEvent.DELETED, T1, BOB)]);
+    });
+
+    it("refuses a mismatch (0 included) naming the current version, changing nothing", () => {
+      const f = setup();
+      put(f.store, "foo", "v1");
+      put(f.store, "foo", "v2");
+      expectNoChange(f, () => {
+        expectVersionMismatch(() => f.store.delete(ALICE, "foo", 1n), 2n);
+        expectVersionMismatch(() => f.store.delete(ALICE, "foo", 0n), 2n);
+        expectVersionMismatch(() => f.store.delete(ALICE, "foo", 3n), 2n);
+      });
+    });
+
+    it("checks RESERVED, READONLY, NOT_FOUND and the lock (WRONG_OWNER) before the version", () => {
+      const f = setup();
+      put(f.store, "foo", "v1", { clientId: BOB, lockDuration: MINUTE });
+      expectError(() => f.store.delete(ALICE, "missing", 0n), "NOT_FOUND");
+      expectError(() => f.store.delete(ALICE, "missing", 1n), "NOT_FOUND");
+      expectError(() => f.store.delete(ALICE, "foo", 9n), "WRONG_OWNER");
+      expectError(() => f.store.delete(ALICE, "keyquarry/Started", 9n), "RESERVED");
+      expectVersionMismatch(() => f.store.delete(BOB, "foo", 9n), 1n);
+      f.store.setReadOnly(ADMIN, true);
+      expectError(() => f.store.delete(BOB, "foo", 9n), "READONLY");
+    });
+  });
+
+  describe("compare-and-set races", () => {
+    it("several clients read version v and all Set with ifVersion v: exactly one wins, the others learn v+1", () => {
+      const f = setup();
+      put(f.store, "counter", "0");
+      put(f.store, "counter", "1");
+      const v = info(f.store, "counter").version;
+      expect(v).toBe(2n);
+      const read = WRITERS.map((writer) => f.store.inspect(writer, "counter", { value: true }));
+      const outcomes = WRITERS.map((writer, i) => {
+        try {
+          put(f.store, "counter", `${writer}:${text(read[i]!.value!)}+1`, { clientId: writer, ifVersion: read[i]!.version });
+          return "won";
+        } catch (error) {
+          expectVersionMismatch(() => {
+            throw error;
+          }, v + 1n);
+          return "lost";
+        }
+      });
+      expect(outcomes).toEqual(["won", "lost", "lost", "lost", "lost"]);
+      expect(text(f.store.get(ALICE, "counter"))).toBe("alice:1+1");
+      expect(info(f.store, "counter").version).toBe(v + 1n);
+      expect(f.events.filter((e) => e.event === KeyEvent.UPDATED)).toEqual([
+        event("counter", KeyEvent.UPDATED, T1),
+        event("counter", KeyEvent.UPDATED, T1),
+      ]);
+      // A loser retries with the version it was told and wins.
+      expect(put(f.store, "counter", "bob:retry", { clientId: BOB, ifVersion: v + 1n })).toEqual({ isNew: false });
+    });
+
+    it("several clients create with ifVersion 0: one creates, the others learn version 1", () => {
+      const f = setup();
+      const outcomes = WRITERS.map((writer) => {
+        try {
+          return put(f.store, "leader", writer, { clientId: writer, ifVersion: 0n }).isNew ? "created" : "?";
+        } catch (error) {
+          expectVersionMismatch(() => {
+            throw error;
+          }, 1n);
+          return "lost";
+        }
+      });
+      expect(outcomes).toEqual(["created", "lost", "lost", "lost", "lost"]);
+      expect(text(f.store.get(BOB, "leader"))).toBe(ALICE);
+      expect(f.store.stats().events[KeyEvent.CREATED]).toBe(17n);
+    });
+
+    it("a Delete racing an update: the stale deleter is refused with the new version", () => {
+      const f = setup();
+      put(f.store, "foo", "v1");
+      const seen = info(f.store, "foo").version;
+      put(f.store, "foo", "v2", { clientId: BOB, ifVersion: seen });
+      expectVersionMismatch(() => f.store.delete(ALICE, "foo", seen), 2n);
+      expect(text(f.store.get(ALICE, "foo"))).toBe("v2");
+    });
+
+    it("an update racing a Delete: the stale writer is told the key does not exist", () => {
+      const f = setup();
+      put(f.store, "foo", "v1");
+      f.store.delete(BOB, "foo", 1n);
+      expectVersionMismatch(() => put(f.store, "foo", "v2", { ifVersion: 1n }), undefined);
+      expect(f.store.exists("foo")).toBe(false);
+    });
+  });
+
+  describe("version numbering", () => {
+    it("Lock with create_if_missing continues the numbering of retained history, like Set", () => {
+      const f = setup({ keepDeletedKeyHistory: true });
+      put(f.store, "foo", "v1");
+      put(f.store, "foo", "v2");
+      f.store.delete(ALICE, "foo");
+      f.store.lock(ALICE, "foo", MINUTE, true);
+      expect(info(f.store, "foo")).toMatchObject({ version: 3n, size: 0n, hash: HASH_EMPTY, contentType: "" });
+      expect(retained(f, "foo", [1n, 2n, 3n])).toEqual([
+        [1n, "v1"],
+        [2n, "v2"],
+        [3n, ""],
+      ]);
+      put(f.store, "foo", "v4");
+      expect(info(f.store, "foo").version).toBe(4n);
+    });
+
+    it("Lock with create_if_missing starts at 1 when no history is retained", () => {
+      const f = setup();
+      put(f.store, "foo", "v1");
+      put(f.store, "foo", "v2");
+      f.store.delete(ALICE, "foo");
+      f.store.lock(ALICE, "foo", MINUTE, true);
+      expect(info(f.store, "foo").version).toBe(1n);
+    });
+
+    it("continues after the newest retained version when the history was truncated", () => {
+      const f = setup({ keepDeletedKeyHistory: true });
+      for (let i = 1; i <= 5; i++) {
+        put(f.store, "foo", `v${i}`);
+      }
+      f.store.delete(ALICE, "foo");
+      put(f.store, "foo", "v6");
+      expect(info(f.store, "foo").version).toBe(6n);
+      expect(retained(f, "foo", [1n, 2n, 3n, 4n, 5n, 6n]).map(([v]) => v)).toEqual([4n, 5n, 6n]);
+    });
+  });
+
+  describe("GetRevision (§4.13)", () => {
+    function threeVersions(overrides = {}) {
+      const f = setup(overrides);
+      put(f.store, "foo", "v1");
+      f.clock.advance(SECOND);
+      put(f.store, "foo", "v2");
+      f.clock.advance(SECOND);
+      put(f.store, "foo", "v3", { contentType: "text/x-custom" });
+      return f;
+    }
+
+    it("returns a retained version by number, the current one included, with its timestamp", () => {
+      const f = threeVersions();
+      expect(f.store.getRevision(BOB, "foo", 1n)).toStrictEqual({
+        value: bytes("v1"),
+        contentType: TEXT,
+        hash: fnv1a64(bytes("v1")),
+        version: 1n,
+        timestamp: T1,
+      });
+      expect(f.store.getRevision(BOB, "foo", 2n)).toMatchObject({ value: bytes("v2"), version: 2n, timestamp: T1 + SECOND });
+      expect(f.store.getRevision(BOB, "foo", 3n)).toMatchObject({ value: bytes("v3"), version: 3n, timestamp: T1 + 2n * SECOND });
+    });
+
+    it("counts negative versions back from the newest entry: −1 is the one before the current", () => {
+      const f = threeVersions();
+      expect(f.store.getRevision(ALICE, "foo", -1n).version).toBe(2n);
+      expect(f.store.getRevision(ALICE, "foo", -2n).version).toBe(1n);
+      expectError(() => f.store.getRevision(ALICE, "foo", -3n), "REVISION_NOT_FOUND");
+      expectError(() => f.store.getRevision(ALICE, "foo", -1_000_000n), "REVISION_NOT_FOUND");
+    });
+
+    it("counts back by position after truncation (not by version number)", () => {
+      const f = threeVersions();
+      put(f.store, "foo", "v4");
+      put(f.store, "foo", "v5");
+      expect(retained(f, "foo", [1n, 2n, 3n, 4n, 5n]).map(([v]) => v)).toEqual([3n, 4n, 5n]);
+      expect(text(f.store.getRevision(ALICE, "foo", -1n).value)).toBe("v4");
+      expect(text(f.store.getRevision(ALICE, "foo", -2n).value)).toBe("v3");
+      expectError(() => f.store.getRevision(ALICE, "foo", -3n), "REVISION_NOT_FOUND");
+    });
+
+    it("has nothing before a key's only version", () => {
+      const f = setup();
+      put(f.store, "foo", "v1");
+      expectError(() => f.store.getRevision(ALICE, "foo", -1n), "REVISION_NOT_FOUND");
+    });
+
+    it("refuses unknown versions and keys with REVISION_NOT_FOUND", () => {
+      const f = threeVersions();
+      expectError(() => f.store.getRevision(ALICE, "foo", 4n), "REVISION_NOT_FOUND");
+      expectError(() => f.store.getRevision(ALICE, "missing", 1n), "REVISION_NOT_FOUND");
+      expectError(() => f.store.getRevision(ALICE, "missing", -1n), "REVISION_NOT_FOUND");
+      expectError(() => f.store.getRevision(ALICE, "keyquarry/Started", 1n), "REVISION_NOT_FOUND");
+    });
+
+    it("refuses version 0 with REVISION_ZERO", () => {
+      const f = threeVersions();
+      expectError(() => f.store.getRevision(ALICE, "foo", 0n), "REVISION_ZERO");
+      expectError(() => f.store.getRevision(ALICE, "missing", 0n), "REVISION_ZERO");
+    });
+
+    it("refuses everything with NO_VERSIONING when revision_limit is 0, before REVISION_ZERO", () => {
+      const f = setup({ revisionLimit: 0 });
+      put(f.store, "foo", "v1");
+      expectError(() => f.store.getRevision(ALICE, "foo", 1n), "NO_VERSIONING");
+      expectError(() => f.store.getRevision(ALICE, "foo", 0n), "NO_VERSIONING");
+      expectError(() => f.store.getRevision(ALICE, "foo", -1n), "NO_VERSIONING");
+    });
+
+    it("refuses a key locked by another client with LOCKED; the owner may read", () => {
+      const f = threeVersions();
+      f.store.lock(BOB, "foo", MINUTE, false);
+      expectNoChange(f, () => {
+        expectError(() => f.store.getRevision(ALICE, "foo", 1n), "LOCKED");
+        expectError(() => f.store.getRevision(ALICE, "foo", -1n), "LOCKED");
+        expectError(() => f.store.getRevision(ALICE, "foo", 99n), "LOCKED");
+      });
+      expectError(() => f.store.getRevision(ALICE, "foo", 0n), "REVISION_ZERO");
+      expect(text(f.store.getRevision(BOB, "foo", 1n).value)).toBe("v1");
+      advanceTo(f.clock, f.clock.now() + MINUTE);
+      expect(text(f.store.getRevision(ALICE, "foo", 1n).value)).toBe("v1");
+    });
+
+    it("emits no events and works in read-only mode", () => {
+      const f = threeVersions();
+      f.store.setReadOnly(ADMIN, true);
+      expectNoChange(f, () => {
+        f.store.getRevision(ALICE, "foo", 2n);
+      });
+      expect(f.store.keyMetrics("foo").accessCount).toBe(0);
+    });
+
+    it("reads the retained history of a removed key (keep_deleted_key_history), −1 counting from its newest", () => {
+      const f = threeVersions({ keepDeletedKeyHistory: true });
+      f.store.delete(ALICE, "foo");
+      expect(text(f.store.getRevision(BOB, "foo", 3n).value)).toBe("v3");
+      expect(text(f.store.getRevision(BOB, "foo", -1n).value)).toBe("v2");
+    });
+  });
+
+  describe("ClearHistory (§4.10)", () => {
+    it("keeps only the current version of existing keys and returns the keys and the SUM of revisions removed", () => {
+      const f = setup();
+      put(f.store, "a", "a1");
+      put(f.store, "a", "a2");
+      put(f.store, "a", "a3");
+      put(f.store, "b", "b1");
+      put(f.store, "b", "b2");
+      put(f.store, "c", "c1");
+      expect(f.store.stats()).toMatchObject({ historyKeys: 3n, historyRevisions: 6n });
+      const mark = f.events.length;
+      expect(f.store.clearHistory(ALICE)).toEqual({ keys: 3n, cleared: 3n });
+      expect(since(f.events, mark)).toEqual([]);
+      expect(f.store.stats()).toMatchObject({ historyKeys: 3n, historyRevisions: 3n });
+      expect(retained(f, "a", [1n, 2n, 3n])).toEqual([[3n, "a3"]]);
+      expect(retained(f, "b", [1n, 2n])).toEqual([[2n, "b2"]]);
+      expect(retained(f, "c", [1n])).toEqual([[1n, "c1"]]);
+      expectError(() => f.store.getRevision(ALICE, "a", -1n), "REVISION_NOT_FOUND");
+      // Nothing left to clear.
+      expect(f.store.clearHistory(ALICE)).toEqual({ keys: 3n, cleared: 0n });
+    });
+
+    it("numbering and history continue after it", () => {
+      const f = setup();
+      put(f.store, "a", "a1");
+      put(f.store, "a", "a2");
+      f.store.clearHistory(ALICE);
+      put(f.store, "a", "a3");
+      expect(retained(f, "a", [1n, 2n, 3n])).toEqual([
+        [2n, "a2"],
+        [3n, "a3"],
+      ]);
+      expect(text(f.store.getRevision(ALICE, "a", -1n).value)).toBe("a2");
+    });
+
+    it("removes the whole history of removed keys and counts it", () => {
+      const f = setup({ keepDeletedKeyHistory: true });
+      put(f.store, "gone", "g1");
+      put(f.store, "gone", "g2");
+      f.store.delete(ALICE, "gone");
+      put(f.store, "kept", "k1");
+      expect(f.store.clearHistory(ALICE)).toEqual({ keys: 2n, cleared: 2n });
+      expect(f.store.stats()).toMatchObject({ historyKeys: 1n, historyRevisions: 1n });
+      expectError(() => f.store.getRevision(ALICE, "gone", 2n), "REVISION_NOT_FOUND");
+      put(f.store, "gone", "again");
+      expect(info(f.store, "gone").version).toBe(1n);
+    });
+
+    it("skips keys locked by another client (not counted), but clears the caller's own locked keys", () => {
+      const f = setup();
+      put(f.store, "bobs", "b1", { clientId: BOB });
+      put(f.store, "bobs", "b2", { clientId: BOB, lockDuration: MINUTE });
+      put(f.store, "mine", "m1");
+      put(f.store, "mine", "m2", { lockDuration: MINUTE });
+      put(f.store, "free", "f1");
+      put(f.store, "free", "f2");
+      expect(f.store.clearHistory(ALICE)).toEqual({ keys: 2n, cleared: 2n });
+      expect(retained(f, "bobs", [1n, 2n], BOB)).toEqual([
+        [1n, "b1"],
+        [2n, "b2"],
+      ]);
+      expect(f.store.clearHistory(BOB)).toEqual({ keys: 2n, cleared: 1n });
+      expect(retained(f, "bobs", [1n, 2n], BOB)).toEqual([[2n, "b2"]]);
+      expect(f.store.stats().historyRevisions).toBe(3n);
+    });
+
+    it("processes a key whose lock expired by the time of the call", () => {
+      const f = setup();
+      put(f.store, "bobs", "b1", { clientId: BOB });
+      put(f.store, "bobs", "b2", { clientId: BOB, lockDuration: MINUTE });
+      advanceTo(f.clock, T1 + MINUTE);
+      expect(f.store.clearHistory(ALICE)).toEqual({ keys: 1n, cleared: 1n });
+    });
+
+    it("checks READONLY before NO_VERSIONING, and clears nothing when refused", () => {
+      const ro = setup({ readonly: true, revisionLimit: 0 });
+      expectError(() => ro.store.clearHistory(ALICE), "READONLY");
+      const off = setup({ revisionLimit: 0 });
+      expectError(() => off.store.clearHistory(ALICE), "NO_VERSIONING");
+      const f = setup();
+      put(f.store, "a", "1");
+      put(f.store, "a", "2");
+      f.store.setReadOnly(ADMIN, true);
+      expectNoChange(f, () => expectError(() => f.store.clearHistory(ALICE), "READONLY"));
+      expect(f.store.stats().historyRevisions).toBe(2n);
+    });
+
+    it("returns zeros on a store without history", () => {
+      const f = setup();
+      expect(f.store.clearHistory(ALICE)).toEqual({ keys: 0n, cleared: 0n });
+    });
+  });
+
+  describe("one history rule for every removal", () => {
+    type Removal = (f: Fixture) => void;
+    const removals: Array<[string, Removal, KeyEvent]> = [
+      ["Delete", (f) => f.store.delete(ALICE, "foo"), KeyEvent.DELETED],
+      ["Delete with ifVersion", (f) => f.store.delete(ALICE, "foo", 2n), KeyEvent.DELETED],
+      ["Pop", (f) => void f.store.pop(ALICE, "foo"), KeyEvent.DELETED],
+      ["Clear", (f) => void f.store.clear(ALICE, false), KeyEvent.DELETED],
+      [
+        "Clear with force (locked key)",
+        (f) => {
+          f.store.lock(BOB, "foo", MINUTE, false);
+          f.store.clear(ALICE, true);
+        },
+        KeyEvent.DELETED,
+      ],
+      [
+        "lifespan expiry",
+        (f) => {
+          put(f.store, "foo", "v2", { lifespan: 10n * SECOND });
+          advanceTo(f.clock, f.clock.now() + 10n * SECOND);
+          f.store.expireDue();
+        },
+        KeyEvent.EXPIRED,
+      ],
+      [
+        "lifespan expiry of a locked key",
+        (f) => {
+          put(f.store, "foo", "v2", { lifespan: 10n * SECOND, lockDuration: MINUTE });
+          advanceTo(f.clock, f.clock.now() + 10n * SECOND);
+          f.store.expireDue();
+        },
+        KeyEvent.EXPIRED,
+      ],
+    ];
+
+    function twoVersions(keepDeletedKeyHistory: boolean): Fixture {
+      const f = setup({ keepDeletedKeyHistory });
+      put(f.store, "foo", "v1");
+      put(f.store, "foo", "v2");
+      return f;
+    }
+
+    it.each(removals)("%s drops the history without keep_deleted_key_history", (_, remove, kind) => {
+      const f = twoVersions(false);
+      remove(f);
+      expect(f.events.at(-1)).toMatchObject({ key: "foo", event: kind });
+      expect(f.store.exists("foo")).toBe(false);
+      expect(f.store.stats()).toMatchObject({ historyKeys: 0n, historyRevisions: 0n });
+      expectError(() => f.store.getRevision(ALICE, "foo", 1n), "REVISION_NOT_FOUND");
+      expect(put(f.store, "foo", "again")).toEqual({ isNew: true });
+      expect(info(f.store, "foo").version).toBe(1n);
+    });
+
+    it.each(removals)("%s keeps the history with keep_deleted_key_history; re-creation continues", (_, remove, kind) => {
+      const f = twoVersions(true);
+      remove(f);
+      expect(f.events.at(-1)).toMatchObject({ key: "foo", event: kind });
+      expect(f.store.exists("foo")).toBe(false);
+      expect(f.store.stats()).toMatchObject({ historyKeys: 1n, historyRevisions: 2n });
+      expect(retained(f, "foo", [1n, 2n])).toEqual([
+        [1n, "v1"],
+        [2n, "v2"],
+      ]);
+      expect(put(f.store, "foo", "again")).toEqual({ isNew: true });
+      expect(info(f.store, "foo").version).toBe(3n);
+    });
+  });
+});

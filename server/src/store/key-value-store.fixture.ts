@@ -1,0 +1,283 @@
+/**
+ * Shared fixtures and helpers of the KeyValueStore test files about locks,
+ * lifespans, history and key metrics (key-value-store-*.test.ts). Not a test
+ * file itself.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { expect } from "vitest";
+import { defaultConfig } from "../config/default-config.js";
+import { ManualClock } from "./clock.js";
+import { KeyValueStore, type SetResult, type StoreOptions } from "./key-value-store.js";
+import { reservedKeyValues } from "./reserved-keys.js";
+import { StoreError } from "./store-error.js";
+import type { StoreEvent } from "./store-event.js";
+
+// ---------------------------------------------------------------------------
+// Time
+// ---------------------------------------------------------------------------
+
+export const MS = 1_000_000n;
+export const SECOND = 1_000_000_000n;
+export const MINUTE = 60n * SECOND;
+export const HOUR = 60n * MINUTE;
+
+/** Clock time at which the reserved keys are written. */
+export const T0 = 1_700_000_000_000_000_000n;
+/** Clock time of the first user operation (setup advances the clock by 1s). */
+export const T1 = T0 + SECOND;
+
+/** Moves a ManualClock forward to exactly `time` (never backwards). */
+export function advanceTo(clock: ManualClock, time: bigint): void {
+  const delta = time - clock.now();
+  if (delta < 0n) {
+    throw new Error(`advanceTo: ${time} is before the clock's ${clock.now()}`);
+  }
+  clock.advance(delta);
+}
+
+// ---------------------------------------------------------------------------
+// Clients, options, values
+// ---------------------------------------------------------------------------
+
+export const ALICE = "alice";
+export const BOB = "bob";
+export const CAROL = "carol";
+export const ADMIN = "admin";
+/** Client id of changes the store makes itself (expirations). */
+export const SERVER = "keyquarry";
+
+/** FNV-1a 64 of the empty value (BEHAVIOR §5.1). */
+export const HASH_EMPTY = 14695981039346656037n;
+export const TEXT = "text/plain; charset=utf-8";
+
+export const MIN_LOCK = 1_000_000_000n;
+export const MAX_LOCK = 3_600_000_000_000n;
+export const MIN_LIFESPAN = 1_000_000_000n;
+
+/** The options the brief prescribes for these tests. */
+export const baseOptions: StoreOptions = {
+  maxKeyLength: 1024,
+  maxValueSize: 1000,
+  maxKeys: 0,
+  revisionLimit: 3,
+  keepDeletedKeyHistory: false,
+  privilegedClientId: ADMIN,
+  readonly: false,
+  minLockDuration: MIN_LOCK,
+  maxLockDuration: MAX_LOCK,
+  minLifespan: MIN_LIFESPAN,
+  pruneAt: 0,
+  pruneTo: 0,
+  eagerPruneAt: 0,
+  eagerPruneTo: 0,
+};
+
+const RESERVED = reservedKeyValues(defaultConfig(), new Date("2024-05-06T07:08:09.123Z"));
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+export const bytes = (value: string): Uint8Array => encoder.encode(value);
+export const text = (value: Uint8Array): string => decoder.decode(value);
+
+// ---------------------------------------------------------------------------
+// Store fixture
+// ---------------------------------------------------------------------------
+
+/** What these tests compare of an event: key, kind, time and client id. */
+export type RecordedEvent = Pick<StoreEvent, "key" | "event" | "time" | "clientId">;
+
+export interface Fixture {
+  store: KeyValueStore;
+  clock: ManualClock;
+  /** Every event emitted after the reserved keys were written (key, kind, time, client id only). */
+  events: RecordedEvent[];
+  /** Every deadline reported to the onEarliestDeadline listener. */
+  earliestDeadlines: bigint[];
+}
+
+/**
+ * A store with the 16 reserved keys written at T0 (unless `reserved: false`),
+ * a recording subscriber and deadline listener, and the clock at T1.
+ */
+export function setup(overrides: Partial<StoreOptions> = {}, { reserved = true } = {}): Fixture {
+  const clock = new ManualClock(T0);
+  const store = new KeyValueStore({ ...baseOptions, ...overrides }, clock);
+  if (reserved) {
+    store.writeReservedKeys(RESERVED);
+  }
+  const events: RecordedEvent[] = [];
+  store.subscribe(({ key, event, time, clientId }) => events.push({ key, event, time, clientId }));
+  const earliestDeadlines: bigint[] = [];
+  store.onEarliestDeadline((deadline) => earliestDeadlines.push(deadline));
+  clock.advance(SECOND);
+  return { store, clock, events, earliestDeadlines };
+}
+
+export interface PutOptions {
+  clientId?: string;
+  contentType?: string;
+  lockDuration?: bigint;
+  lifespan?: bigint;
+  ifVersion?: bigint;
+}
+
+/** Set as `clientId` (default alice); a string value is UTF-8 encoded; "" content type = sniff. */
+export function put(
+  store: KeyValueStore,
+  key: string,
+  value: string | Uint8Array,
+  { clientId = ALICE, contentType = "", lockDuration, lifespan, ifVersion }: PutOptions = {},
+): SetResult {
+  return store.set(clientId, {
+    key,
+    value: typeof value === "string" ? bytes(value) : value,
+    contentType,
+    ...(lockDuration === undefined ? {} : { lockDuration }),
+    ...(lifespan === undefined ? {} : { lifespan }),
+    ...(ifVersion === undefined ? {} : { ifVersion }),
+  });
+}
+
+/** Inspect without value (allowed to anyone, emits nothing). */
+export const info = (store: KeyValueStore, key: string, clientId = ALICE) => store.inspect(clientId, key, {});
+
+/** Lists every key, reserved ones included. */
+export const allKeys = (store: KeyValueStore): string[] =>
+  store.listKeys({ pattern: "", limit: 0n, includeReserved: true });
+
+export function event(key: string, kind: KeyEvent, time: bigint, clientId = ALICE): RecordedEvent {
+  return { key, event: kind, time, clientId };
+}
+
+/** The events emitted since `mark` (an earlier `events.length`). */
+export const since = (events: readonly RecordedEvent[], mark: number): RecordedEvent[] => events.slice(mark);
+
+/** Events as (key, kind, client, time) sorted, to compare the events of one call whose order is not specified. */
+export function unordered(events: readonly RecordedEvent[]): RecordedEvent[] {
+  const rank = (e: RecordedEvent) => `${e.time}|${e.key}|${String(e.event).padStart(2, "0")}|${e.clientId}`;
+  return [...events].sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0));
+}
+
+/** A full `stats().events` array: zeros except the given counts. */
+export function eventCounts(counts: Partial<Record<KeyEvent, bigint>>): bigint[] {
+  const all = new Array<bigint>(11).fill(0n);
+  for (const [kind, count] of Object.entries(counts)) {
+    all[Number(kind)] = count;
+  }
+  return all;
+}
+
+/** Everything observable about the store without emitting events. */
+export function observe(store: KeyValueStore) {
+  const keys = allKeys(store);
+  return {
+    stats: store.stats(),
+    keys,
+    infos: keys.map((key) => info(store, key)),
+    nextDeadline: store.nextDeadline(),
+  };
+}
+
+/**
+ * Runs `refused` (which must throw) and asserts that the store looks exactly
+ * as before and that no event was emitted.
+ */
+export function expectNoChange(fixture: Fixture, refused: () => void): void {
+  const before = observe(fixture.store);
+  const mark = fixture.events.length;
+  refused();
+  expect(observe(fixture.store)).toStrictEqual(before);
+  expect(since(fixture.events, mark)).toEqual([]);
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/** Expected code and exact message of each error (BEHAVIOR §1.6, plus our VERSION_MISMATCH). */
+export const expectedErrors = {
+  EMPTY_KEY: [Code.InvalidArgument, "Empty key"],
+  RESERVED: [Code.InvalidArgument, "Key cannot begin with 'keyquarry'"],
+  READONLY: [Code.FailedPrecondition, "server in readonly mode"],
+  KEY_TOO_LONG: [Code.FailedPrecondition, "Key length greater than maximum"],
+  VALUE_TOO_LARGE: [Code.FailedPrecondition, "value size is greater than maximum"],
+  LOCK_TOO_LONG: [Code.OutOfRange, "lock Duration too long"],
+  LOCK_INVALID: [Code.OutOfRange, "invalid lock Duration"],
+  LIFESPAN_INVALID: [Code.InvalidArgument, "invalid expire_after"],
+  WRONG_OWNER: [Code.PermissionDenied, "client_id provided does not match key"],
+  LOCKED: [Code.PermissionDenied, "Key is locked"],
+  LOCKED_OTHER: [Code.PermissionDenied, "locked by another client"],
+  NOT_FOUND: [Code.NotFound, "Key not found"],
+  METRIC_NOT_FOUND: [Code.NotFound, "key not found"],
+  MAX_KEYS: [Code.ResourceExhausted, "maximum number of keys reached"],
+  NO_VERSIONING: [Code.FailedPrecondition, "versioning is not enabled"],
+  REVISION_ZERO: [Code.InvalidArgument, "revision must be greater or less than zero"],
+  REVISION_NOT_FOUND: [Code.NotFound, "revision not found"],
+  VERSION_MISMATCH: [Code.FailedPrecondition, "version mismatch"],
+} as const;
+
+export type ExpectedErrorId = keyof typeof expectedErrors;
+
+function thrownBy(fn: () => unknown): StoreError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toBeInstanceOf(ConnectError);
+    return error as StoreError;
+  }
+  throw new Error("expected a StoreError, but nothing was thrown");
+}
+
+/** Asserts that `fn` throws the StoreError `id` with its exact code and message (`detail` appended after ": "). */
+export function expectError(fn: () => unknown, id: ExpectedErrorId, detail?: string): void {
+  const error = thrownBy(fn);
+  const [code, message] = expectedErrors[id];
+  const rawMessage = detail === undefined ? message : `${message}: ${detail}`;
+  expect({ id: error.id, code: error.code, rawMessage: error.rawMessage }).toEqual({ id, code, rawMessage });
+}
+
+/**
+ * Asserts a compare-and-set refusal: VERSION_MISMATCH (FAILED_PRECONDITION)
+ * naming the current version, or saying the key does not exist (`undefined`).
+ */
+export function expectVersionMismatch(fn: () => unknown, current: bigint | undefined): void {
+  expectError(fn, "VERSION_MISMATCH", current === undefined ? "the key does not exist" : `the current version is ${current}`);
+}
+
+// ---------------------------------------------------------------------------
+// Expiry probes (they move the clock)
+// ---------------------------------------------------------------------------
+
+/**
+ * Asserts that `key`'s lock is still there 1 ns before `deadline` and released
+ * at `deadline` exactly, with one UNLOCKED by the server at that time. Leaves
+ * the clock at `deadline`.
+ */
+export function expectLockExpiresAt({ store, clock, events }: Fixture, key: string, deadline: bigint): void {
+  advanceTo(clock, deadline - 1n);
+  expect(info(store, key).locked, "locked 1 ns before the deadline").toBe(true);
+  const mark = events.length;
+  advanceTo(clock, deadline);
+  expect(info(store, key).locked, "unlocked at the deadline").toBe(false);
+  expect(since(events, mark)).toEqual([event(key, KeyEvent.UNLOCKED, deadline, SERVER)]);
+}
+
+/**
+ * Asserts that `key` still exists 1 ns before `deadline` and is removed at
+ * `deadline` exactly: UNLOCKED first if it was locked, then EXPIRED, both by
+ * the server at that time. Leaves the clock at `deadline`.
+ */
+export function expectKeyExpiresAt({ store, clock, events }: Fixture, key: string, deadline: bigint): void {
+  advanceTo(clock, deadline - 1n);
+  expect(store.exists(key), "exists 1 ns before the deadline").toBe(true);
+  const wasLocked = info(store, key).locked;
+  const mark = events.length;
+  advanceTo(clock, deadline);
+  expect(store.exists(key), "gone at the deadline").toBe(false);
+  expect(since(events, mark)).toEqual([
+    ...(wasLocked ? [event(key, KeyEvent.UNLOCKED, deadline, SERVER)] : []),
+    event(key, KeyEvent.EXPIRED, deadline, SERVER),
+  ]);
+}
