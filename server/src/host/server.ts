@@ -6,7 +6,7 @@ import type { Config } from "../config/config.js";
 import { defaultListenPort } from "../config/default-config.js";
 import { parseListenAddress } from "../config/listen-address.js";
 import { clientIdInterceptor } from "../rpc/client-id.js";
-import { routes } from "../rpc/routes.js";
+import { createRpcs } from "../rpc/routes.js";
 import { createSystemClock, type Clock } from "../store/clock.js";
 import { KeyValueStore } from "../store/key-value-store.js";
 import { reservedKeyValues } from "../store/reserved-keys.js";
@@ -78,6 +78,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       return server as unknown as import("node:http").Server;
     },
   });
+  const rpcs = createRpcs({ store, hub, requestShutdown: () => requestShutdown(), snapshotsCreated: () => 0n });
   app.addHook("onClose", (_instance, done) => {
     stopExpiryTimer();
     stopPruneTimer();
@@ -103,7 +104,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   });
   app.setNotFoundHandler(unknownMethodHandler);
   await app.register(fastifyConnectPlugin, {
-    routes: routes({ store, hub, requestShutdown: () => requestShutdown(), snapshotsCreated: () => 0n }),
+    routes: rpcs.routes,
     interceptors: [clientIdInterceptor],
     readMaxBytes: readMaxBytesFor(config),
   });

@@ -1,23 +1,21 @@
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
-import { clientIdKey } from "./client-id.js";
+import type { UnaryOperations } from "./unary-operations.js";
 
 /**
  * The Admin service, for the privileged client id only (PERMISSION_DENIED
  * for everyone else): Prune on demand, and Shutdown, which answers first and
  * then starts the same graceful shutdown as SIGTERM.
  */
-export function createAdminService(store: KeyValueStore, requestShutdown: () => void): ServiceImpl<typeof Admin> {
-  const authorize = (context: HandlerContext) => store.authorizeAdmin(context.values.get(clientIdKey));
+export function adminOperations(store: KeyValueStore, requestShutdown: () => void): UnaryOperations<typeof Admin> {
   return {
-    prune(request, context) {
-      authorize(context);
+    prune(request, clientId) {
+      store.authorizeAdmin(clientId);
       const target = request.pruneTo > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(request.pruneTo);
       return { pruned: BigInt(store.prune(target, new Set(request.ignoreKeys))) };
     },
-    shutdown(_request, context) {
-      authorize(context);
+    shutdown(_request, clientId) {
+      store.authorizeAdmin(clientId);
       // After the response is on its way.
       setImmediate(requestShutdown);
       return {};

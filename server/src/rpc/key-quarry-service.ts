@@ -1,5 +1,4 @@
 import { create } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   EventMetricsSchema,
   HistoryMetricsSchema,
@@ -12,23 +11,22 @@ import {
 import type { KeyMetrics } from "../store/key-metrics.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import type { WatchHub } from "../watch/watch-hub.js";
-import { clientIdKey } from "./client-id.js";
 import { durationFromNanos, nanosFromDuration } from "./duration.js";
 import { timestampFromNanos } from "./timestamp.js";
+import type { UnaryOperations } from "./unary-operations.js";
 
 /**
  * The unary RPCs of the KeyQuarry service: maps each request to the store
  * engine and its result to the response message.
  */
-export function createKeyQuarryService(
+export function keyQuarryOperations(
   store: KeyValueStore,
   hub: WatchHub,
   snapshotsCreated: () => bigint,
-): Omit<ServiceImpl<typeof KeyQuarry>, "watchStream" | "watchKeyValue"> {
-  const caller = (context: HandlerContext) => context.values.get(clientIdKey);
+): UnaryOperations<typeof KeyQuarry> {
   return {
-    set(request, context) {
-      const { isNew, fencingToken } = store.set(caller(context), {
+    set(request, clientId) {
+      const { isNew, fencingToken } = store.set(clientId, {
         key: request.key,
         value: request.value,
         contentType: request.contentType,
@@ -38,11 +36,11 @@ export function createKeyQuarryService(
       });
       return { success: true, isNew, fencingToken };
     },
-    get(request, context) {
-      return { value: store.get(caller(context), request.key) };
+    get(request, clientId) {
+      return { value: store.get(clientId, request.key) };
     },
-    inspect(request, context) {
-      const info = store.inspect(caller(context), request.key, {
+    inspect(request, clientId) {
+      const info = store.inspect(clientId, request.key, {
         value: request.includeValue,
         metrics: request.includeMetrics,
       });
@@ -62,18 +60,18 @@ export function createKeyQuarryService(
         fencingToken: info.fencingToken,
       };
     },
-    delete(request, context) {
-      store.delete(caller(context), request.key, request.ifVersion);
+    delete(request, clientId) {
+      store.delete(clientId, request.key, request.ifVersion);
       return { deleted: true };
     },
     exists(request) {
       return { exists: store.exists(request.key) };
     },
-    pop(request, context) {
-      return { value: store.pop(caller(context), request.key) };
+    pop(request, clientId) {
+      return { value: store.pop(clientId, request.key) };
     },
-    clear(request, context) {
-      return { success: true, keysDeleted: store.clear(caller(context), request.force) };
+    clear(request, clientId) {
+      return { success: true, keysDeleted: store.clear(clientId, request.force) };
     },
     listKeys(request) {
       return { keys: store.listKeys(request) };
@@ -109,33 +107,32 @@ export function createKeyQuarryService(
         revision: store.revision,
       };
     },
-    clearHistory(_request, context) {
-      return store.clearHistory(caller(context));
+    clearHistory(_request, clientId) {
+      return store.clearHistory(clientId);
     },
-    lock(request, context) {
+    lock(request, clientId) {
       const fencingToken = store.lock(
-        caller(context),
+        clientId,
         request.key,
         request.duration && nanosFromDuration(request.duration),
         request.createIfMissing,
       );
       return { success: true, fencingToken };
     },
-    unlock(request, context) {
-      store.unlock(caller(context), request.key);
+    unlock(request, clientId) {
+      store.unlock(clientId, request.key);
       return { success: true };
     },
-    getRevision(request, context) {
-      const revision = store.getRevision(caller(context), request.key, request.version);
+    getRevision(request, clientId) {
+      const revision = store.getRevision(clientId, request.key, request.version);
       return { value: revision.value, timestamp: timestampFromNanos(revision.timestamp) };
     },
-    register(_request, context) {
-      const clientId = caller(context);
+    register(_request, clientId) {
       store.register(clientId);
       return { success: true, clientId };
     },
-    setReadOnly(request, context) {
-      store.setReadOnly(caller(context), request.enable);
+    setReadOnly(request, clientId) {
+      store.setReadOnly(clientId, request.enable);
       return { success: true };
     },
     getKeyMetric(request) {

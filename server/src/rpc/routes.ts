@@ -1,10 +1,12 @@
+import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
 import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import type { WatchHub } from "../watch/watch-hub.js";
-import { createAdminService } from "./admin-service.js";
-import { createKeyQuarryService } from "./key-quarry-service.js";
+import { adminOperations } from "./admin-service.js";
+import { keyQuarryOperations } from "./key-quarry-service.js";
+import { connectHandlers, type UnaryOperation, type UnaryOperations } from "./unary-operations.js";
 import { createWatchHandlers } from "./watch-handlers.js";
 
 /** What the RPC handlers work with. */
@@ -17,14 +19,36 @@ export interface RouteDependencies {
   snapshotsCreated: () => bigint;
 }
 
-/** Registers both keyquarry services on a Connect router. */
-export function routes(dependencies: RouteDependencies): (router: ConnectRouter) => void {
+/** A unary RPC and its implementation, by request path (`/keyquarry.KeyQuarry/Get`). */
+export type UnaryMethodTable = ReadonlyMap<string, { method: DescMethodUnary; operation: UnaryOperation<DescMethodUnary> }>;
+
+/** Both services' RPCs: as Connect routes, and the unary ones by path for the gRPC fast path. */
+export interface Rpcs {
+  routes: (router: ConnectRouter) => void;
+  unaryMethods: UnaryMethodTable;
+}
+
+/** Creates every RPC of both keyquarry services once. */
+export function createRpcs(dependencies: RouteDependencies): Rpcs {
   const { store, hub, requestShutdown } = dependencies;
-  return (router) => {
-    router.service(KeyQuarry, {
-      ...createKeyQuarryService(store, hub, dependencies.snapshotsCreated),
-      ...createWatchHandlers(store, hub),
-    });
-    router.service(Admin, createAdminService(store, requestShutdown));
+  const keyQuarry = keyQuarryOperations(store, hub, dependencies.snapshotsCreated);
+  const admin = adminOperations(store, requestShutdown);
+  return {
+    routes: (router) => {
+      router.service(KeyQuarry, { ...connectHandlers(keyQuarry), ...createWatchHandlers(store, hub) });
+      router.service(Admin, connectHandlers(admin));
+    },
+    unaryMethods: new Map([...byPath(KeyQuarry, keyQuarry), ...byPath(Admin, admin)]),
   };
+}
+
+function byPath<S extends DescService>(service: S, operations: UnaryOperations<S>): UnaryMethodTable {
+  const table = new Map<string, { method: DescMethodUnary; operation: UnaryOperation<DescMethodUnary> }>();
+  for (const method of service.methods) {
+    const operation = (operations as Record<string, UnaryOperation<DescMethodUnary> | undefined>)[method.localName];
+    if (method.methodKind === "unary" && operation !== undefined) {
+      table.set(`/${service.typeName}/${method.name}`, { method: method as DescMethodUnary, operation });
+    }
+  }
+  return table;
 }

@@ -1,0 +1,31 @@
+import type { DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
+import { clientIdKey } from "./client-id.js";
+
+/** One unary RPC as a plain function of the request and the caller's validated client id. */
+export type UnaryOperation<M extends DescMethodUnary> = (
+  request: MessageShape<M["input"]>,
+  clientId: string,
+) => MessageInitShape<M["output"]>;
+
+/** The unary RPCs of a service, by local name (`set`, `get`, ...). */
+export type UnaryOperations<S extends DescService> = {
+  [K in keyof S["method"] as S["method"][K] extends DescMethodUnary ? K : never]: S["method"][K] extends DescMethodUnary
+    ? UnaryOperation<S["method"][K]>
+    : never;
+};
+
+/**
+ * Adapts operations to Connect handlers, which find the client id in the
+ * context values the client-id interceptor set. The gRPC fast path calls the
+ * same operations directly: one implementation of every RPC.
+ */
+export function connectHandlers<S extends DescService>(
+  operations: UnaryOperations<S>,
+): Record<string, (request: unknown, context: HandlerContext) => unknown> {
+  const handlers: Record<string, (request: unknown, context: HandlerContext) => unknown> = {};
+  for (const [name, operation] of Object.entries(operations as Record<string, (r: unknown, c: string) => unknown>)) {
+    handlers[name] = (request, context) => operation(request, context.values.get(clientIdKey));
+  }
+  return handlers;
+}
