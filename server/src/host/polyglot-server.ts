@@ -1,8 +1,9 @@
 import * as httpolyglot from "@httptoolkit/httpolyglot";
 import type { RequestListener, Server as HttpServer } from "node:http";
-import { constants, type Http2Session, type ServerHttp2Stream } from "node:http2";
+import { constants, type Http2Server, type Http2Session, type ServerHttp2Stream } from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
 import type { SecureContextOptions } from "node:tls";
+import type { StreamHandler } from "./grpc-fast-path.js";
 
 /** The httpolyglot server plus the connection-closing methods Fastify looks for. */
 export type PolyglotServer = NetServer & {
@@ -14,9 +15,10 @@ export type PolyglotServer = NetServer & {
   closeHttp2Sessions(): void;
 };
 
-// The HTTP/1.1 sub-server httpolyglot hands sniffed connections to (a private field).
+// The sub-servers httpolyglot hands sniffed connections to (private fields).
 interface PolyglotInternals {
   _httpServer: HttpServer;
+  _http2Server: Http2Server;
 }
 
 /**
@@ -28,7 +30,11 @@ interface PolyglotInternals {
  * refused before it is read); such a connection never looks idle, so the
  * close methods also end connections and streams whose responses are all sent.
  */
-export function createPolyglotServer(listener: RequestListener, tls?: SecureContextOptions): PolyglotServer {
+export function createPolyglotServer(
+  listener: RequestListener,
+  tls?: SecureContextOptions,
+  fastPath?: StreamHandler,
+): PolyglotServer {
   // HTTP/1.1 sockets whose responses have all been sent.
   const answeredSockets = new Set<Socket>();
   const server = httpolyglot.createServer(
@@ -59,6 +65,9 @@ export function createPolyglotServer(listener: RequestListener, tls?: SecureCont
       http1.close();
     }
   });
+  if (fastPath !== undefined) {
+    routeStreamsThrough((server as unknown as PolyglotInternals)._http2Server, fastPath);
+  }
   const sessions = new Set<Http2Session>();
   const streams = new Set<ServerHttp2Stream>();
   // httpolyglot forwards listeners to its HTTP/2 sub-server, so these see every session and stream.
@@ -88,12 +97,31 @@ export function createPolyglotServer(listener: RequestListener, tls?: SecureCont
         session.close();
       }
       for (const stream of streams) {
-        if (stream.writableEnded) {
-          // The response is complete; the rest of the request is not wanted. (NO_ERROR would
-          // wait for a 'finish' that Node never emits while the peer is still sending.)
+        // Answered while the client is still sending (an oversized body, say): the rest of
+        // the request is not wanted. (NO_ERROR would wait for a 'finish' that Node never
+        // emits while the peer is still sending.) Complete exchanges finish on their own.
+        if (stream.writableEnded && !stream.readableEnded) {
           stream.close(constants.NGHTTP2_CANCEL);
         }
       }
     },
+  });
+}
+
+/**
+ * Puts `fastPath` in front of Node's HTTP/2 compatibility layer (the
+ * server's own "stream" listener, which makes request/response objects):
+ * streams the fast path declines go to it unchanged.
+ */
+function routeStreamsThrough(http2: Http2Server, fastPath: StreamHandler): void {
+  const compat = http2.listeners("stream").find((listener) => listener.name.endsWith("onServerStream"));
+  if (compat === undefined) {
+    throw new Error("Node's HTTP/2 compatibility listener was not found");
+  }
+  http2.removeListener("stream", compat as (...args: unknown[]) => void);
+  http2.on("stream", (stream, headers, ...rest) => {
+    if (!fastPath(stream, headers)) {
+      compat.call(http2, stream, headers, ...rest);
+    }
   });
 }

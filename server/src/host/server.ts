@@ -12,6 +12,7 @@ import { KeyValueStore } from "../store/key-value-store.js";
 import { reservedKeyValues } from "../store/reserved-keys.js";
 import { corsOptionsFor } from "./cors-options.js";
 import { startExpiryTimer } from "./expiry-timer.js";
+import { createGrpcFastPath } from "./grpc-fast-path.js";
 import { startPruneTimer } from "./prune-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
 import { loggerOptions } from "./logger-options.js";
@@ -67,6 +68,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     logMaxBytes: eventLogMaxBytes,
   });
 
+  const rpcs = createRpcs({ store, hub, requestShutdown: () => requestShutdown(), snapshotsCreated: () => 0n });
+  const readMaxBytes = readMaxBytesFor(config);
   let server: PolyglotServer | undefined;
   const app = fastify({
     logger: options.logger ?? loggerOptions(config),
@@ -74,11 +77,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     logController: new LogController({ disableRequestLogging: true }),
     // With a serverFactory, Fastify binds one address only (the first of "localhost").
     serverFactory: (handler) => {
-      server = createPolyglotServer(handler, tls);
+      server = createPolyglotServer(handler, tls, createGrpcFastPath(rpcs.unaryMethods, readMaxBytes));
       return server as unknown as import("node:http").Server;
     },
   });
-  const rpcs = createRpcs({ store, hub, requestShutdown: () => requestShutdown(), snapshotsCreated: () => 0n });
   app.addHook("onClose", (_instance, done) => {
     stopExpiryTimer();
     stopPruneTimer();
@@ -106,7 +108,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   await app.register(fastifyConnectPlugin, {
     routes: rpcs.routes,
     interceptors: [clientIdInterceptor],
-    readMaxBytes: readMaxBytesFor(config),
+    readMaxBytes,
   });
 
   return {

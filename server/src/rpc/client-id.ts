@@ -11,8 +11,12 @@ export const clientIdKey = createContextKey<string>("", { description: "keyquarr
  * refuses a missing, empty or reserved one.
  */
 export function clientIdFromHeaders(headers: Headers): string {
-  const clientId = headers.get("client_id") ?? headers.get("client-id");
-  if (clientId === null) {
+  return checkClientId(headers.get("client_id") ?? headers.get("client-id") ?? undefined);
+}
+
+/** Validates a client id header value (undefined when the header is absent). */
+export function checkClientId(clientId: string | undefined): string {
+  if (clientId === undefined) {
     throw new StoreError("CID_MISSING");
   }
   if (clientId === "") {
