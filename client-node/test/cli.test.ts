@@ -1,5 +1,6 @@
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -265,5 +266,114 @@ describe("keyquarry client over a unix socket", () => {
     const missing = join(dir, "missing.sock");
     const result = await keyquarry(["client", "--address", `unix://${missing}`, "get", "foo"]);
     expect(result).toEqual({ code: 1, stdout: "", stderr: `keyquarry: socket file '${missing}' not found\n` });
+  });
+});
+
+describe("keyquarry client admin commands (privileged client id `boss`)", () => {
+  let server: KeyquarryServer;
+  let address: string;
+  const client = (...args: string[]) => keyquarry(["client", "--address", address, ...args]);
+  const boss = (...args: string[]) => client("--client-id", "boss", ...args);
+  const lines = (result: CliResult) => result.stdout.split("\n").filter((line) => line !== "");
+  const adminOnly = "keyquarry: permission_denied: missing or invalid client ID for admin function\n";
+
+  beforeAll(async () => {
+    server = await build({ ...defaultConfig(), listenAddress: "127.0.0.1:0", logLevel: "ERROR", privilegedClientId: "boss" });
+    address = new URL(await server.listen()).host;
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("prune <prune-to> [ignore-key...] prints {\"pruned\":N}, or {} when nothing was removed", async () => {
+    expect(await boss("prune", "0")).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
+    for (const key of ["keep", "also-keep", "a", "b", "c"]) {
+      await client("set", key, "x");
+    }
+    // 5 user keys (reserved ones never count), down to 1: the two ignored keys stay.
+    expect(await boss("prune", "1", "keep", "also-keep")).toEqual({ code: 0, stdout: '{"pruned":3}\n', stderr: "" });
+    expect(lines(await client("list"))).toEqual(["keep", "also-keep"]);
+    expect((await boss("prune", "5")).stdout).toBe("{}\n");
+    expect((await boss("--protocol", "connect", "prune", "0", "keep")).stdout).toBe('{"pruned":1}\n');
+    expect(lines(await client("list"))).toEqual(["keep"]);
+    expect(lines(await client("list", "--include-reserved")).filter((key) => key.startsWith("keyquarry/"))).toHaveLength(16);
+  });
+
+  it("prune refuses other client ids and a bad <prune-to>", async () => {
+    await client("set", "survivor", "x");
+    expect(await client("prune", "0")).toEqual({ code: 1, stdout: "", stderr: adminOnly });
+    expect(await client("--client-id", "Boss", "prune", "0")).toEqual({ code: 1, stdout: "", stderr: adminOnly });
+    expect((await client("exists", "survivor")).stdout).toBe('{"exists":true}\n');
+    for (const bad of ["abc", "1.5", "-1"]) {
+      const result = await boss("prune", bad);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).not.toBe("");
+    }
+    expect((await boss("prune", "abc")).stderr).toContain("must be a non-negative integer");
+    expect((await boss("prune")).stderr).toContain("missing required argument 'prune-to'");
+  });
+
+  it("shutdown (alias server-shutdown) prints {} for the privileged client and starts the server's shutdown", async () => {
+    let requested = false;
+    void server.shutdownRequested.then(() => (requested = true));
+    expect(await client("shutdown")).toEqual({ code: 1, stdout: "", stderr: adminOnly });
+    expect(await client("server-shutdown")).toEqual({ code: 1, stdout: "", stderr: adminOnly });
+    expect(requested).toBe(false);
+    expect(await boss("server-shutdown")).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
+    await server.shutdownRequested;
+    expect(await boss("shutdown", "--protocol", "connect")).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
+  });
+});
+
+describe("keyquarry client shutdown against keyquarry serve", () => {
+  async function freePort(): Promise<number> {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve, reject) => probe.close((error) => (error ? reject(error) : resolve())));
+    return port;
+  }
+
+  async function serve() {
+    const port = await freePort();
+    const { KEYQUARRY_CLIENT_ADDRESS: _address, KEYQUARRY_CLIENT_ID: _clientId, ...env } = process.env;
+    const child = spawn(process.execPath, [bin, "serve", "--listen", `127.0.0.1:${port}`, "--privileged-client-id", "boss"], {
+      env,
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const address = `127.0.0.1:${port}`;
+    await vi.waitFor(
+      async () => {
+        expect(child.exitCode).toBeNull();
+        expect((await keyquarry(["client", "-a", address, "stats"])).code).toBe(0);
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+    return { child, address, exited };
+  }
+
+  it("--protocol connect: prints {} and the server exits with status 0", async () => {
+    const { child, address, exited } = await serve();
+    try {
+      const result = await keyquarry(["client", "-a", address, "--client-id", "boss", "--protocol", "connect", "shutdown"]);
+      expect(result).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("over gRPC (the default): prints {} and the server exits with status 0", async () => {
+    const { child, address, exited } = await serve();
+    try {
+      const result = await keyquarry(["client", "-a", address, "--client-id", "boss", "server-shutdown"]);
+      expect(await exited).toBe(0);
+      expect(result).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { Argument, Option, type OptionValues } from "commander";
 import type { Duration } from "@bufbuild/protobuf/wkt";
+import { PruneResponseSchema, ShutdownResponseSchema } from "@keyquarry/gen/keyquarry/admin_pb.js";
 import {
   ClearHistoryResponseSchema,
   ClearResponseSchema,
@@ -276,6 +277,30 @@ export const clientCommands: readonly ClientCommand[] = [
     arguments: [new Argument("<state>", "on or off").argParser(parseOnOff)],
     async run({ client, args: [state] }) {
       return jsonOutput(ReadOnlyResponseSchema, await client.setReadOnly({ enable: state === "on" }));
+    },
+  },
+  {
+    name: "prune",
+    description:
+      "remove the least recently used keys until at most <prune-to> user keys remain (needs the privileged client id)",
+    arguments: [
+      new Argument("<prune-to>", "how many user keys may remain").argParser(parseCount),
+      new Argument("[ignore-key...]", "keys never to remove (exact names)"),
+    ],
+    async run({ client, args: [pruneTo, ignoreKeys] }) {
+      const response = await client.admin.prune({
+        pruneTo: pruneTo as unknown as bigint,
+        ignoreKeys: (ignoreKeys as unknown as string[] | undefined) ?? [],
+      });
+      return jsonOutput(PruneResponseSchema, response);
+    },
+  },
+  {
+    name: "shutdown",
+    aliases: ["server-shutdown"],
+    description: "shut the server down gracefully (needs the privileged client id)",
+    async run({ client }) {
+      return jsonOutput(ShutdownResponseSchema, await client.admin.shutdown({}));
     },
   },
 ];
