@@ -37,13 +37,15 @@ export function createPolyglotServer(
 ): PolyglotServer {
   // HTTP/1.1 sockets whose responses have all been sent.
   const answeredSockets = new Set<Socket>();
+  // Set once closing starts: from then on a socket is ended as soon as its response is sent.
+  let closing = false;
   const server = httpolyglot.createServer(
     tls === undefined ? {} : { tls: { ...tls, ALPNProtocols: ["h2", "http/1.1"] } },
     (request, response) => {
       const socket = request.socket;
       if (request.httpVersionMajor === 1) {
         answeredSockets.delete(socket);
-        response.once("finish", () => answeredSockets.add(socket));
+        response.once("finish", () => (closing ? socket.end() : answeredSockets.add(socket)));
       }
       listener(request, response);
     },
@@ -81,6 +83,7 @@ export function createPolyglotServer(
   });
   return Object.assign(server, {
     closeIdleConnections: () => {
+      closing = true;
       http1.closeIdleConnections();
       for (const socket of answeredSockets) {
         socket.destroy();

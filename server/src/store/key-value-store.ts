@@ -282,7 +282,9 @@ export class KeyValueStore {
     const existing = this.entries.get(key);
     if (existing === undefined) {
       this.checkVersion(undefined, request.ifVersion);
-      const entry = this.createKey(clientId, key, value, request.contentType, now);
+      // Its CREATED already shows the lock this Set takes, so other watchers don't see the value.
+      const lockOwner = request.lockDuration === undefined ? undefined : clientId;
+      const entry = this.createKey(clientId, key, value, request.contentType, now, lockOwner);
       const fencingToken = request.lockDuration === undefined ? undefined : this.lockFor(clientId, entry, request.lockDuration, now, "replace");
       if (request.lifespan !== undefined) {
         this.setLifespan(clientId, entry, request.lifespan, now);
@@ -479,7 +481,7 @@ export class KeyValueStore {
       if (!createIfMissing) {
         throw new StoreError("NOT_FOUND");
       }
-      entry = this.createKey(clientId, key, new Uint8Array(0), "", now);
+      entry = this.createKey(clientId, key, new Uint8Array(0), "", now, clientId);
       const fencingToken = this.lockFor(clientId, entry, duration, now, "extend");
       this.eagerPruneAfterCreating(key);
       return fencingToken;
@@ -813,7 +815,14 @@ export class KeyValueStore {
     return state !== undefined && state.id === expiry.id;
   }
 
-  private createKey(clientId: string, key: string, value: Uint8Array, contentType: string, now: bigint): KeyEntry {
+  private createKey(
+    clientId: string,
+    key: string,
+    value: Uint8Array,
+    contentType: string,
+    now: bigint,
+    lockOwner: string | undefined,
+  ): KeyEntry {
     const { maxKeys, eagerPruneAt } = this.options;
     if (maxKeys > 0 && this.userKeys >= maxKeys && eagerPruneAt > 0) {
       // At the hard limit, make room first if eager pruning is on (the original just refused, §15.19).
@@ -841,7 +850,7 @@ export class KeyValueStore {
     };
     this.insertEntry(entry);
     this.appendRevision(entry, now);
-    this.emit(entry, KeyEvent.CREATED, clientId, now);
+    this.emit(entry, KeyEvent.CREATED, clientId, now, lockOwner);
     return entry;
   }
 
@@ -1063,7 +1072,13 @@ export class KeyValueStore {
     }
   }
 
-  private emit(entry: KeyEntry, event: KeyEvent, clientId: string, time: bigint): void {
+  private emit(
+    entry: KeyEntry,
+    event: KeyEvent,
+    clientId: string,
+    time: bigint,
+    lockOwner = entry.lock?.owner,
+  ): void {
     const { key } = entry;
     const revision = ++this.latestRevision;
     this.eventCounts[event]! += 1n;
@@ -1079,7 +1094,7 @@ export class KeyValueStore {
           time,
           clientId,
           value: { value: entry.value, hash: entry.hash, version: entry.version, contentType: entry.contentType },
-          lockOwner: entry.lock?.owner,
+          lockOwner,
         }
       : { revision, key, event, time, clientId };
     for (const listener of this.listeners) {

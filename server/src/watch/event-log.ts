@@ -12,15 +12,24 @@ export class EventLog {
   private count = 0;
   private bytes = 0;
 
+  /**
+   * @param next the revision the first appended event will have: resuming
+   * from before it is refused even while the log is still empty.
+   */
   constructor(
     private readonly capacity: number,
     private readonly maxBytes: number,
+    private next: bigint,
   ) {
     this.ring = new Array<StoreEvent | undefined>(capacity);
   }
 
   /** Appends the next event; revisions must arrive in order, one apart. */
   append(event: StoreEvent): void {
+    this.next = event.revision + 1n;
+    if (this.capacity === 0) {
+      return;
+    }
     if (this.count === this.capacity) {
       this.evictOldest();
     }
@@ -32,9 +41,9 @@ export class EventLog {
     }
   }
 
-  /** Revision of the oldest event held; `next` (the revision the next event will get) when empty. */
-  oldestRevision(next: bigint): bigint {
-    return this.count === 0 ? next : this.ring[this.head]!.revision;
+  /** Revision of the oldest event held; the revision the next event will get when none is. */
+  oldestRevision(): bigint {
+    return this.count === 0 ? this.next : this.ring[this.head]!.revision;
   }
 
   /**
@@ -42,10 +51,7 @@ export class EventLog {
    * undefined when some of them are no longer held.
    */
   since(after: bigint): StoreEvent[] | undefined {
-    if (this.count === 0) {
-      return [];
-    }
-    const oldest = this.ring[this.head]!.revision;
+    const oldest = this.oldestRevision();
     if (after + 1n < oldest) {
       return undefined;
     }

@@ -31,7 +31,7 @@ export class WatchHub {
     private readonly store: KeyValueStore,
     private readonly options: WatchHubOptions,
   ) {
-    this.log = new EventLog(options.logSize, options.logMaxBytes);
+    this.log = new EventLog(options.logSize, options.logMaxBytes, store.revision + 1n);
     store.subscribe((event) => {
       this.log.append(event);
       for (const subscription of this.subscriptions) {
@@ -67,7 +67,7 @@ export class WatchHub {
       const held = this.log.since(startRevision);
       if (held === undefined) {
         throw new ConnectError(
-          `revision ${startRevision} is no longer in the event log; the oldest revision available is ${this.log.oldestRevision(latest + 1n)}: read the current state and watch from its revision`,
+          `revision ${startRevision} is no longer in the event log; the oldest revision available is ${this.log.oldestRevision()}: read the current state and watch from its revision`,
           Code.OutOfRange,
         );
       }

@@ -25,6 +25,10 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
   private wake: (() => void) | undefined;
   private ended = false;
   private error: ConnectError | undefined;
+  /** Whether the watcher was cut off for falling behind (the error is made when it is thrown). */
+  private overflowed = false;
+  /** Queued progress marks (at most one); they do not count against the buffer. */
+  private progressQueued = 0;
   /** Revision of the last event the watcher has taken (and finished with). */
   private taken: bigint;
 
@@ -45,13 +49,9 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
     if (this.ended || !this.matches(event)) {
       return;
     }
-    if (this.queue.length - this.head - this.backlog >= this.bufferSize) {
-      this.end(
-        new ConnectError(
-          `watcher fell behind by more than ${this.bufferSize} events; resume from revision ${this.taken}`,
-          Code.ResourceExhausted,
-        ),
-      );
+    if (this.queue.length - this.head - this.backlog - this.progressQueued >= this.bufferSize) {
+      this.overflowed = true;
+      this.end();
       return;
     }
     this.queue.push(event);
@@ -64,6 +64,7 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
    */
   progress(revision: bigint): void {
     if (!this.ended && this.head === this.queue.length) {
+      this.progressQueued++;
       this.queue.push({ progress: true, revision });
       this.wakeUp();
     }
@@ -76,11 +77,12 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
     }
     this.ended = true;
     this.error = error;
-    if (error !== undefined) {
+    if (error !== undefined || this.overflowed) {
       // Nothing more will be delivered: free the backlog now.
       this.queue = [];
       this.head = 0;
       this.backlog = 0;
+      this.progressQueued = 0;
     }
     this.onEnd(this);
     this.wakeUp();
@@ -93,6 +95,8 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
           const event = this.queue[this.head]!;
           if (this.backlog > 0) {
             this.backlog--;
+          } else if ("progress" in event) {
+            this.progressQueued--;
           }
           this.queue[this.head++] = undefined as unknown as WatchItem;
           if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -104,6 +108,13 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
           continue;
         }
         if (this.ended) {
+          if (this.overflowed) {
+            // Made now: `taken` covers the message the transport was still writing.
+            throw new ConnectError(
+              `watcher fell behind by more than ${this.bufferSize} events; resume from revision ${this.taken}`,
+              Code.ResourceExhausted,
+            );
+          }
           if (this.error !== undefined) {
             throw this.error;
           }

@@ -1,0 +1,314 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { describe, expect, it } from "vitest";
+import { defaultConfig } from "../config/default-config.js";
+import { ManualClock } from "../store/clock.js";
+import { KeyValueStore } from "../store/key-value-store.js";
+import { StoreError } from "../store/store-error.js";
+import type { StoreEvent } from "../store/store-event.js";
+import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
+import type { WatchItem, WatchSubscription } from "./watch-subscription.js";
+
+const second = 1_000_000_000n;
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+function setup(options: Partial<WatchHubOptions> = {}) {
+  const clock = new ManualClock();
+  const store = new KeyValueStore({ ...defaultConfig({}), minLockDuration: second, minLifespan: second }, clock);
+  const hub = new WatchHub(store, { bufferSize: 100, subscriberLimit: 0, logSize: 100, logMaxBytes: 1 << 20, ...options });
+  const set = (key: string, value = "v", clientId = "alice") => store.set(clientId, { key, value: bytes(value), contentType: "" });
+  return { clock, store, hub, set };
+}
+
+const any = () => true;
+
+/** Every event the store emits from now on, seen by a listener of its own. */
+function record(store: KeyValueStore): StoreEvent[] {
+  const events: StoreEvent[] = [];
+  store.subscribe((event) => events.push(event));
+  return events;
+}
+
+/** The items queued so far: takes from the iterator until it would wait. */
+async function drain(subscription: WatchSubscription): Promise<WatchItem[]> {
+  const iterator = subscription[Symbol.asyncIterator]();
+  const items: WatchItem[] = [];
+  for (;;) {
+    const next = await Promise.race([iterator.next(), new Promise<"idle">((resolve) => setTimeout(() => resolve("idle"), 5))]);
+    if (next === "idle" || next.done) {
+      return items;
+    }
+    items.push(next.value);
+  }
+}
+
+/** Takes exactly `count` items from an iterator. */
+async function take(iterator: AsyncIterator<WatchItem>, count: number): Promise<WatchItem[]> {
+  const items: WatchItem[] = [];
+  while (items.length < count) {
+    const next = await iterator.next();
+    if (next.done) throw new Error(`ended after ${items.length}`);
+    items.push(next.value);
+  }
+  return items;
+}
+
+function thrown(action: () => unknown): ConnectError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConnectError);
+    return error as ConnectError;
+  }
+  throw new Error("expected an error");
+}
+
+const revisionsOf = (items: readonly WatchItem[]) => items.map((item) => item.revision);
+
+describe("WatchHub", () => {
+  it("fans every store event out to every watcher, in order, with consecutive revisions", async () => {
+    const { store, hub, set, clock } = setup();
+    const start = store.revision;
+    const a = hub.subscribe(any);
+    const b = hub.subscribe(any);
+    const seen = record(store);
+    set("k", "1");
+    set("k", "2");
+    store.get("bob", "k");
+    store.lock("bob", "l", 2n * second, true);
+    clock.advance(2n * second);
+    store.set("alice", { key: "t", value: bytes("x"), contentType: "", lifespan: second });
+    clock.advance(second);
+    store.exists("t"); // applies the expiry
+    store.pop("alice", "k");
+    const expected = seen.map((e) => e.revision);
+    expect(expected).toEqual(Array.from({ length: expected.length }, (_, i) => start + 1n + BigInt(i)));
+    expect(store.revision).toBe(start + BigInt(expected.length));
+    expect(seen.map((e) => KeyEvent[e.event])).toEqual([
+      "CREATED",
+      "UPDATED",
+      "ACCESSED",
+      "CREATED",
+      "LOCKED",
+      "UNLOCKED",
+      "CREATED",
+      "LIFESPAN_SET",
+      "EXPIRED",
+      "ACCESSED",
+      "DELETED",
+    ]);
+    expect(await drain(a)).toEqual(seen);
+    expect(await drain(b)).toEqual(seen);
+  });
+
+  it("gives a watcher only the events its filter accepts", async () => {
+    const { hub, set } = setup();
+    const onlyB = hub.subscribe((e) => e.key === "b");
+    set("a");
+    set("b", "1");
+    set("b", "2", "bob");
+    const items = (await drain(onlyB)) as StoreEvent[];
+    expect(items.map((e) => [e.key, KeyEvent[e.event], e.clientId])).toEqual([
+      ["b", "CREATED", "alice"],
+      ["b", "UPDATED", "bob"],
+    ]);
+  });
+
+  it("carries the value at the event in value events", async () => {
+    const { store, hub, set } = setup();
+    const watcher = hub.subscribe((e) => e.key === "k");
+    set("k", "one");
+    set("k", "two");
+    store.delete("bob", "k");
+    const items = (await drain(watcher)) as StoreEvent[];
+    expect(items.map((e) => [KeyEvent[e.event], new TextDecoder().decode(e.value!.value), e.value!.version])).toEqual([
+      ["CREATED", "one", 1n],
+      ["UPDATED", "two", 2n],
+      ["DELETED", "two", 2n],
+    ]);
+  });
+
+  it("refuses watchers past the subscriber limit with RESOURCE_EXHAUSTED, and counts them", () => {
+    const { hub } = setup({ subscriberLimit: 2 });
+    const first = hub.subscribe(any);
+    hub.subscribe(any);
+    expect(hub.size).toBe(2);
+    const error = thrown(() => hub.subscribe(any));
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error.code).toBe(Code.ResourceExhausted);
+    expect(error.rawMessage).toBe("subscriber limit reached: 2");
+    expect(hub.size).toBe(2);
+    first.end();
+    expect(hub.size).toBe(1);
+    hub.subscribe(any);
+    expect(hub.size).toBe(2);
+  });
+
+  it("has no limit with subscriberLimit 0", () => {
+    const { hub } = setup({ subscriberLimit: 0 });
+    for (let i = 0; i < 500; i++) hub.subscribe(any);
+    expect(hub.size).toBe(500);
+  });
+
+  it("resumes from a revision: the held events after it, then live ones, without gap or duplicate", async () => {
+    const { store, hub, set } = setup();
+    set("k", "0"); // an event before `from`
+    const from = store.revision;
+    for (let i = 1; i <= 5; i++) set("k", String(i));
+    const watcher = hub.subscribe(any, from);
+    for (let i = 6; i <= 8; i++) set("k", String(i));
+    const items = await drain(watcher);
+    expect(revisionsOf(items)).toEqual(Array.from({ length: 8 }, (_, i) => from + 1n + BigInt(i)));
+    expect(store.revision).toBe(from + 8n);
+  });
+
+  it("replays only the matching events", async () => {
+    const { store, hub, set } = setup();
+    const from = store.revision;
+    set("a", "1");
+    set("b", "1");
+    set("a", "2");
+    const watcher = hub.subscribe((e) => e.key === "a", from);
+    set("b", "2");
+    set("a", "3");
+    const items = (await drain(watcher)) as StoreEvent[];
+    expect(items.map((e) => [e.key, e.revision - from])).toEqual([
+      ["a", 1n],
+      ["a", 3n],
+      ["a", 5n],
+    ]);
+  });
+
+  it("resumes from the latest revision with nothing to replay", async () => {
+    const { store, hub, set } = setup();
+    set("k", "1");
+    const watcher = hub.subscribe(any, store.revision);
+    expect(await drain(watcher)).toEqual([]);
+    set("k", "2");
+    expect(revisionsOf(await drain(watcher))).toEqual([store.revision]);
+  });
+
+  it("refuses a revision older than the log holds with OUT_OF_RANGE naming the oldest revision available", async () => {
+    const { store, hub, set } = setup({ logSize: 4 });
+    for (let i = 0; i < 10; i++) set("k", String(i));
+    const latest = store.revision;
+    const oldest = latest - 3n; // the log holds the last 4 events
+    const error = thrown(() => hub.subscribe(any, oldest - 2n));
+    expect(error.code).toBe(Code.OutOfRange);
+    expect(error.rawMessage).toContain(`the oldest revision available is ${oldest}`);
+    expect(thrown(() => hub.subscribe(any, 0n)).code).toBe(Code.OutOfRange);
+    expect(hub.size).toBe(0);
+    // From just before the oldest held event: everything is there.
+    const watcher = hub.subscribe(any, oldest - 1n);
+    expect(revisionsOf(await drain(watcher))).toEqual([oldest, oldest + 1n, oldest + 2n, latest]);
+  });
+
+  it("refuses a revision that the byte budget of the log has pushed out", async () => {
+    const { store, hub, set } = setup({ logSize: 1000, logMaxBytes: 100 });
+    const from = store.revision;
+    for (let i = 0; i < 10; i++) set(`k${i}`, "x".repeat(30)); // 300 bytes of values
+    const error = thrown(() => hub.subscribe(any, from));
+    expect(error.code).toBe(Code.OutOfRange);
+    const oldest = BigInt(/oldest revision available is (\d+)/.exec(error.rawMessage)![1]!);
+    expect(oldest).toBe(store.revision - 2n); // 3 values of 30 bytes fit in 100
+    expect(revisionsOf(await drain(hub.subscribe(any, oldest - 1n)))).toHaveLength(3);
+  });
+
+  it("refuses a revision ahead of the latest with OUT_OF_RANGE", () => {
+    const { store, hub, set } = setup();
+    set("k");
+    const error = thrown(() => hub.subscribe(any, store.revision + 1n));
+    expect(error.code).toBe(Code.OutOfRange);
+    expect(error.rawMessage).toContain(`revision ${store.revision + 1n} is ahead of the server's latest revision ${store.revision}`);
+    expect(hub.size).toBe(0);
+  });
+
+  // Regression: an empty log once accepted any start revision, silently skipping the events before it.
+  it("refuses a revision older than the first event the hub saw, even before any new event", () => {
+    const clock = new ManualClock();
+    const store = new KeyValueStore(defaultConfig({}), clock);
+    store.set("alice", { key: "before", value: bytes("x"), contentType: "" }); // revision 1, before the hub
+    const hub = new WatchHub(store, { bufferSize: 10, subscriberLimit: 0, logSize: 100, logMaxBytes: 1 << 20 });
+    const error = thrown(() => hub.subscribe(any, 0n));
+    expect(error.code).toBe(Code.OutOfRange);
+    expect(error.rawMessage).toContain("the oldest revision available is 2");
+  });
+
+  // Regression: event_log_size 0 once made every write throw inside the store's emit.
+  it("works with a log size of 0: writes succeed, live watching works, resuming is refused", async () => {
+    const { store, hub, set } = setup({ logSize: 0 });
+    const watcher = hub.subscribe(any);
+    const from = store.revision;
+    expect(() => set("k")).not.toThrow();
+    expect(revisionsOf(await drain(watcher))).toEqual([from + 1n]);
+    expect(thrown(() => hub.subscribe(any, from)).code).toBe(Code.OutOfRange);
+  });
+
+  it("cuts off only the watcher that falls behind; the others and the writer go on", async () => {
+    const { store, hub, set } = setup({ bufferSize: 4 });
+    const from = store.revision;
+    const slow = hub.subscribe(any);
+    const fast = hub.subscribe(any);
+    const fastIterator = fast[Symbol.asyncIterator]();
+    const fastSeen: WatchItem[] = [];
+    for (let i = 1; i <= 20; i++) {
+      set("k", String(i));
+      fastSeen.push(...(await take(fastIterator, 1)));
+    }
+    expect(revisionsOf(fastSeen)).toEqual(Array.from({ length: 20 }, (_, i) => from + 1n + BigInt(i)));
+    expect(hub.size).toBe(1); // the slow one is gone
+    const error = await (async () => {
+      try {
+        for await (const _ of slow) {
+          /* nothing was taken before the cut-off: nothing is delivered */
+        }
+      } catch (e) {
+        return e as ConnectError;
+      }
+      throw new Error("expected RESOURCE_EXHAUSTED");
+    })();
+    expect(error.code).toBe(Code.ResourceExhausted);
+    expect(error.rawMessage).toBe(`watcher fell behind by more than 4 events; resume from revision ${from}`);
+    // Resuming from the named revision gets exactly what was missed.
+    const resumed = hub.subscribe(any, from);
+    expect(revisionsOf(await drain(resumed))).toEqual(revisionsOf(fastSeen));
+  });
+
+  it("replays a backlog larger than the buffer without cutting the watcher off", async () => {
+    const { store, hub, set } = setup({ bufferSize: 2, logSize: 100 });
+    const from = store.revision;
+    for (let i = 0; i < 50; i++) set("k", String(i));
+    const watcher = hub.subscribe(any, from);
+    set("k", "live");
+    expect(revisionsOf(await drain(watcher))).toHaveLength(51);
+    expect(hub.size).toBe(1);
+  });
+
+  it("ends every watcher cleanly with endAll, and still accepts new ones", async () => {
+    const { hub, set } = setup();
+    const a = hub.subscribe(any);
+    const b = hub.subscribe(any);
+    set("k");
+    hub.endAll();
+    expect(hub.size).toBe(0);
+    // Queued events are still delivered, then the iteration completes.
+    const seen: WatchItem[] = [];
+    for await (const item of a) seen.push(item);
+    expect(seen).toHaveLength(1);
+    for await (const _ of b) {
+      /* completes */
+    }
+    const c = hub.subscribe(any);
+    expect(hub.size).toBe(1);
+    set("k", "2");
+    expect(await drain(c)).toHaveLength(1);
+  });
+
+  it("forgets a watcher whose consumer stops iterating", async () => {
+    const { hub, set } = setup();
+    const watcher = hub.subscribe(any);
+    set("k");
+    for await (const _ of watcher) break;
+    expect(hub.size).toBe(0);
+  });
+});
