@@ -7,6 +7,8 @@ export default defineConfig({
     exclude: ["**/node_modules/**"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Starts a throwaway PostgreSQL for the snapshot tests (or uses KEYQUARRY_TEST_POSTGRES_URL).
+    globalSetup: ["server/test/postgres/global-setup.ts"],
     reporters: ["default", new SummaryReporter()],
   },
 });

@@ -1,0 +1,208 @@
+import Database from "better-sqlite3";
+import { and, asc, desc, eq, gt, notInArray, or } from "drizzle-orm";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { fileURLToPath } from "node:url";
+import type { StoreState } from "../store/store-state.js";
+import { decodeSnapshotHeader, readStateRows, summarize, type StateRowSource } from "./read-state-rows.js";
+import { SerialQueue } from "./serial-queue.js";
+import { assertRetain, type SnapshotStore, type SnapshotSummary } from "./snapshot-store.js";
+import * as schema from "./sqlite-schema.js";
+import { snapshotRow, writeStateRows, type StateRowSink } from "./write-state-rows.js";
+
+const { snapshots, snapshotKeys, snapshotHistory, snapshotRevisions, snapshotMetrics, snapshotClients } = schema;
+
+// Resolved from this file, not the working directory, so the server can start from anywhere.
+const migrationsFolder = fileURLToPath(new URL("../../drizzle/sqlite", import.meta.url));
+
+/** How a SQLite snapshot database is opened. */
+export interface SqliteSnapshotStoreOptions {
+  /** Open read-only (`?mode=ro`): restoring works, saving fails. */
+  readonly?: boolean;
+  /** Fail if the file does not exist instead of creating it (`?mode=rw`). */
+  fileMustExist?: boolean;
+  /** How long a write waits for another connection's lock before failing with SQLITE_BUSY; default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/** Yields to the event loop, letting requests run between two batches of a long save or load. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Snapshots in a SQLite file (better-sqlite3, through Drizzle). better-sqlite3
+ * is synchronous, so a save runs BEGIN … batches … COMMIT by hand and yields
+ * to the event loop between batches instead of blocking for the whole write;
+ * every operation goes through one queue, so nothing else uses the
+ * connection while a transaction is open.
+ *
+ * Durability: WAL journal with `synchronous = FULL`, so the WAL is fsynced at
+ * every COMMIT and a snapshot survives a crash or power loss once save()
+ * resolved (NORMAL could lose the last commits on power loss). Snapshots are
+ * rare, so one fsync per save costs nothing noticeable.
+ */
+export class SqliteSnapshotStore implements SnapshotStore {
+  private readonly sqlite: Database.Database;
+  private readonly db: BetterSQLite3Database<typeof schema>;
+  private readonly queue = new SerialQueue();
+  private closed = false;
+
+  /** Opens (creating unless told otherwise) the database file `file`, or `:memory:`. */
+  constructor(file: string, options: SqliteSnapshotStoreOptions = {}) {
+    this.sqlite = new Database(file, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.fileMustExist ?? false,
+      timeout: options.busyTimeoutMs ?? 5000,
+    });
+    // Every INTEGER comes back as bigint: nanosecond times exceed 2^53.
+    this.sqlite.defaultSafeIntegers(true);
+    if (!this.sqlite.readonly) {
+      this.sqlite.pragma("journal_mode = WAL");
+      // The WAL grows to the size of the largest snapshot; truncate it after checkpoints.
+      this.sqlite.pragma("journal_size_limit = 67108864");
+    }
+    this.sqlite.pragma("synchronous = FULL");
+    // Off by default in SQLite; ON DELETE CASCADE needs it.
+    this.sqlite.pragma("foreign_keys = ON");
+    this.db = drizzle({ client: this.sqlite, schema });
+  }
+
+  migrate(): Promise<void> {
+    return this.exclusive(() => {
+      migrate(this.db, { migrationsFolder });
+    });
+  }
+
+  save(name: string, state: StoreState, retain: number): Promise<bigint> {
+    return this.exclusive(async () => {
+      assertRetain(retain);
+      // IMMEDIATE takes the write lock now: waiting for it (busy_timeout) or failing happens before any work.
+      this.sqlite.exec("BEGIN IMMEDIATE");
+      try {
+        const { id } = this.db.insert(snapshots).values(snapshotRow(name, state)).returning({ id: snapshots.id }).get();
+        const sink: StateRowSink = {
+          keys: (rows) => this.insertThenYield(() => this.db.insert(snapshotKeys).values(rows).run()),
+          history: (rows) => this.insertThenYield(() => this.db.insert(snapshotHistory).values(rows).run()),
+          revisions: (rows) => this.insertThenYield(() => this.db.insert(snapshotRevisions).values(rows).run()),
+          metrics: (rows) => this.insertThenYield(() => this.db.insert(snapshotMetrics).values(rows).run()),
+          clients: (rows) => this.insertThenYield(() => this.db.insert(snapshotClients).values(rows).run()),
+        };
+        const counts = await writeStateRows(id, state, sink);
+        this.db.update(snapshots).set(counts).where(eq(snapshots.id, id)).run();
+        const newest = this.db
+          .select({ id: snapshots.id })
+          .from(snapshots)
+          .where(eq(snapshots.serverName, name))
+          .orderBy(desc(snapshots.id))
+          .limit(retain);
+        // Children go with ON DELETE CASCADE.
+        this.db
+          .delete(snapshots)
+          .where(and(eq(snapshots.serverName, name), notInArray(snapshots.id, newest)))
+          .run();
+        this.sqlite.exec("COMMIT");
+        return id;
+      } catch (error) {
+        // SQLite may already have rolled back by itself (e.g. disk full).
+        if (this.sqlite.inTransaction) {
+          this.sqlite.exec("ROLLBACK");
+        }
+        throw error;
+      }
+    });
+  }
+
+  loadLatest(name: string): Promise<StoreState | undefined> {
+    return this.exclusive(() =>
+      this.reading(() =>
+        this.db.select().from(snapshots).where(eq(snapshots.serverName, name)).orderBy(desc(snapshots.id)).limit(1).get(),
+      ),
+    );
+  }
+
+  load(id: bigint): Promise<StoreState | undefined> {
+    return this.exclusive(() => this.reading(() => this.db.select().from(snapshots).where(eq(snapshots.id, id)).get()));
+  }
+
+  list(name?: string): Promise<SnapshotSummary[]> {
+    return this.exclusive(() => {
+      const rows = this.db
+        .select()
+        .from(snapshots)
+        .where(name === undefined ? undefined : eq(snapshots.serverName, name))
+        .orderBy(desc(snapshots.id))
+        .all();
+      return rows.map((row) => summarize(decodeSnapshotHeader(row)));
+    });
+  }
+
+  close(): Promise<void> {
+    return this.exclusive(() => {
+      this.closed = true;
+      this.sqlite.close();
+    });
+  }
+
+  /** Runs `task` alone on the connection, after the operations queued before it. */
+  private exclusive<T>(task: () => T | Promise<T>): Promise<T> {
+    return this.queue.run(() => {
+      if (this.closed) {
+        throw new Error("snapshot store is closed");
+      }
+      return task();
+    });
+  }
+
+  private async insertThenYield(insert: () => void): Promise<void> {
+    insert();
+    await yieldToEventLoop();
+  }
+
+  /** Loads the snapshot whose header `select` finds, in one read transaction (a consistent view across pages). */
+  private async reading(select: () => Record<string, unknown> | undefined): Promise<StoreState | undefined> {
+    this.sqlite.exec("BEGIN");
+    try {
+      const row = select();
+      let state: StoreState | undefined;
+      if (row !== undefined) {
+        const header = decodeSnapshotHeader(row);
+        state = await readStateRows(header, this.source(header.id), yieldToEventLoop);
+      }
+      this.sqlite.exec("COMMIT");
+      return state;
+    } catch (error) {
+      if (this.sqlite.inTransaction) {
+        this.sqlite.exec("ROLLBACK");
+      }
+      throw error;
+    }
+  }
+
+  /** Pages of the rows of snapshot `id`, by primary key. */
+  private source(id: bigint): StateRowSource {
+    const db = this.db;
+    return {
+      keys: async (after, limit) =>
+        db.select().from(snapshotKeys).where(and(eq(snapshotKeys.snapshotId, id), gt(snapshotKeys.position, after)))
+          .orderBy(asc(snapshotKeys.position)).limit(limit).all(),
+      history: async (after, limit) =>
+        db.select().from(snapshotHistory).where(and(eq(snapshotHistory.snapshotId, id), gt(snapshotHistory.position, after)))
+          .orderBy(asc(snapshotHistory.position)).limit(limit).all(),
+      revisions: async (after, limit) =>
+        db.select().from(snapshotRevisions)
+          .where(and(
+            eq(snapshotRevisions.snapshotId, id),
+            or(
+              gt(snapshotRevisions.position, after.position),
+              and(eq(snapshotRevisions.position, after.position), gt(snapshotRevisions.seq, after.seq)),
+            ),
+          ))
+          .orderBy(asc(snapshotRevisions.position), asc(snapshotRevisions.seq)).limit(limit).all(),
+      metrics: async (after, limit) =>
+        db.select().from(snapshotMetrics).where(and(eq(snapshotMetrics.snapshotId, id), gt(snapshotMetrics.position, after)))
+          .orderBy(asc(snapshotMetrics.position)).limit(limit).all(),
+      clients: async (after, limit) =>
+        db.select().from(snapshotClients).where(and(eq(snapshotClients.snapshotId, id), gt(snapshotClients.position, after)))
+          .orderBy(asc(snapshotClients.position)).limit(limit).all(),
+    };
+  }
+}
