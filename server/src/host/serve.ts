@@ -21,7 +21,12 @@ export async function serve(config: Config): Promise<number> {
     void server.shutdownRequested.then(() => resolve("Admin.Shutdown"));
   });
   notice({ reason }, "shutting down");
-  await server.close();
+  try {
+    await server.close();
+  } catch (error) {
+    log.error({ err: error }, "the final snapshot could not be written");
+    return 1;
+  }
   notice("stopped");
   return 0;
 }

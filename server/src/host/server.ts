@@ -16,6 +16,7 @@ import { createGrpcFastPath } from "./grpc-fast-path.js";
 import { startPruneTimer } from "./prune-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
 import { loggerOptions } from "./logger-options.js";
+import { createSnapshotter, openSnapshotStore, type Snapshotter, type SnapshotStore } from "../snapshot/index.js";
 import { WatchHub } from "../watch/watch-hub.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
 import { readMaxBytesFor } from "./read-max-bytes.js";
@@ -39,7 +40,11 @@ export interface KeyquarryServer {
   readonly store: KeyValueStore;
   /** Starts listening; resolves to the address clients use (`http://host:port` or `unix:///path`). */
   listen(): Promise<string>;
-  /** Stops accepting calls, lets calls in flight finish (up to the graceful timeout) and closes. */
+  /**
+   * Stops accepting calls, lets calls in flight finish (up to the graceful
+   * timeout), writes the final snapshot (when snapshots are on) and closes.
+   * Rejects when the final snapshot could not be written.
+   */
   close(): Promise<void>;
   /** Resolves when the privileged client calls Admin.Shutdown. */
   readonly shutdownRequested: Promise<void>;
@@ -56,19 +61,29 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     config.sslCertfile !== "" ? { cert: readFileSync(config.sslCertfile), key: readFileSync(config.sslKeyfile) } : undefined;
   const clock = options.clock ?? createSystemClock();
   const store = new KeyValueStore(config, clock);
-  store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
-  const stopExpiryTimer = startExpiryTimer(store, clock);
-  const stopPruneTimer = startPruneTimer(store, config.pruneInterval);
-  let requestShutdown = () => {};
-  const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
+  const snapshots = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
+  // After the restore (the log continues its revisions), before the reserved keys.
   const hub = new WatchHub(store, {
     bufferSize: config.eventStreamBufferSize,
     subscriberLimit: config.eventStreamSubscriberLimit,
     logSize: config.eventLogSize,
     logMaxBytes: eventLogMaxBytes,
   });
+  store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
+  // Locks and lifespans that ended while the server was down end now, with their events.
+  store.expireDue();
+  const stopExpiryTimer = startExpiryTimer(store, clock);
+  const stopPruneTimer = startPruneTimer(store, config.pruneInterval);
+  let requestShutdown = () => {};
+  const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
 
-  const rpcs = createRpcs({ store, hub, requestShutdown: () => requestShutdown(), snapshotsCreated: () => 0n });
+  let snapshotter: Snapshotter | undefined;
+  const rpcs = createRpcs({
+    store,
+    hub,
+    requestShutdown: () => requestShutdown(),
+    snapshotsCreated: () => BigInt(snapshotter?.created ?? 0),
+  });
   const readMaxBytes = readMaxBytesFor(config);
   let server: PolyglotServer | undefined;
   const app = fastify({
@@ -111,6 +126,23 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     readMaxBytes,
   });
 
+  snapshotter =
+    snapshots &&
+    createSnapshotter({
+      store: {
+        exportState: () => store.exportState(config.persistentRevisions),
+        get revision() {
+          return store.revision;
+        },
+      },
+      snapshots,
+      name: config.name,
+      retain: config.snapshot.retain,
+      intervalNs: config.snapshot.interval,
+      log: app.log,
+    });
+  snapshotter?.start();
+
   return {
     app,
     store,
@@ -135,8 +167,40 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       } finally {
         clearTimeout(force);
       }
+      if (snapshots === undefined || snapshotter === undefined) {
+        return;
+      }
+      // Every call has been answered: the final snapshot holds every acknowledged write.
+      try {
+        await snapshotter.stop();
+        await snapshotter.snapshotNow();
+      } finally {
+        await snapshots.close();
+      }
     },
   };
+}
+
+/**
+ * Opens the snapshot database (migrating it) and, unless start_fresh,
+ * restores the newest snapshot of `config.name` into the empty store. A
+ * snapshot that cannot be read is an error, never a silently empty store.
+ */
+async function openAndRestore(config: Config, store: KeyValueStore): Promise<SnapshotStore> {
+  const snapshots = openSnapshotStore(config.snapshot.database, config.dataDir);
+  try {
+    await snapshots.migrate();
+    if (!config.startFresh) {
+      const state = await snapshots.loadLatest(config.name);
+      if (state !== undefined) {
+        store.importState(state);
+      }
+    }
+    return snapshots;
+  } catch (error) {
+    await snapshots.close();
+    throw error;
+  }
 }
 
 /** The URL of the first bound TCP address. */
