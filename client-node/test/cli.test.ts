@@ -377,3 +377,37 @@ describe("keyquarry client shutdown against keyquarry serve", () => {
     }
   });
 });
+
+describe("keyquarry snapshot", () => {
+  it("lists and shows stored snapshots without a server", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "keyquarry-cli-snapshot-"));
+    const database = `sqlite://${join(dir, "snapshots.db")}`;
+    try {
+      const server = await build({
+        ...defaultConfig(),
+        listenAddress: "127.0.0.1:0",
+        logLevel: "ERROR",
+        name: "cli-test",
+        snapshot: { enabled: true, interval: 0n, database, retain: 3 },
+      });
+      const address = new URL(await server.listen()).host;
+      await keyquarry(["client", "--address", address, "set", "kept", "value"]);
+      await server.close(); // writes the final snapshot
+
+      const listed = await keyquarry(["snapshot", "list", "--database", database]);
+      expect(listed.code).toBe(0);
+      const summary = JSON.parse(listed.stdout) as Record<string, unknown>;
+      expect(summary).toMatchObject({ id: 1, serverName: "cli-test", keys: 1, bytes: 5 });
+
+      const shown = await keyquarry(["snapshot", "show", "1", "--database", database, "--values"]);
+      const state = JSON.parse(shown.stdout) as { keys: Array<Record<string, unknown>> };
+      expect(state.keys).toEqual([
+        expect.objectContaining({ key: "kept", size: 5, version: 1, value: Buffer.from("value").toString("base64") }),
+      ]);
+      const missing = await keyquarry(["snapshot", "show", "9", "--database", database]);
+      expect(missing).toMatchObject({ code: 1, stderr: "keyquarry: no snapshot with id 9\n" });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -24,6 +24,36 @@ export function formatJson<Desc extends DescMessage>(
   return print(markMessage(schema, toJson(schema, message)), indent, 0);
 }
 
+/**
+ * Renders a plain value (not a message) as JSON the same way: bigints as bare
+ * exact numbers, bytes as base64, undefined members left out.
+ */
+export function formatValue(value: unknown, indent = 0): string {
+  return print(toPrintable(value), indent, 0);
+}
+
+function toPrintable(value: unknown): Printable {
+  if (typeof value === "bigint") {
+    return new Digits(value.toString());
+  }
+  if (value instanceof Uint8Array) {
+    return Buffer.from(value).toString("base64");
+  }
+  if (Array.isArray(value)) {
+    return value.map(toPrintable);
+  }
+  if (typeof value === "object" && value !== null) {
+    const members: { [name: string]: Printable } = {};
+    for (const [name, member] of Object.entries(value)) {
+      if (member !== undefined) {
+        members[name] = toPrintable(member);
+      }
+    }
+    return members;
+  }
+  return value as JsonValue;
+}
+
 /** The decimal digits of a 64-bit integer, to be printed without quotes. */
 class Digits {
   constructor(readonly text: string) {}
