@@ -106,7 +106,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
       .from(snapshots)
       .where(name === undefined ? undefined : eq(snapshots.serverName, name))
       .orderBy(desc(snapshots.id));
-    return rows.map((row) => summarize(decodeSnapshotHeader(row)));
+    return rows.map((row) => summarize(decodeSnapshotHeader(row, false)));
   }
 
   async close(): Promise<void> {
@@ -122,7 +122,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
         if (row === undefined) {
           return undefined;
         }
-        const header = decodeSnapshotHeader(row);
+        const header = decodeSnapshotHeader(row, true);
         return readStateRows(header, this.source(tx, header.id));
       },
       { isolationLevel: "repeatable read", accessMode: "read only" },

@@ -37,8 +37,12 @@ export interface StateRowSource {
   clients(after: number, limit: number): Promise<readonly RawRow[]>;
 }
 
-/** Decodes a `snapshots` row; throws SnapshotError if it does not decode or its format is newer than this server's. */
-export function decodeSnapshotHeader(row: RawRow): SnapshotHeader {
+/**
+ * Decodes a `snapshots` row; throws SnapshotError if it does not decode, or,
+ * when it is to be restored (`forRestore`), if its format is newer than this
+ * server's (listing still shows such snapshots).
+ */
+export function decodeSnapshotHeader(row: RawRow, forRestore: boolean): SnapshotHeader {
   const idValue = row["id"];
   if (typeof idValue !== "bigint" && typeof idValue !== "number") {
     throw new SnapshotError(-1n, `snapshots: row without an integer id`);
@@ -46,7 +50,7 @@ export function decodeSnapshotHeader(row: RawRow): SnapshotHeader {
   const id = BigInt(idValue);
   const d = new RowDecoder(id, "snapshots");
   const format = d.count(row, "format");
-  if (format > storeStateFormat) {
+  if (forRestore && format > storeStateFormat) {
     d.fail(`format ${format} is newer than this server's format ${storeStateFormat}; upgrade keyquarry to restore it`);
   }
   if (format < 1) {

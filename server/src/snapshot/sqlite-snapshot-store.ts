@@ -44,6 +44,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
   private readonly sqlite: Database.Database;
   private readonly db: BetterSQLite3Database<typeof schema>;
   private readonly queue = new SerialQueue();
+  private readonly busyTimeoutMs: number;
   private closed = false;
 
   /** Opens (creating unless told otherwise) the database file `file`, or `:memory:`. */
@@ -51,8 +52,11 @@ export class SqliteSnapshotStore implements SnapshotStore {
     this.sqlite = new Database(file, {
       readonly: options.readonly ?? false,
       fileMustExist: options.fileMustExist ?? false,
-      timeout: options.busyTimeoutMs ?? 5000,
+      // better-sqlite3 would wait for a lock synchronously, freezing the whole server:
+      // save() waits asynchronously instead (see beginImmediate).
+      timeout: 0,
     });
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     // Every INTEGER comes back as bigint: nanosecond times exceed 2^53.
     this.sqlite.defaultSafeIntegers(true);
     if (!this.sqlite.readonly) {
@@ -66,17 +70,42 @@ export class SqliteSnapshotStore implements SnapshotStore {
     this.db = drizzle({ client: this.sqlite, schema });
   }
 
+  /**
+   * BEGIN IMMEDIATE takes the write lock before any work. While another
+   * connection holds it, retry with short asynchronous pauses (the server
+   * keeps serving) until busyTimeoutMs, then fail with SQLITE_BUSY.
+   */
+  private async beginImmediate(): Promise<void> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (;;) {
+      try {
+        this.sqlite.exec("BEGIN IMMEDIATE");
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() >= deadline) {
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  }
+
   migrate(): Promise<void> {
     return this.exclusive(() => {
-      migrate(this.db, { migrationsFolder });
+      // At start-up nothing is served yet, so waiting synchronously for a lock is fine here.
+      this.sqlite.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      try {
+        migrate(this.db, { migrationsFolder });
+      } finally {
+        this.sqlite.pragma("busy_timeout = 0");
+      }
     });
   }
 
   save(name: string, state: StoreState, retain: number): Promise<bigint> {
     return this.exclusive(async () => {
       assertRetain(retain);
-      // IMMEDIATE takes the write lock now: waiting for it (busy_timeout) or failing happens before any work.
-      this.sqlite.exec("BEGIN IMMEDIATE");
+      await this.beginImmediate();
       try {
         const { id } = this.db.insert(snapshots).values(snapshotRow(name, state)).returning({ id: snapshots.id }).get();
         const sink: StateRowSink = {
@@ -131,7 +160,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
         .where(name === undefined ? undefined : eq(snapshots.serverName, name))
         .orderBy(desc(snapshots.id))
         .all();
-      return rows.map((row) => summarize(decodeSnapshotHeader(row)));
+      return rows.map((row) => summarize(decodeSnapshotHeader(row, false)));
     });
   }
 
@@ -164,7 +193,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
       const row = select();
       let state: StoreState | undefined;
       if (row !== undefined) {
-        const header = decodeSnapshotHeader(row);
+        const header = decodeSnapshotHeader(row, true);
         state = await readStateRows(header, this.source(header.id), yieldToEventLoop);
       }
       this.sqlite.exec("COMMIT");

@@ -653,7 +653,10 @@ export class KeyValueStore {
       history: includeHistory
         ? [...this.history].filter(([key]) => !isReservedKey(key)).map(([key, list]) => ({ key, revisions: [...list] }))
         : [],
-      metrics: [...this.metrics].map(([key, metrics]) => ({ key, metrics: { ...metrics } })),
+      // Reserved keys are rewritten at every start, and so are their metrics.
+      metrics: [...this.metrics]
+        .filter(([key]) => !isReservedKey(key))
+        .map(([key, metrics]) => ({ key, metrics: { ...metrics } })),
       clients: [...this.clients].map(([clientId, firstSeen]) => ({ clientId, firstSeen })),
     };
   }
