@@ -3,6 +3,7 @@ import type { RequestListener, Server as HttpServer } from "node:http";
 import { constants, type Http2Server, type Http2Session, type ServerHttp2Stream } from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
 import type { SecureContextOptions } from "node:tls";
+import type { RequestHandler } from "./connect-fast-path.js";
 import type { StreamHandler } from "./grpc-fast-path.js";
 
 /** The httpolyglot server plus the connection-closing methods Fastify looks for. */
@@ -33,7 +34,7 @@ interface PolyglotInternals {
 export function createPolyglotServer(
   listener: RequestListener,
   tls?: SecureContextOptions,
-  fastPath?: StreamHandler,
+  fastPaths: { grpc?: StreamHandler; connect?: RequestHandler } = {},
 ): PolyglotServer {
   // HTTP/1.1 sockets whose responses have all been sent.
   const answeredSockets = new Set<Socket>();
@@ -47,7 +48,9 @@ export function createPolyglotServer(
         answeredSockets.delete(socket);
         response.once("finish", () => (closing ? socket.end() : answeredSockets.add(socket)));
       }
-      listener(request, response);
+      if (fastPaths.connect === undefined || !fastPaths.connect(request, response)) {
+        listener(request, response);
+      }
     },
   );
   // The outer net.Server leaves Nagle's algorithm on, which delays small responses by ~40 ms.
@@ -67,8 +70,8 @@ export function createPolyglotServer(
       http1.close();
     }
   });
-  if (fastPath !== undefined) {
-    routeStreamsThrough((server as unknown as PolyglotInternals)._http2Server, fastPath);
+  if (fastPaths.grpc !== undefined) {
+    routeStreamsThrough((server as unknown as PolyglotInternals)._http2Server, fastPaths.grpc);
   }
   const sessions = new Set<Http2Session>();
   const streams = new Set<ServerHttp2Stream>();

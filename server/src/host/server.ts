@@ -12,6 +12,7 @@ import { KeyValueStore } from "../store/key-value-store.js";
 import { reservedKeyValues } from "../store/reserved-keys.js";
 import { corsOptionsFor } from "./cors-options.js";
 import { startExpiryTimer } from "./expiry-timer.js";
+import { createConnectFastPath } from "./connect-fast-path.js";
 import { createGrpcFastPath } from "./grpc-fast-path.js";
 import { startPruneTimer } from "./prune-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
@@ -85,6 +86,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     snapshotsCreated: () => BigInt(snapshotter?.created ?? 0),
   });
   const readMaxBytes = readMaxBytesFor(config);
+  const cors = corsOptionsFor(config.corsOrigins);
   let server: PolyglotServer | undefined;
   const app = fastify({
     logger: options.logger ?? loggerOptions(config),
@@ -92,7 +94,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     logController: new LogController({ disableRequestLogging: true }),
     // With a serverFactory, Fastify binds one address only (the first of "localhost").
     serverFactory: (handler) => {
-      server = createPolyglotServer(handler, tls, createGrpcFastPath(rpcs.unaryMethods, readMaxBytes));
+      server = createPolyglotServer(handler, tls, {
+        grpc: createGrpcFastPath(rpcs.unaryMethods, readMaxBytes),
+        connect: createConnectFastPath(rpcs.unaryMethods, readMaxBytes, cors !== undefined),
+      });
       return server as unknown as import("node:http").Server;
     },
   });
@@ -108,7 +113,6 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     server?.closeHttp2Sessions();
     done();
   });
-  const cors = corsOptionsFor(config.corsOrigins);
   if (cors !== undefined) {
     await app.register(fastifyCors, cors);
   }

@@ -1,0 +1,101 @@
+import { create, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkClientId } from "../rpc/client-id.js";
+import type { UnaryMethodTable } from "../rpc/routes.js";
+
+/** Serves a request and returns true, or returns false to leave it to the general (Fastify/Connect) handler. */
+export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+/**
+ * The Connect unary fast path (HTTP/1.1 and HTTP/2): a POST of a unary RPC
+ * of ours as `application/json` or `application/proto`, uncompressed, is
+ * served directly — the same operation the Connect handler calls, the same
+ * JSON and error encoding — without Fastify's and Connect's per-request
+ * machinery. Everything else (GET requests, compression, streaming,
+ * gRPC-Web, browsers' cross-origin calls when CORS is on, unknown paths)
+ * goes to the general handler.
+ */
+export function createConnectFastPath(methods: UnaryMethodTable, readMaxBytes: number, cors: boolean): RequestHandler {
+  return (request, response) => {
+    const { headers } = request;
+    const entry = methods.get(request.url ?? "");
+    const contentType = headers["content-type"];
+    const json = contentType === "application/json" || contentType === "application/json; charset=utf-8";
+    if (
+      entry === undefined ||
+      request.method !== "POST" ||
+      (!json && contentType !== "application/proto") ||
+      (headers["content-encoding"] !== undefined && headers["content-encoding"] !== "identity") ||
+      (headers["connect-protocol-version"] !== undefined && headers["connect-protocol-version"] !== "1") ||
+      (cors && headers.origin !== undefined)
+    ) {
+      return false;
+    }
+    const answer = (status: number, body: Uint8Array | string, type: string) => {
+      if (!response.headersSent) {
+        response.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
+        response.end(body);
+      }
+    };
+    const fail = (error: ConnectError) => {
+      answer(codeToHttpStatus(error.code), errorToJsonBytes(error, {}), "application/json");
+      // Stop reading a request that is not complete (an oversized body, say).
+      request.resume();
+    };
+    const declared = Number(headers["content-length"] ?? 0);
+    if (declared > readMaxBytes) {
+      fail(new ConnectError(`message size ${declared} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+      return true;
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let failed = false;
+    request.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (failed) {
+        return;
+      }
+      if (received > readMaxBytes) {
+        failed = true;
+        fail(new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on("end", () => {
+      if (failed) {
+        return;
+      }
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const { method, operation } = entry;
+      let input;
+      try {
+        input = json
+          ? fromJsonString(method.input, body.length === 0 ? "{}" : body.toString("utf8"), { ignoreUnknownFields: true })
+          : fromBinary(method.input, body);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        fail(new ConnectError(`cannot decode message ${method.input.typeName} from ${json ? "JSON" : "binary"}: ${reason}`, Code.InvalidArgument));
+        return;
+      }
+      try {
+        const clientId = checkClientId(firstValue(headers["client_id"]) ?? firstValue(headers["client-id"]));
+        const output = create(method.output, operation(input, clientId));
+        if (json) {
+          answer(200, toJsonString(method.output, output), "application/json");
+        } else {
+          answer(200, toBinary(method.output, output), "application/proto");
+        }
+      } catch (error) {
+        fail(ConnectError.from(error, Code.Internal));
+      }
+    });
+    return true;
+  };
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
