@@ -2,7 +2,7 @@ import { create, fromBinary, fromJsonString, toBinary, toJsonString } from "@buf
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { checkClientId } from "../rpc/client-id.js";
+import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 
 /** Serves a request and returns true, or returns false to leave it to the general (Fastify/Connect) handler. */
@@ -81,7 +81,7 @@ export function createConnectFastPath(methods: UnaryMethodTable, readMaxBytes: n
         return;
       }
       try {
-        const clientId = checkClientId(firstValue(headers["client_id"]) ?? firstValue(headers["client-id"]));
+        const clientId = clientIdFromNodeHeaders(headers);
         const output = create(method.output, operation(input, clientId));
         if (json) {
           answer(200, toJsonString(method.output, output), "application/json");
@@ -94,8 +94,4 @@ export function createConnectFastPath(methods: UnaryMethodTable, readMaxBytes: n
     });
     return true;
   };
-}
-
-function firstValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

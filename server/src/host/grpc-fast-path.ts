@@ -1,7 +1,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
-import { checkClientId } from "../rpc/client-id.js";
+import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
 
@@ -60,7 +60,8 @@ class FastCall {
     const { stream, headers } = this;
     stream.on("error", () => this.finish());
     stream.on("close", () => this.finish());
-    const timeout = firstValue(headers["grpc-timeout"]);
+    // A repeated header arrives as an array; one value is what gRPC allows.
+    const timeout = ([] as Array<string | undefined>).concat(headers["grpc-timeout"])[0];
     if (timeout !== undefined) {
       const match = /^(\d{1,8})([HMSmun])$/.exec(timeout);
       if (match === null) {
@@ -111,7 +112,7 @@ class FastCall {
     }
     let response: Uint8Array;
     try {
-      const clientId = checkClientId(firstValue(this.headers["client_id"]) ?? firstValue(this.headers["client-id"]));
+      const clientId = clientIdFromNodeHeaders(this.headers);
       const request = fromBinary(this.method.input, body.subarray(5));
       const output = this.operation(request, clientId);
       response = toBinary(this.method.output, create(this.method.output, output));
@@ -175,8 +176,4 @@ class FastCall {
     clearTimeout(this.timer);
     this.chunks.length = 0;
   }
-}
-
-function firstValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

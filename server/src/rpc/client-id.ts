@@ -1,4 +1,5 @@
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import type { IncomingHttpHeaders } from "node:http";
 import { StoreError } from "../store/store-error.js";
 import { serverClientId } from "../store/store-event.js";
 
@@ -12,6 +13,12 @@ export const clientIdKey = createContextKey<string>("", { description: "keyquarr
  */
 export function clientIdFromHeaders(headers: Headers): string {
   return checkClientId(headers.get("client_id") ?? headers.get("client-id") ?? undefined);
+}
+
+/** Like {@link clientIdFromHeaders}, for Node's request headers (the fast paths). */
+export function clientIdFromNodeHeaders(headers: IncomingHttpHeaders): string {
+  const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+  return checkClientId(first(headers["client_id"]) ?? first(headers["client-id"]));
 }
 
 /** Validates a client id header value (undefined when the header is absent). */

@@ -2,7 +2,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { KeyEvent, type KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
-import { serverClientId, type StoreEvent } from "../store/store-event.js";
+import { serverClientId, valueEvents, type StoreEvent } from "../store/store-event.js";
 import type { WatchHub } from "../watch/watch-hub.js";
 import type { WatchSubscription } from "../watch/watch-subscription.js";
 import { clientIdKey } from "./client-id.js";
@@ -12,15 +12,6 @@ import { timestampFromNanos } from "./timestamp.js";
 /** Shortest accepted progress interval, so a client cannot make the server spin. */
 export const minProgressIntervalMs = 100;
 
-// The events that change what a WatchKeyValue watcher sees.
-const valueChanges = new Set([
-  KeyEvent.CREATED,
-  KeyEvent.UPDATED,
-  KeyEvent.DELETED,
-  KeyEvent.EXPIRED,
-  KeyEvent.EXPUNGED,
-  KeyEvent.UNLOCKED,
-]);
 
 /** The streaming RPCs of the KeyQuarry service: WatchStream and WatchKeyValue. */
 export function createWatchHandlers(
@@ -62,7 +53,7 @@ export function createWatchHandlers(
       const subscription = hub.subscribe(
         (event) =>
           event.key === key &&
-          valueChanges.has(event.event) &&
+          valueEvents.has(event.event) &&
           // A key another client has locked shows nothing new until it is unlocked.
           !((event.event === KeyEvent.CREATED || event.event === KeyEvent.UPDATED) &&
             event.lockOwner !== undefined &&

@@ -10,17 +10,8 @@ import { sniffContentType } from "./sniff-content-type.js";
 import { staleScore } from "./stale-score.js";
 import { storeStateFormat, type KeyState, type StoreState } from "./store-state.js";
 import { StoreError } from "./store-error.js";
-import { serverClientId, type StoreEvent, type ValueSnapshot } from "./store-event.js";
+import { serverClientId, valueEvents, type StoreEvent, type ValueSnapshot } from "./store-event.js";
 
-// Events whose subscribers need the key's value at that moment (see StoreEvent.value).
-const valueEvents = new Set<KeyEvent>([
-  KeyEvent.CREATED,
-  KeyEvent.UPDATED,
-  KeyEvent.DELETED,
-  KeyEvent.EXPIRED,
-  KeyEvent.EXPUNGED,
-  KeyEvent.UNLOCKED,
-]);
 
 /** The settings the store engine reads from the server configuration. */
 export type StoreOptions = Pick<

@@ -1,7 +1,20 @@
-import type { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 
 /** Client id the store uses for changes it makes itself (startup keys, expiry, pruning). */
 export const serverClientId = "keyquarry";
+
+/**
+ * The events that change what a watcher of a key's value sees; they carry
+ * the value at the event (StoreEvent.value).
+ */
+export const valueEvents: ReadonlySet<KeyEvent> = new Set([
+  KeyEvent.CREATED,
+  KeyEvent.UPDATED,
+  KeyEvent.DELETED,
+  KeyEvent.EXPIRED,
+  KeyEvent.EXPUNGED,
+  KeyEvent.UNLOCKED,
+]);
 
 /** A key's value as it was at an event. */
 export interface ValueSnapshot {
