@@ -36,7 +36,6 @@ export const storeErrors = {
   CID_EMPTY: [Code.InvalidArgument, "empty client_id"],
   CID_RESERVED: [Code.InvalidArgument, "reserved client_id used"],
   SUB_LIMIT: [Code.ResourceExhausted, "subscriber limit reached"],
-  KEY_GONE: [Code.NotFound, "key no longer found"],
   // Compare-and-set (our extension); the detail names the current version.
   VERSION_MISMATCH: [Code.FailedPrecondition, "version mismatch"],
 } as const satisfies Record<string, readonly [Code, string]>;
