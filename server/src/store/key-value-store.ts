@@ -152,6 +152,9 @@ export interface ListKeysRequest {
   includeReserved: boolean;
 }
 
+// The events key metrics count (see recordKeyEvent); others skip the metrics lookup.
+const countsInMetrics = new Set<KeyEvent>([KeyEvent.CREATED, KeyEvent.UPDATED, KeyEvent.ACCESSED, KeyEvent.LOCKED]);
+
 // Stale expiry-queue entries tolerated before the queue is compacted.
 const compactThreshold = 1024;
 
@@ -170,7 +173,8 @@ export class KeyValueStore {
   private readonly history = new Map<string, Revision[]>();
   private readonly metrics = new Map<string, KeyMetrics>();
   private readonly clients = new Map<string, bigint>();
-  private readonly eventCounts: bigint[] = new Array<bigint>(11).fill(0n);
+  // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
+  private readonly eventCounts: number[] = new Array<number>(11).fill(0);
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly expiries = new ExpiryQueue();
   private deadlineListener: ((deadline: bigint) => void) | undefined;
@@ -713,7 +717,7 @@ export class KeyValueStore {
       lifespans: BigInt(this.lifespanCount),
       clientIds: BigInt(this.clients.size),
       maxKeys: BigInt(this.options.maxKeys),
-      events: [...this.eventCounts],
+      events: this.eventCounts.map(BigInt),
       pruneCompleted: this.pruneCompleted,
       eagerPruneTriggered: this.eagerPruneTriggered,
       historyKeys: BigInt(this.history.size),
@@ -777,12 +781,12 @@ export class KeyValueStore {
       if (expiry === undefined) {
         break;
       }
-      if (!this.isCurrent(expiry)) {
+      const entry = this.currentEntryOf(expiry);
+      if (entry === undefined) {
         this.staleExpiries--;
         continue;
       }
       applied++;
-      const entry = this.entries.get(expiry.key)!;
       // Events carry the deadline: when the lock or key actually ended.
       if (expiry.kind === "lock") {
         this.removeLock(entry, true);
@@ -804,9 +808,14 @@ export class KeyValueStore {
   }
 
   private isCurrent(expiry: Expiry): boolean {
+    return this.currentEntryOf(expiry) !== undefined;
+  }
+
+  /** The key an expiry queue entry is for, if that entry is still its current lock or lifespan. */
+  private currentEntryOf(expiry: Expiry): KeyEntry | undefined {
     const entry = this.entries.get(expiry.key);
     const state = expiry.kind === "lock" ? entry?.lock : entry?.lifespan;
-    return state !== undefined && state.id === expiry.id;
+    return state !== undefined && state.id === expiry.id ? entry : undefined;
   }
 
   private createKey(
@@ -1075,8 +1084,10 @@ export class KeyValueStore {
   ): void {
     const { key } = entry;
     const revision = ++this.latestRevision;
-    this.eventCounts[event]! += 1n;
-    recordKeyEvent(this.metricsOf(key), event, time);
+    this.eventCounts[event]!++;
+    if (countsInMetrics.has(event)) {
+      recordKeyEvent(this.metricsOf(key), event, time);
+    }
     if (this.listeners.size === 0) {
       return;
     }
