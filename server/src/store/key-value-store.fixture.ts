@@ -1,7 +1,6 @@
 /**
- * Shared fixtures and helpers of the KeyValueStore test files about locks,
- * lifespans, history and key metrics (key-value-store-*.test.ts). Not a test
- * file itself.
+ * Shared fixtures and helpers of the KeyValueStore test files
+ * (key-value-store*.test.ts). Not a test file itself.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
@@ -73,7 +72,8 @@ export const baseOptions: StoreOptions = {
   eagerPruneTo: 0,
 };
 
-const RESERVED = reservedKeyValues(defaultConfig(), new Date("2024-05-06T07:08:09.123Z"));
+/** The reserved keys setup() writes. */
+export const RESERVED = reservedKeyValues(defaultConfig(), new Date("2024-05-06T07:08:09.123Z"));
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -86,6 +86,9 @@ export const text = (value: Uint8Array): string => decoder.decode(value);
 
 /** What these tests compare of an event: key, kind, time and client id. */
 export type RecordedEvent = Pick<StoreEvent, "key" | "event" | "time" | "clientId">;
+
+/** The part of an event these tests compare (revisions and values are covered by the watch tests). */
+export const record = ({ key, event, time, clientId }: StoreEvent): RecordedEvent => ({ key, event, time, clientId });
 
 export interface Fixture {
   store: KeyValueStore;
@@ -107,7 +110,7 @@ export function setup(overrides: Partial<StoreOptions> = {}, { reserved = true }
     store.writeReservedKeys(RESERVED);
   }
   const events: RecordedEvent[] = [];
-  store.subscribe(({ key, event, time, clientId }) => events.push({ key, event, time, clientId }));
+  store.subscribe((event) => events.push(record(event)));
   const earliestDeadlines: bigint[] = [];
   store.onEarliestDeadline((deadline) => earliestDeadlines.push(deadline));
   clock.advance(SECOND);
@@ -195,7 +198,7 @@ export function expectNoChange(fixture: Fixture, refused: () => void): void {
 // Errors
 // ---------------------------------------------------------------------------
 
-/** Expected code and exact message of each error (BEHAVIOR §1.6, plus our VERSION_MISMATCH). */
+/** Expected code and exact message of each error (BEHAVIOR §1.6, plus our VERSION_MISMATCH), written out independently of store-error.ts. */
 export const expectedErrors = {
   EMPTY_KEY: [Code.InvalidArgument, "Empty key"],
   RESERVED: [Code.InvalidArgument, "Key cannot begin with 'keyquarry'"],
@@ -215,11 +218,15 @@ export const expectedErrors = {
   REVISION_ZERO: [Code.InvalidArgument, "revision must be greater or less than zero"],
   REVISION_NOT_FOUND: [Code.NotFound, "revision not found"],
   VERSION_MISMATCH: [Code.FailedPrecondition, "version mismatch"],
+  ALREADY_REGISTERED: [Code.AlreadyExists, "already registered"],
+  NO_PRIVILEGED: [Code.FailedPrecondition, "privileged client ID not set"],
+  NOT_AUTHORIZED: [Code.PermissionDenied, "not authorized"],
 } as const;
 
 export type ExpectedErrorId = keyof typeof expectedErrors;
 
-function thrownBy(fn: () => unknown): StoreError {
+/** The StoreError `fn` throws (fails the test if it throws something else or nothing). */
+export function thrownBy(fn: () => unknown): StoreError {
   try {
     fn();
   } catch (error) {

@@ -1,168 +1,58 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { describe, expect, it } from "vitest";
-import { defaultConfig } from "../config/default-config.js";
 import { ManualClock } from "./clock.js";
 import { fnv1a64 } from "./fnv1a64.js";
-import { KeyValueStore, type StoreOptions } from "./key-value-store.js";
-import { reservedKeyValues } from "./reserved-keys.js";
+import {
+  ADMIN,
+  ALICE,
+  BOB,
+  baseOptions,
+  bytes,
+  event,
+  eventCounts,
+  expectError,
+  HASH_EMPTY,
+  info,
+  observe,
+  put,
+  record,
+  RESERVED,
+  SECOND,
+  SERVER,
+  setup,
+  T0,
+  T1,
+  text,
+  TEXT,
+  thrownBy,
+  type RecordedEvent,
+} from "./key-value-store.fixture.js";
+import { KeyValueStore } from "./key-value-store.js";
 import { StoreError } from "./store-error.js";
-import type { StoreEvent } from "./store-event.js";
 
 // ---------------------------------------------------------------------------
 // Fixtures and helpers
 // ---------------------------------------------------------------------------
 
-const SECOND = 1_000_000_000n;
-/** Clock time at which the reserved keys are written. */
-const T0 = 1_700_000_000_000_000_000n;
-/** Clock time of the first user operation (setup advances the clock by 1s). */
-const T1 = T0 + SECOND;
-
-const ALICE = "alice";
-const BOB = "bob";
-const ADMIN = "admin";
-const SERVER = "keyquarry";
-
-const TEXT = "text/plain; charset=utf-8";
 const HTML = "text/html; charset=utf-8";
 const PNG = "image/png";
 const OCTETS = "application/octet-stream";
 
-/** FNV-1a 64 of "bar", "baz" and "" (BEHAVIOR §5.1). */
+/** FNV-1a 64 of "bar" and "baz" (BEHAVIOR §5.1). */
 const HASH_BAR = 16101355973854746n;
 const HASH_BAZ = 16092559880829058n;
-const HASH_EMPTY = 14695981039346656037n;
 
 const PNG_BYTES = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]);
 
-const RESERVED = reservedKeyValues(defaultConfig(), new Date("2024-05-06T07:08:09.123Z"));
 const RESERVED_KEYS = RESERVED.map(([key]) => key);
 const RESERVED_SIZE = RESERVED.reduce((sum, [, value]) => sum + Buffer.byteLength(value, "utf8"), 0);
-
-const baseOptions: StoreOptions = {
-  maxKeyLength: 1024,
-  maxValueSize: 1000,
-  maxKeys: 0,
-  revisionLimit: 3,
-  keepDeletedKeyHistory: false,
-  privilegedClientId: ADMIN,
-  readonly: false,
-  minLockDuration: 1_000_000_000n,
-  maxLockDuration: 3_600_000_000_000n,
-  minLifespan: 1_000_000_000n,
-  pruneAt: 0,
-  pruneTo: 0,
-  eagerPruneAt: 0,
-  eagerPruneTo: 0,
-};
-
-interface Fixture {
-  store: KeyValueStore;
-  clock: ManualClock;
-  /** Every event emitted after the reserved keys were written. */
-  events: RecordedEvent[];
-}
-
-/**
- * A store with the 16 reserved keys written at T0 (unless `reserved: false`),
- * a recording subscriber, and the clock advanced to T1.
- */
-function setup(overrides: Partial<StoreOptions> = {}, { reserved = true } = {}): Fixture {
-  const clock = new ManualClock(T0);
-  const store = new KeyValueStore({ ...baseOptions, ...overrides }, clock);
-  if (reserved) {
-    store.writeReservedKeys(RESERVED);
-  }
-  const events: RecordedEvent[] = [];
-  store.subscribe((event) => events.push(record(event)));
-  clock.advance(SECOND);
-  return { store, clock, events };
-}
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const bytes = (text: string): Uint8Array => encoder.encode(text);
-const text = (value: Uint8Array): string => decoder.decode(value);
-
-/** Set as `clientId` (default alice); string values are UTF-8 encoded; "" content type = sniff. */
-function put(
-  store: KeyValueStore,
-  key: string,
-  value: string | Uint8Array,
-  { contentType = "", clientId = ALICE }: { contentType?: string; clientId?: string } = {},
-): { isNew: boolean } {
-  return store.set(clientId, {
-    key,
-    value: typeof value === "string" ? bytes(value) : value,
-    contentType,
-  });
-}
 
 function list(
   store: KeyValueStore,
   { pattern = "", limit = 0n, includeReserved = false }: { pattern?: string; limit?: bigint; includeReserved?: boolean } = {},
 ): string[] {
   return store.listKeys({ pattern, limit, includeReserved });
-}
-
-/** Inspect without value (no event). */
-const info = (store: KeyValueStore, key: string) => store.inspect(ALICE, key, {});
-
-/** What these tests check of an event (revisions and values are covered by the watch tests). */
-type RecordedEvent = Pick<StoreEvent, "key" | "event" | "time" | "clientId">;
-
-const record = ({ key, event, time, clientId }: StoreEvent): RecordedEvent => ({ key, event, time, clientId });
-
-function event(key: string, kind: KeyEvent, time: bigint, clientId = ALICE): RecordedEvent {
-  return { key, event: kind, time, clientId };
-}
-
-/** A full `stats().events` array: zeros except the given counts. */
-function eventCounts(counts: Partial<Record<KeyEvent, bigint>>): bigint[] {
-  const all = new Array<bigint>(11).fill(0n);
-  for (const [kind, count] of Object.entries(counts)) {
-    all[Number(kind)] = count;
-  }
-  return all;
-}
-
-/** Everything observable about the store without emitting events. */
-function observe(store: KeyValueStore) {
-  const keys = list(store, { includeReserved: true });
-  return { stats: store.stats(), keys, infos: keys.map((key) => info(store, key)) };
-}
-
-/** Expected code and exact message of each error, from BEHAVIOR §1.6. */
-const expectedErrors = {
-  EMPTY_KEY: [Code.InvalidArgument, "Empty key"],
-  RESERVED: [Code.InvalidArgument, "Key cannot begin with 'keyquarry'"],
-  READONLY: [Code.FailedPrecondition, "server in readonly mode"],
-  KEY_TOO_LONG: [Code.FailedPrecondition, "Key length greater than maximum"],
-  VALUE_TOO_LARGE: [Code.FailedPrecondition, "value size is greater than maximum"],
-  NOT_FOUND: [Code.NotFound, "Key not found"],
-  MAX_KEYS: [Code.ResourceExhausted, "maximum number of keys reached"],
-  ALREADY_REGISTERED: [Code.AlreadyExists, "already registered"],
-  NO_PRIVILEGED: [Code.FailedPrecondition, "privileged client ID not set"],
-  NOT_AUTHORIZED: [Code.PermissionDenied, "not authorized"],
-} as const;
-
-function thrownBy(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StoreError);
-    expect(error).toBeInstanceOf(ConnectError);
-    return error as StoreError;
-  }
-  throw new Error("expected a StoreError, but nothing was thrown");
-}
-
-/** Asserts that `fn` throws the StoreError `id` with its exact code and message. */
-function expectError(fn: () => unknown, id: keyof typeof expectedErrors): void {
-  const error = thrownBy(fn);
-  const [code, rawMessage] = expectedErrors[id];
-  expect({ id: error.id, code: error.code, rawMessage: error.rawMessage }).toEqual({ id, code, rawMessage });
 }
 
 // ---------------------------------------------------------------------------
