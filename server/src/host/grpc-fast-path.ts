@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
-import { encodeGrpcMessage } from "./grpc-message.js";
+import { grpcStatusHeaders } from "./grpc-message.js";
 
 /** Serves a stream and returns true, or returns false to leave it to the general (Connect) handler. */
 export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;
@@ -156,12 +156,7 @@ class FastCall {
     }
     if (!stream.headersSent) {
       stream.respond(
-        {
-          ":status": 200,
-          "content-type": "application/grpc",
-          "grpc-status": String(error.code),
-          "grpc-message": encodeGrpcMessage(error.rawMessage),
-        },
+        { ":status": 200, "content-type": "application/grpc", ...grpcStatusHeaders(error.code, error.rawMessage) },
         { endStream: true },
       );
     }

@@ -14,6 +14,11 @@ export function encodeGrpcMessage(message: string): string {
   return encoded;
 }
 
+/** The headers (or trailers) that carry a gRPC status: its code and its percent-encoded message. */
+export function grpcStatusHeaders(code: number, message: string): { "grpc-status": string; "grpc-message": string } {
+  return { "grpc-status": String(code), "grpc-message": encodeGrpcMessage(message) };
+}
+
 /**
  * Makes a response re-encode the `grpc-message` trailer that Connect writes
  * (see {@link encodeGrpcMessage}); for gRPC (not gRPC-Web) responses.

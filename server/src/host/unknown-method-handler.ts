@@ -1,6 +1,7 @@
+import { Code } from "@connectrpc/connect";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Http2ServerResponse } from "node:http2";
-import { encodeGrpcMessage } from "./grpc-message.js";
+import { grpcStatusHeaders } from "./grpc-message.js";
 
 /**
  * Answers a path that is no RPC the way each protocol's clients expect an
@@ -14,11 +15,7 @@ export function unknownMethodHandler(request: FastifyRequest, reply: FastifyRepl
     void reply.code(404).send({ code: "unimplemented", message });
     return;
   }
-  const headers = {
-    "content-type": contentType,
-    "grpc-status": "12",
-    "grpc-message": encodeGrpcMessage(message),
-  };
+  const headers = { "content-type": contentType, ...grpcStatusHeaders(Code.Unimplemented, message) };
   const raw = reply.raw;
   if ("stream" in raw && !contentType.startsWith("application/grpc-web")) {
     // gRPC over HTTP/2: status in the only HEADERS frame, which ends the stream.

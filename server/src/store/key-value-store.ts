@@ -768,7 +768,7 @@ export class KeyValueStore {
     this.applyExpiries(now, Infinity);
     // Here, between operations, every lock and lifespan points at its current queue entry.
     if (this.staleExpiries > compactThreshold && this.staleExpiries > this.expiries.size / 2) {
-      this.expiries.compact((expiry) => this.isCurrent(expiry));
+      this.expiries.compact((expiry) => this.currentEntryOf(expiry) !== undefined);
       this.staleExpiries = 0;
     }
     return now;
@@ -805,10 +805,6 @@ export class KeyValueStore {
       this.emit(entry, KeyEvent.EXPIRED, serverClientId, expiry.deadline);
     }
     return applied;
-  }
-
-  private isCurrent(expiry: Expiry): boolean {
-    return this.currentEntryOf(expiry) !== undefined;
   }
 
   /** The key an expiry queue entry is for, if that entry is still its current lock or lifespan. */
