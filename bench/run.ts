@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick]`: keyquarry against etcd, Redis and two raw
 // Node ceilings, in one run, alternating targets round by round; then the
 // in-process measurements (memory per key, lifespan expiry, watch fan-out).
-// Prints a table and writes bench/results/latest.json. Only 127.0.0.1 is
+// Prints a table and writes bench/results/latest-node<major>.json. Only 127.0.0.1 is
 // ever targeted; every child process is stopped on exit, Ctrl-C or error.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +19,11 @@ import { runWrk, writeWrkScript, type WrkResult } from "./lib/wrk.js";
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const rootDir = path.dirname(benchDir);
 const quick = process.argv.includes("--quick");
+// `--node PATH`: the Node.js that runs keyquarry, the ceilings and the bench's own
+// programs (default: the one running this script), e.g. Node 24 from the npm `node` package.
+const nodeFlag = process.argv.indexOf("--node");
+const targetNode = nodeFlag === -1 ? process.execPath : path.resolve(process.argv[nodeFlag + 1] ?? "");
+const targetNodeVersion = execFileSync(targetNode, ["--version"], { encoding: "utf8" }).trim();
 const installHint = "apt-get install -y etcd-server redis-server nghttp2-client wrk";
 
 // ---------------------------------------------------------------- settings
@@ -104,7 +109,7 @@ function gitInfo(): { commit?: string; dirtyFiles?: number } {
 /** Runs one of the bench's own TypeScript programs in a child node process; parses its last JSON line. */
 async function runChild(script: string, args: string[], timeoutMs: number, gc: boolean): Promise<{ ok: boolean; data?: Record<string, unknown>; error?: string }> {
   const nodeArgs = ["--import", "tsx", ...(gc ? ["--expose-gc"] : []), path.join(benchDir, script), ...args];
-  const result = await run(process.execPath, nodeArgs, timeoutMs, { cwd: rootDir });
+  const result = await run(targetNode, nodeArgs, timeoutMs, { cwd: rootDir });
   const lastLine = result.stdout.trim().split("\n").pop() ?? "";
   try {
     const data = JSON.parse(lastLine) as Record<string, unknown>;
@@ -346,7 +351,7 @@ let stopping = false;
 log("starting keyquarry, etcd, redis and the ceilings on 127.0.0.1 ...");
 const keyquarry = childOutput(
   "keyquarry",
-  spawnTracked(process.execPath, [path.join(rootDir, "client-node/bin/keyquarry.js"), "serve", "--listen", `127.0.0.1:${ports.keyquarry}`], {
+  spawnTracked(targetNode, [path.join(rootDir, "client-node/bin/keyquarry.js"), "serve", "--listen", `127.0.0.1:${ports.keyquarry}`], {
     cwd: rootDir,
     // Defaults only: no KEYQUARRY_* setting from the caller's environment, and a private data dir.
     env: {
@@ -356,8 +361,8 @@ const keyquarry = childOutput(
     },
   }),
 );
-const h2Ceiling = childOutput("h2-ceiling", spawnTracked(process.execPath, ["--import", "tsx", path.join(benchDir, "ceiling-http2.ts"), String(ports.h2Ceiling)], { cwd: rootDir }));
-const httpCeiling = childOutput("http-ceiling", spawnTracked(process.execPath, ["--import", "tsx", path.join(benchDir, "ceiling-http.ts"), String(ports.httpCeiling)], { cwd: rootDir }));
+const h2Ceiling = childOutput("h2-ceiling", spawnTracked(targetNode, ["--import", "tsx", path.join(benchDir, "ceiling-http2.ts"), String(ports.h2Ceiling)], { cwd: rootDir }));
+const httpCeiling = childOutput("http-ceiling", spawnTracked(targetNode, ["--import", "tsx", path.join(benchDir, "ceiling-http.ts"), String(ports.httpCeiling)], { cwd: rootDir }));
 const etcd = tools.etcd
   ? childOutput(
       "etcd",
@@ -608,7 +613,7 @@ const cpuModel = os.cpus()[0]?.model ?? "unknown";
 const git = gitInfo();
 const loadavgEnd = os.loadavg();
 out(`keyquarry bench — ${quick ? "QUICK (smoke run, not for comparison)" : "full"}, ${settings.rounds} round(s), median per cell`);
-out(`${startedAt.toISOString()}  ${cpuModel} x${os.cpus().length}  Node ${process.version}  git ${git.commit ?? "?"}${git.dirtyFiles ? ` (+${git.dirtyFiles} modified files)` : ""}`);
+out(`${startedAt.toISOString()}  ${cpuModel} x${os.cpus().length}  Node ${targetNodeVersion}  git ${git.commit ?? "?"}${git.dirtyFiles ? ` (+${git.dirtyFiles} modified files)` : ""}`);
 out(`load average at start ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}, at end ${loadavgEnd.map((x) => x.toFixed(1)).join(" ")} (2 cores shared with everything else on the machine)`);
 out();
 
@@ -838,7 +843,7 @@ const report = {
     loadavgEnd: loadavgEnd.map((x) => round(x, 2)),
     tmpdir: os.tmpdir(),
   },
-  node: process.version,
+  node: targetNodeVersion,
   tools: versions,
   git,
   settings: { ...settings, headlineLevel, h2loadThreads: 1, wrkThreads: 1 },
@@ -880,7 +885,9 @@ const roundDeep = (value: unknown): unknown => {
   return value;
 };
 mkdirSync(path.join(benchDir, "results"), { recursive: true });
-const outFile = path.join(benchDir, "results", quick ? "quick.json" : "latest.json");
+// One file per Node major, so runs on Node 20 and Node 24 can be compared side by side.
+const nodeMajor = targetNodeVersion.replace(/^v/, "").split(".")[0];
+const outFile = path.join(benchDir, "results", `${quick ? "quick" : "latest"}-node${nodeMajor}.json`);
 writeFileSync(outFile, `${JSON.stringify(roundDeep(report), null, 2)}\n`);
 log(`wrote ${path.relative(rootDir, outFile)} (${report.durationS} s)`);
 process.exit(0);
