@@ -2,6 +2,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
+import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { grpcStatusHeaders } from "./grpc-message.js";
 
@@ -39,6 +40,11 @@ export function createGrpcFastPath(methods: UnaryMethodTable, readMaxBytes: numb
   };
 }
 
+// Node copies headers it is given, so every response can share these.
+const okHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "gzip,br" };
+const respondOptions = { waitForTrailers: true };
+const okTrailers = { "grpc-status": "0" };
+
 type Entry = NonNullable<ReturnType<UnaryMethodTable["get"]>>;
 
 /** One unary call on the fast path. */
@@ -60,8 +66,7 @@ class FastCall {
     const { stream, headers } = this;
     stream.on("error", () => this.finish());
     stream.on("close", () => this.finish());
-    // A repeated header arrives as an array; one value is what gRPC allows.
-    const timeout = ([] as Array<string | undefined>).concat(headers["grpc-timeout"])[0];
+    const timeout = firstHeaderValue(headers["grpc-timeout"]);
     if (timeout !== undefined) {
       const match = /^(\d{1,8})([HMSmun])$/.exec(timeout);
       if (match === null) {
@@ -135,8 +140,8 @@ class FastCall {
     frame[0] = 0;
     frame.writeUInt32BE(message.length, 1);
     frame.set(message, 5);
-    stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "gzip,br" }, { waitForTrailers: true });
-    stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+    stream.respond(okHeaders, respondOptions);
+    stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
     stream.end(frame);
   }
 

@@ -1,6 +1,7 @@
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { IncomingHttpHeaders } from "node:http";
 import { StoreError } from "../store/store-error.js";
+import { firstHeaderValue } from "./first-header-value.js";
 import { serverClientId } from "../store/store-event.js";
 
 /** Context value holding the validated client id of the current call. */
@@ -17,8 +18,7 @@ export function clientIdFromHeaders(headers: Headers): string {
 
 /** Like {@link clientIdFromHeaders}, for Node's request headers (the fast paths). */
 export function clientIdFromNodeHeaders(headers: IncomingHttpHeaders): string {
-  const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
-  return checkClientId(first(headers["client_id"]) ?? first(headers["client-id"]));
+  return checkClientId(firstHeaderValue(headers["client_id"]) ?? firstHeaderValue(headers["client-id"]));
 }
 
 /** Validates a client id header value (undefined when the header is absent). */
