@@ -4,7 +4,7 @@
 // Prints a table and writes bench/results/latest-node<major>.json. Only 127.0.0.1 is
 // ever targeted; every child process is stopped on exit, Ctrl-C or error.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,6 +53,7 @@ const settings = quick
       watchers: 100,
       watchSets: 50,
       watchConnections: 10,
+      overload: { clients: 16, streams: 128, seconds: 1, runs: 3 },
     }
   : {
       rounds: 3,
@@ -72,6 +73,7 @@ const settings = quick
       watchers: 1000,
       watchSets: 100,
       watchConnections: 10,
+      overload: { clients: 16, streams: 128, seconds: 3, runs: 5 },
     };
 /** The level the pass/fail targets are judged at. */
 const headlineLevel = { clients: 8, streams: 16 };
@@ -571,6 +573,46 @@ for (let r = 0; r < settings.rounds; r++) {
   }
 }
 
+// --- overload: 2,048 calls in flight (16 connections x 128 streams), run after run, while
+// keyquarry's resident memory is sampled: it must level off, not grow with every run.
+interface OverloadRun {
+  rps?: number;
+  failed: number;
+  grpcErrors?: number;
+  rssBeforeMiB?: number;
+  rssPeakMiB?: number;
+  rssAfterMiB?: number;
+}
+const overloadRuns: OverloadRun[] = [];
+const rssMiB = (pid: number | undefined): number | undefined => {
+  try {
+    const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kib === undefined ? undefined : Number(kib) / 1024;
+  } catch {
+    return undefined;
+  }
+};
+if (tools.h2load && targets.keyquarry.available) {
+  const { runs, ...level } = settings.overload;
+  log(`overload: ${level.clients * level.streams} Sets in flight, ${runs} runs of ${level.seconds} s ...`);
+  for (let run = 0; run < runs; run++) {
+    const rssBeforeMiB = rssMiB(keyquarry.pid);
+    let rssPeakMiB = rssBeforeMiB;
+    const sampler = setInterval(() => {
+      const rss = rssMiB(keyquarry.pid);
+      if (rss !== undefined && (rssPeakMiB === undefined || rss > rssPeakMiB)) rssPeakMiB = rss;
+    }, 50);
+    const result = await runH2load(`http://127.0.0.1:${ports.keyquarry}${targets.keyquarry.path.set}`, targets.keyquarry.bodyFile.set, { ...level, warmupSeconds: settings.warmupSeconds }, path.join(tmp, "h2load.log"));
+    clearInterval(sampler);
+    const round = grpcRound(result, targets.keyquarry, "set", undefined);
+    const entry = { rps: round.rps, failed: round.failed, grpcErrors: round.grpcErrors, rssBeforeMiB, rssPeakMiB, rssAfterMiB: rssMiB(keyquarry.pid) };
+    overloadRuns.push(entry);
+    log(`  keyquarry   overload run ${run + 1} ${lpad(fmtInt(entry.rps), 8)} req/s  RSS ${fmtInt(rssBeforeMiB)} -> peak ${fmtInt(rssPeakMiB)} -> ${fmtInt(entry.rssAfterMiB)} MiB`);
+    if (round.error) flag(`keyquarry overload run ${run + 1}`, round.error);
+    if (round.failed > 0 || (round.grpcErrors ?? 0) > 0) flag(`keyquarry overload run ${run + 1}`, `${round.failed} failed, ${round.grpcErrors ?? 0} gRPC errors of ${round.requests}`);
+  }
+}
+
 log("stopping the servers ...");
 stopping = true;
 await Promise.all([keyquarry, etcd, redis, h2Ceiling, httpCeiling].map((child) => (child ? stopChild(child) : Promise.resolve())));
@@ -744,6 +786,14 @@ if (redisResults.length > 0) {
 
 const num = (o: Record<string, unknown> | undefined, k: string) => (typeof o?.[k] === "number" ? (o[k] as number) : undefined);
 const mib = (bytes: number | undefined) => (bytes === undefined ? "–" : `${(bytes / 1024 / 1024).toFixed(0)} MiB`);
+if (overloadRuns.length > 0) {
+  const o = settings.overload;
+  out(`Overload — keyquarry gRPC Set, h2load -c${o.clients} -m${o.streams} (${fmtInt(o.clients * o.streams)} calls in flight), ${o.runs} runs of ${o.seconds} s; server RSS before -> peak -> after`);
+  for (const [i, run] of overloadRuns.entries()) {
+    out(`run ${i + 1}  ${lpad(fmtInt(run.rps), 8)} req/s  RSS ${fmtInt(run.rssBeforeMiB)} -> ${fmtInt(run.rssPeakMiB)} -> ${fmtInt(run.rssAfterMiB)} MiB${run.failed || run.grpcErrors ? `  !${run.failed} failed, ${run.grpcErrors ?? 0} gRPC errors` : ""}`);
+  }
+  out();
+}
 out("In-process (separate node processes, server code through tsx)");
 if (memory.data) {
   const m = memory.data;
@@ -809,6 +859,12 @@ check(`gRPC Set ÷ http2 ceiling (${lv})`, headline("set")?.ratios.keyquarryOver
 check(`JSON Get ÷ node:http ceiling (-c${settings.jsonConnections[0]})`, jsonHeadline?.ratios.keyquarryOverCeiling, "≥ 0.5x", (v) => v >= 0.5, fmtRatio);
 check(`overhead per key at ${fmtInt(settings.memoryKeys)} keys (RSS)`, memoryOverhead, "≤ 250 B", (v) => v <= 250, (v) => `${fmtInt(v)} B`);
 check(`overhead per key (heapUsed+external)`, memoryOverheadLive, "≤ 250 B", (v) => v <= 250, (v) => `${fmtInt(v)} B`);
+// Bounded memory under overload: the peak RSS stops growing after the first run (which includes warm-up).
+const overloadGrowth =
+  overloadRuns.length >= 3 && overloadRuns[1]?.rssPeakMiB !== undefined && overloadRuns.at(-1)?.rssPeakMiB !== undefined
+    ? overloadRuns.at(-1)!.rssPeakMiB! / overloadRuns[1].rssPeakMiB - 1
+    : undefined;
+check(`overload: peak RSS growth, run 2 -> run ${overloadRuns.length}`, overloadGrowth, "< 10%", (v) => v < 0.1, (v) => `${(v * 100).toFixed(1)}%`);
 check(`expiry of ${fmtInt(settings.expiryKeys)} keys: CPU`, num(expiry.data, "cpuTotalS"), "< 2 s", (v) => v < 2, (v) => `${v.toFixed(2)} s`);
 check(`expiry lateness p99`, expiryLat["p99"], "< 100 ms", (v) => v < 100, (v) => `${fmtMs(v)} ms`);
 out("Targets");
@@ -870,6 +926,7 @@ const report = {
     ),
   },
   connectJson: jsonReport,
+  overload: { ...settings.overload, inFlight: settings.overload.clients * settings.overload.streams, runs: overloadRuns.map((x) => ({ ...x, rps: round(x.rps, 0) })), peakRssGrowth: round(overloadGrowth, 4) },
   redis: redisReport,
   memory: memory.data ?? { error: memory.error },
   expiry: expiry.data ?? { error: expiry.error },
