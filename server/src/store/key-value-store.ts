@@ -1,17 +1,18 @@
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { Config } from "../config/config.js";
+import { fromByteString, toByteString } from "./byte-string.js";
 import type { Clock } from "./clock.js";
-import { ExpiryQueue, type Expiry } from "./expiry-queue.js";
-import { fnv1a64 } from "./fnv1a64.js";
+import { ExpiryQueue, type Expiring } from "./expiry-queue.js";
+import { fnv1a64Halves, joinHashHalves, splitHash } from "./fnv1a64.js";
 import { compileKeyPattern, InvalidKeyPatternError } from "./key-pattern.js";
-import { emptyKeyMetrics, recordKeyEvent, type KeyMetrics } from "./key-metrics.js";
+import { KeyMetricsRecord, type KeyMetrics } from "./key-metrics.js";
+import { LazyValueSnapshot } from "./lazy-value-snapshot.js";
 import { isReservedKey } from "./reserved-keys.js";
 import { sniffContentType } from "./sniff-content-type.js";
 import { staleScore } from "./stale-score.js";
-import { storeStateFormat, type KeyState, type StoreState } from "./store-state.js";
+import { storeStateFormat, type KeyState, type RevisionState, type StoreState } from "./store-state.js";
 import { StoreError } from "./store-error.js";
 import { serverClientId, valueEvents, type StoreEvent, type ValueSnapshot } from "./store-event.js";
-
 
 /** The settings the store engine reads from the server configuration. */
 export type StoreOptions = Pick<
@@ -32,43 +33,86 @@ export type StoreOptions = Pick<
   | "eagerPruneTo"
 >;
 
-/** A lock held on a key. */
-interface LockState {
-  readonly owner: string;
-  /** Duration last requested, ns. */
-  duration: bigint;
-  /** When the lock was acquired (not moved by renewals). */
-  readonly created: bigint;
-  deadline: bigint;
-  /** Identifies this lock's current entry in the expiry queue. */
-  id: number;
-  readonly fencingToken: bigint;
+/**
+ * A lock held on a key; also its entry in the expiry queue, so a renewal
+ * replaces it rather than moving its deadline.
+ */
+class LockState implements Expiring {
+  constructor(
+    /** The locked key; undefined once this lock is released or replaced (its queue entry is then stale). */
+    public entry: KeyEntry | undefined,
+    readonly owner: string,
+    /** Duration last requested, ns. */
+    readonly duration: bigint,
+    /** When the lock was acquired (not moved by renewals). */
+    readonly created: bigint,
+    readonly deadline: bigint,
+    readonly fencingToken: bigint,
+  ) {}
 }
 
-/** A key's lifespan: it is removed at `deadline` unless set again. */
-interface LifespanState {
-  duration: bigint;
-  /** When the lifespan was last set or renewed. */
-  set: bigint;
-  deadline: bigint;
-  id: number;
+/** A key's lifespan (it is removed at `deadline` unless set again); also its entry in the expiry queue. */
+class LifespanState implements Expiring {
+  constructor(
+    /** The key; undefined once this lifespan is removed or replaced (its queue entry is then stale). */
+    public entry: KeyEntry | undefined,
+    readonly duration: bigint,
+    /** When the lifespan was last set or renewed. */
+    readonly set: bigint,
+    readonly deadline: bigint,
+  ) {}
 }
 
-/** A stored key. Values are never mutated in place, so history shares them. */
-interface KeyEntry {
-  readonly key: string;
-  value: Uint8Array;
-  contentType: string;
-  /** Whether contentType was sniffed (then a new value is sniffed again). */
-  contentTypeSniffed: boolean;
-  hash: bigint;
-  readonly created: bigint;
+/** A superseded version of a key, as retained in its history. */
+class StoredRevision {
+  constructor(
+    /** A byte string (see byte-string.ts), shared with the entry it came from. */
+    readonly value: string,
+    readonly contentType: string,
+    readonly hashHi: number,
+    readonly hashLo: number,
+    readonly version: bigint,
+    /** When this version was written, ns since the epoch. */
+    readonly timestamp: bigint,
+  ) {}
+}
+
+/**
+ * A stored key. Every field is set in the constructor, so that all entries
+ * share one object shape. A removed key's entry moves to the store's
+ * `removed` map, without its value, as the record of what outlives the key:
+ * its metrics and, with keep_deleted_key_history, its history.
+ */
+class KeyEntry {
   /** 0n until the value first changes. */
-  updated: bigint;
-  version: bigint;
-  readonly createdBy: string;
-  lock?: LockState;
-  lifespan?: LifespanState;
+  updated = 0n;
+  lock: LockState | undefined = undefined;
+  lifespan: LifespanState | undefined = undefined;
+  /**
+   * undefined while they are implied by the entry itself (see
+   * impliedMetrics): most keys are only ever set, so they need no record;
+   * null when none were recorded (restored from a snapshot without them).
+   */
+  metrics: KeyMetricsRecord | null | undefined = undefined;
+  /** Retained versions before the current one, oldest first. */
+  history: StoredRevision[] | undefined = undefined;
+  /** Whether the current version is retained too, as the newest revision. */
+  versioned = false;
+
+  constructor(
+    readonly key: string,
+    /** A byte string (see byte-string.ts); "" once removed. */
+    public value: string,
+    public contentType: string,
+    /** Whether contentType was sniffed (then a new value is sniffed again). */
+    public contentTypeSniffed: boolean,
+    /** FNV-1a 64 of the value, in halves (no bigint per key). */
+    public hashHi: number,
+    public hashLo: number,
+    readonly created: bigint,
+    public version: bigint,
+    readonly createdBy: string,
+  ) {}
 }
 
 /** One retained version of a key's value. */
@@ -152,9 +196,6 @@ export interface ListKeysRequest {
   includeReserved: boolean;
 }
 
-// The events key metrics count (see recordKeyEvent); others skip the metrics lookup.
-const countsInMetrics = new Set<KeyEvent>([KeyEvent.CREATED, KeyEvent.UPDATED, KeyEvent.ACCESSED, KeyEvent.LOCKED]);
-
 // Stale expiry-queue entries tolerated before the queue is compacted.
 const compactThreshold = 1024;
 
@@ -170,18 +211,17 @@ const compactThreshold = 1024;
  */
 export class KeyValueStore {
   private readonly entries = new Map<string, KeyEntry>();
-  private readonly history = new Map<string, Revision[]>();
-  private readonly metrics = new Map<string, KeyMetrics>();
+  /** Entries of removed keys that still have metrics or history (see KeyEntry). */
+  private readonly removed = new Map<string, KeyEntry>();
   private readonly clients = new Map<string, bigint>();
   // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
   private readonly eventCounts: number[] = new Array<number>(11).fill(0);
+  private latestRevision = 0;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
-  private readonly expiries = new ExpiryQueue();
+  private readonly expiries = new ExpiryQueue<LockState | LifespanState>();
   private deadlineListener: ((deadline: bigint) => void) | undefined;
   private staleExpiries = 0;
-  private nextExpiryId = 1;
   private fencingTokens = 0n;
-  private latestRevision = 0n;
   private pruneCompleted = 0n;
   private eagerPruneTriggered = 0n;
   private totalSize = 0;
@@ -199,7 +239,7 @@ export class KeyValueStore {
 
   /** Revision of the latest event (0n before the first). */
   get revision(): bigint {
-    return this.latestRevision;
+    return BigInt(this.latestRevision);
   }
 
   /**
@@ -239,20 +279,10 @@ export class KeyValueStore {
       const existing = this.entries.get(key);
       if (existing) {
         this.removeEntry(existing);
+        this.retire(existing);
       }
-      const value = encoder.encode(text);
       const created = this.clock.now();
-      const entry: KeyEntry = {
-        key,
-        value,
-        contentType: "text/plain; charset=utf-8",
-        contentTypeSniffed: false,
-        hash: fnv1a64(value),
-        created,
-        updated: 0n,
-        version: 1n,
-        createdBy: serverClientId,
-      };
+      const entry = this.newEntry(key, encoder.encode(text), "text/plain; charset=utf-8", false, created, serverClientId);
       this.insertEntry(entry);
       this.emit(entry, KeyEvent.CREATED, serverClientId, created);
     }
@@ -307,7 +337,7 @@ export class KeyValueStore {
     const entry = this.entryOf(key);
     this.checkNotLockedByOther(entry, clientId, "LOCKED");
     this.emit(entry, KeyEvent.ACCESSED, clientId, now);
-    return entry.value;
+    return fromByteString(entry.value);
   }
 
   /** Describes a key, with its value and metrics on request. */
@@ -319,7 +349,7 @@ export class KeyValueStore {
     }
     const info: KeyInfo = {
       key,
-      hash: entry.hash,
+      hash: joinHashHalves(entry.hashHi, entry.hashLo),
       created: entry.created,
       version: entry.version,
       size: BigInt(entry.value.length),
@@ -336,11 +366,11 @@ export class KeyValueStore {
       info.lifespan = { duration: entry.lifespan.duration, set: entry.lifespan.set };
     }
     if (include.value) {
-      info.value = entry.value;
+      info.value = fromByteString(entry.value);
       this.emit(entry, KeyEvent.ACCESSED, clientId, now);
     }
     if (include.metrics) {
-      info.metrics = { ...this.metricsOf(key) };
+      info.metrics = (metricsView(entry) ?? this.metricsOf(entry)).toKeyMetrics();
     }
     return info;
   }
@@ -357,7 +387,7 @@ export class KeyValueStore {
       return undefined;
     }
     this.emit(entry, KeyEvent.ACCESSED, clientId, now);
-    return { value: entry.value, hash: entry.hash, version: entry.version, contentType: entry.contentType };
+    return snapshotOf(entry);
   }
 
   /** Counts a value pushed to a watcher as an access, if the key still exists. */
@@ -378,8 +408,8 @@ export class KeyValueStore {
     this.checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
     this.checkVersion(entry, ifVersion);
     this.removeEntry(entry);
-    this.dropHistoryOfRemoved(key);
     this.emit(entry, KeyEvent.DELETED, clientId, now);
+    this.retire(entry);
   }
 
   /** Whether a key exists. */
@@ -396,10 +426,11 @@ export class KeyValueStore {
     const entry = this.entryOf(key);
     this.checkNotLockedByOther(entry, clientId, "LOCKED");
     this.removeEntry(entry);
-    this.dropHistoryOfRemoved(key);
     this.emit(entry, KeyEvent.ACCESSED, clientId, now);
     this.emit(entry, KeyEvent.DELETED, clientId, now);
-    return entry.value;
+    const value = fromByteString(entry.value);
+    this.retire(entry);
+    return value;
   }
 
   /**
@@ -419,8 +450,8 @@ export class KeyValueStore {
         this.emit(entry, KeyEvent.UNLOCKED, clientId, now);
       }
       this.removeEntry(entry);
-      this.dropHistoryOfRemoved(entry.key);
       this.emit(entry, KeyEvent.DELETED, clientId, now);
+      this.retire(entry);
       removed++;
     }
     return removed;
@@ -516,12 +547,12 @@ export class KeyValueStore {
       // History holds the same values, so it obeys the lock too (the original leaked them, §15.13).
       this.checkNotLockedByOther(entry, clientId, "LOCKED");
     }
-    const list = this.history.get(key) ?? [];
-    const revision = version > 0n ? list.find((r) => r.version === version) : list[list.length - 1 + Number(version)];
+    const record = entry ?? this.removed.get(key);
+    const revision = record && retainedRevision(record, version);
     if (revision === undefined) {
       throw new StoreError("REVISION_NOT_FOUND");
     }
-    return revision;
+    return revisionOf(revision);
   }
 
   /**
@@ -537,18 +568,23 @@ export class KeyValueStore {
     }
     let keys = 0n;
     let cleared = 0n;
-    for (const [key, list] of this.history) {
-      const entry = this.entries.get(key);
-      if (entry === undefined) {
-        this.history.delete(key);
-        cleared += BigInt(list.length);
-      } else if (entry.lock === undefined || entry.lock.owner === clientId) {
-        cleared += BigInt(list.length - 1);
-        list.splice(0, list.length - 1);
-      } else {
-        continue;
+    for (const entry of this.entries.values()) {
+      if (hasHistory(entry) && (entry.lock === undefined || entry.lock.owner === clientId)) {
+        // The newest revision stays (for an empty restored list, this "clears" -1, as it always did).
+        cleared += BigInt(retainedCount(entry) - 1);
+        entry.history = entry.versioned ? undefined : entry.history!.slice(-1);
+        keys++;
       }
-      keys++;
+    }
+    for (const [key, record] of this.removed) {
+      if (record.history !== undefined) {
+        cleared += BigInt(record.history.length);
+        record.history = undefined;
+        if (record.metrics === null) {
+          this.removed.delete(key);
+        }
+        keys++;
+      }
     }
     return { keys, cleared };
   }
@@ -556,11 +592,12 @@ export class KeyValueStore {
   /** Returns a key's metrics; they outlive the key. */
   keyMetrics(key: string): Readonly<KeyMetrics> {
     this.begin();
-    const metrics = this.metrics.get(key);
+    const record = this.entries.get(key) ?? this.removed.get(key);
+    const metrics = record && metricsView(record);
     if (metrics === undefined) {
       throw new StoreError("METRIC_NOT_FOUND");
     }
-    return { ...metrics };
+    return metrics.toKeyMetrics();
   }
 
   /**
@@ -577,15 +614,15 @@ export class KeyValueStore {
     const candidates: Array<{ entry: KeyEntry; score: number }> = [];
     for (const entry of this.entries.values()) {
       if (!isReservedKey(entry.key) && entry.lock === undefined && !ignore.has(entry.key)) {
-        candidates.push({ entry, score: staleScore(this.metrics.get(entry.key), now) });
+        candidates.push({ entry, score: staleScore(metricsView(entry), now) });
       }
     }
     candidates.sort((a, b) => a.score - b.score);
     const count = Math.min(this.userKeys - target, candidates.length);
     for (const { entry } of candidates.slice(0, count)) {
       this.removeEntry(entry);
-      this.dropHistoryOfRemoved(entry.key);
       this.emit(entry, KeyEvent.EXPUNGED, serverClientId, now);
+      this.retire(entry);
     }
     this.pruneCompleted++;
     return count;
@@ -620,10 +657,10 @@ export class KeyValueStore {
       const { lock, lifespan } = entry;
       keys.push({
         key: entry.key,
-        value: entry.value,
+        value: fromByteString(entry.value),
         contentType: entry.contentType,
         contentTypeSniffed: entry.contentTypeSniffed,
-        hash: entry.hash,
+        hash: joinHashHalves(entry.hashHi, entry.hashLo),
         created: entry.created,
         updated: entry.updated,
         version: entry.version,
@@ -638,20 +675,29 @@ export class KeyValueStore {
         lifespan: lifespan && { duration: lifespan.duration, set: lifespan.set, deadline: lifespan.deadline },
       });
     }
+    // Existing keys first, then removed ones: importState rebuilds the same order.
+    // Reserved keys are rewritten at every start, and so are their metrics.
+    const records = [...this.entries.values(), ...this.removed.values()].filter((record) => !isReservedKey(record.key));
+    const history: StoreState["history"] = [];
+    const metrics: StoreState["metrics"] = [];
+    for (const record of records) {
+      if (includeHistory && hasHistory(record)) {
+        history.push({ key: record.key, revisions: retainedRevisions(record).map(revisionOf) });
+      }
+      const keyMetrics = metricsView(record);
+      if (keyMetrics !== undefined) {
+        metrics.push({ key: record.key, metrics: keyMetrics.toKeyMetrics() });
+      }
+    }
     return {
       format: storeStateFormat,
       takenAt: now,
-      revision: this.latestRevision,
+      revision: BigInt(this.latestRevision),
       fencingToken: this.fencingTokens,
       readonly: this.readonlyMode,
       keys,
-      history: includeHistory
-        ? [...this.history].filter(([key]) => !isReservedKey(key)).map(([key, list]) => ({ key, revisions: [...list] }))
-        : [],
-      // Reserved keys are rewritten at every start, and so are their metrics.
-      metrics: [...this.metrics]
-        .filter(([key]) => !isReservedKey(key))
-        .map(([key, metrics]) => ({ key, metrics: { ...metrics } })),
+      history,
+      metrics,
       clients: [...this.clients].map(([clientId, firstSeen]) => ({ clientId, firstSeen })),
     };
   }
@@ -663,41 +709,57 @@ export class KeyValueStore {
    * by the next operation or {@link expireDue}, with their events.
    */
   importState(state: StoreState): void {
-    if (this.userKeys > 0 || this.latestRevision > 0n) {
+    if (this.userKeys > 0 || this.latestRevision > 0) {
       throw new Error("a snapshot can only be restored into an empty store");
     }
     for (const saved of state.keys) {
-      const entry: KeyEntry = {
-        key: saved.key,
-        value: saved.value,
-        contentType: saved.contentType,
-        contentTypeSniffed: saved.contentTypeSniffed,
-        hash: saved.hash,
-        created: saved.created,
-        updated: saved.updated,
-        version: saved.version,
-        createdBy: saved.createdBy,
-      };
+      const { hi, lo } = splitHash(saved.hash);
+      const entry = new KeyEntry(
+        saved.key,
+        toByteString(saved.value),
+        saved.contentType,
+        saved.contentTypeSniffed,
+        hi,
+        lo,
+        saved.created,
+        saved.version,
+        saved.createdBy,
+      );
+      entry.updated = saved.updated;
+      // Set below if the state has them.
+      entry.metrics = null;
       if (saved.lock) {
-        entry.lock = { ...saved.lock, id: this.scheduleExpiry(saved.key, "lock", saved.lock.deadline) };
+        const { owner, duration, created, deadline, fencingToken } = saved.lock;
+        entry.lock = new LockState(entry, owner, duration, created, deadline, fencingToken);
+        this.scheduleExpiry(entry.lock);
         this.lockCount++;
       }
       if (saved.lifespan) {
-        entry.lifespan = { ...saved.lifespan, id: this.scheduleExpiry(saved.key, "lifespan", saved.lifespan.deadline) };
+        const { duration, set, deadline } = saved.lifespan;
+        entry.lifespan = new LifespanState(entry, duration, set, deadline);
+        this.scheduleExpiry(entry.lifespan);
         this.lifespanCount++;
       }
       this.insertEntry(entry);
     }
-    for (const { key, revisions } of state.history) {
-      this.history.set(key, [...revisions]);
-    }
+    // Metrics before history: `removed` then gets the order exportState wrote.
     for (const { key, metrics } of state.metrics) {
-      this.metrics.set(key, { ...metrics });
+      this.restoredRecordOf(key).metrics = KeyMetricsRecord.of(metrics);
+    }
+    for (const { key, revisions } of state.history) {
+      const record = this.restoredRecordOf(key);
+      const list = revisions.map(storedRevisionOf);
+      const last = list[list.length - 1];
+      if (this.options.revisionLimit !== 0 && last !== undefined && this.entries.has(key) && isCurrentVersion(record, last)) {
+        list.pop();
+        record.versioned = true;
+      }
+      record.history = list.length > 0 || !record.versioned ? list : undefined;
     }
     for (const { clientId, firstSeen } of state.clients) {
       this.clients.set(clientId, firstSeen);
     }
-    this.latestRevision = state.revision;
+    this.latestRevision = Number(state.revision);
     this.fencingTokens = state.fencingToken;
     this.readonlyMode = state.readonly;
   }
@@ -705,9 +767,15 @@ export class KeyValueStore {
   /** Current counters. */
   stats(): StoreStats {
     this.begin();
+    let historyKeys = 0;
     let revisions = 0;
-    for (const list of this.history.values()) {
-      revisions += list.length;
+    for (const records of [this.entries, this.removed]) {
+      for (const record of records.values()) {
+        if (hasHistory(record)) {
+          historyKeys++;
+          revisions += retainedCount(record);
+        }
+      }
     }
     return {
       keys: BigInt(this.entries.size),
@@ -720,7 +788,7 @@ export class KeyValueStore {
       events: this.eventCounts.map(BigInt),
       pruneCompleted: this.pruneCompleted,
       eagerPruneTriggered: this.eagerPruneTriggered,
-      historyKeys: BigInt(this.history.size),
+      historyKeys: BigInt(historyKeys),
       historyRevisions: BigInt(revisions),
     };
   }
@@ -766,9 +834,8 @@ export class KeyValueStore {
   private begin(): bigint {
     const now = this.clock.now();
     this.applyExpiries(now, Infinity);
-    // Here, between operations, every lock and lifespan points at its current queue entry.
     if (this.staleExpiries > compactThreshold && this.staleExpiries > this.expiries.size / 2) {
-      this.expiries.compact((expiry) => this.currentEntryOf(expiry) !== undefined);
+      this.expiries.compact((expiry) => expiry.entry !== undefined);
       this.staleExpiries = 0;
     }
     return now;
@@ -781,14 +848,14 @@ export class KeyValueStore {
       if (expiry === undefined) {
         break;
       }
-      const entry = this.currentEntryOf(expiry);
+      const entry = expiry.entry;
       if (entry === undefined) {
         this.staleExpiries--;
         continue;
       }
       applied++;
       // Events carry the deadline: when the lock or key actually ended.
-      if (expiry.kind === "lock") {
+      if (expiry instanceof LockState) {
         this.removeLock(entry, true);
         this.emit(entry, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
         continue;
@@ -801,17 +868,10 @@ export class KeyValueStore {
       entry.lifespan = undefined;
       this.lifespanCount--;
       this.removeEntry(entry);
-      this.dropHistoryOfRemoved(entry.key);
       this.emit(entry, KeyEvent.EXPIRED, serverClientId, expiry.deadline);
+      this.retire(entry);
     }
     return applied;
-  }
-
-  /** The key an expiry queue entry is for, if that entry is still its current lock or lifespan. */
-  private currentEntryOf(expiry: Expiry): KeyEntry | undefined {
-    const entry = this.entries.get(expiry.key);
-    const state = expiry.kind === "lock" ? entry?.lock : entry?.lifespan;
-    return state !== undefined && state.id === expiry.id ? entry : undefined;
   }
 
   private createKey(
@@ -830,38 +890,43 @@ export class KeyValueStore {
     if (maxKeys > 0 && this.userKeys >= maxKeys) {
       throw new StoreError("MAX_KEYS");
     }
-    // Copy: the decoded value may be a view into a larger, pooled request buffer.
-    const stored = new Uint8Array(value);
     const sniff = contentType === "";
-    const retained = this.history.get(key);
-    const last = retained?.[retained.length - 1];
-    const entry: KeyEntry = {
-      key,
-      value: stored,
-      contentType: sniff ? contentTypeOf(stored) : contentType,
-      contentTypeSniffed: sniff,
-      hash: fnv1a64(stored),
-      created: now,
-      updated: 0n,
-      // A re-created key continues the numbering of its retained history.
-      version: last ? last.version + 1n : 1n,
-      createdBy: clientId,
-    };
+    const entry = this.newEntry(key, value, sniff ? contentTypeOf(value) : contentType, sniff, now, clientId);
+    // A re-created key continues the numbering of its retained history.
+    const last = entry.history?.[entry.history.length - 1];
+    if (last) {
+      entry.version = last.version + 1n;
+    }
     this.insertEntry(entry);
-    this.appendRevision(entry, now);
+    this.retainVersion(entry, undefined);
     this.emit(entry, KeyEvent.CREATED, clientId, now, lockOwner);
     return entry;
   }
 
+  /** A new entry (version 1) that takes over what outlived a removed key of the same name. */
+  private newEntry(key: string, value: Uint8Array, contentType: string, sniffed: boolean, now: bigint, clientId: string): KeyEntry {
+    const { hi, lo } = fnv1a64Halves(value);
+    const entry = new KeyEntry(key, toByteString(value), contentType, sniffed, hi, lo, now, 1n, clientId);
+    const previous = this.removed.get(key);
+    if (previous !== undefined) {
+      this.removed.delete(key);
+      entry.metrics = this.metricsOf(previous);
+      entry.history = previous.history;
+    }
+    return entry;
+  }
+
   private updateValue(clientId: string, entry: KeyEntry, request: SetRequest, now: bigint): void {
-    const hash = fnv1a64(request.value);
-    if (hash === entry.hash) {
+    const { hi, lo } = fnv1a64Halves(request.value);
+    if (hi === entry.hashHi && lo === entry.hashLo) {
       return;
     }
-    const value = new Uint8Array(request.value);
+    const previous = entry.versioned ? currentRevision(entry) : undefined;
+    const value = toByteString(request.value);
     this.totalSize += value.length - entry.value.length;
     entry.value = value;
-    entry.hash = hash;
+    entry.hashHi = hi;
+    entry.hashLo = lo;
     entry.updated = now;
     entry.version++;
     // An explicit type wins; a sniffed one follows the value (the original never changed it, §15.9).
@@ -869,9 +934,9 @@ export class KeyValueStore {
       entry.contentType = request.contentType;
       entry.contentTypeSniffed = false;
     } else if (entry.contentTypeSniffed) {
-      entry.contentType = contentTypeOf(value);
+      entry.contentType = contentTypeOf(request.value);
     }
-    this.appendRevision(entry, now);
+    this.retainVersion(entry, previous);
     this.emit(entry, KeyEvent.UPDATED, clientId, now);
   }
 
@@ -885,30 +950,23 @@ export class KeyValueStore {
     const held = entry.lock;
     let lock: LockState;
     if (held === undefined) {
-      lock = {
-        owner: clientId,
-        duration,
-        created: now,
-        deadline: now + duration,
-        id: 0,
-        fencingToken: ++this.fencingTokens,
-      };
-      entry.lock = lock;
+      lock = new LockState(entry, clientId, duration, now, now + duration, ++this.fencingTokens);
       this.lockCount++;
     } else {
-      lock = held;
+      held.entry = undefined;
       this.staleExpiries++;
       const extended = renewal === "extend" ? held.deadline + duration : now + duration;
       const cap = now + this.options.maxLockDuration;
-      lock.deadline = extended < cap ? extended : cap;
-      lock.duration = duration;
+      lock = new LockState(entry, held.owner, duration, held.created, extended < cap ? extended : cap, held.fencingToken);
     }
-    lock.id = this.scheduleExpiry(entry.key, "lock", lock.deadline);
+    entry.lock = lock;
+    this.scheduleExpiry(lock);
     this.emit(entry, KeyEvent.LOCKED, clientId, now);
     return lock.fencingToken;
   }
 
   private removeLock(entry: KeyEntry, expired = false): void {
+    entry.lock!.entry = undefined;
     entry.lock = undefined;
     this.lockCount--;
     if (!expired) {
@@ -918,36 +976,33 @@ export class KeyValueStore {
 
   private setLifespan(clientId: string, entry: KeyEntry, duration: bigint, now: bigint): void {
     if (entry.lifespan === undefined) {
-      entry.lifespan = { duration, set: now, deadline: now + duration, id: 0 };
       this.lifespanCount++;
-    } else {
-      this.staleExpiries++;
-      entry.lifespan.duration = duration;
     }
-    this.restartLifespan(entry.lifespan, entry.key, now);
+    this.restartLifespan(entry, duration, now);
     this.emit(entry, KeyEvent.LIFESPAN_SET, clientId, now);
   }
 
   private renewLifespan(clientId: string, entry: KeyEntry, now: bigint): void {
-    this.staleExpiries++;
-    this.restartLifespan(entry.lifespan!, entry.key, now);
+    this.restartLifespan(entry, entry.lifespan!.duration, now);
     this.emit(entry, KeyEvent.LIFESPAN_RENEWED, clientId, now);
   }
 
-  private restartLifespan(lifespan: LifespanState, key: string, now: bigint): void {
-    lifespan.set = now;
-    lifespan.deadline = now + lifespan.duration;
-    lifespan.id = this.scheduleExpiry(key, "lifespan", lifespan.deadline);
+  /** Gives `entry` a lifespan of `duration` from `now`, replacing the one it has. */
+  private restartLifespan(entry: KeyEntry, duration: bigint, now: bigint): void {
+    if (entry.lifespan !== undefined) {
+      entry.lifespan.entry = undefined;
+      this.staleExpiries++;
+    }
+    entry.lifespan = new LifespanState(entry, duration, now, now + duration);
+    this.scheduleExpiry(entry.lifespan);
   }
 
-  private scheduleExpiry(key: string, kind: Expiry["kind"], deadline: bigint): number {
-    const id = this.nextExpiryId++;
+  private scheduleExpiry(expiry: LockState | LifespanState): void {
     const earliest = this.expiries.peekDeadline();
-    this.expiries.push({ deadline, key, kind, id });
-    if (earliest === undefined || deadline < earliest) {
-      this.deadlineListener?.(deadline);
+    this.expiries.push(expiry);
+    if (earliest === undefined || expiry.deadline < earliest) {
+      this.deadlineListener?.(expiry.deadline);
     }
-    return id;
   }
 
   private insertEntry(entry: KeyEntry): void {
@@ -958,12 +1013,13 @@ export class KeyValueStore {
     }
   }
 
-  /** Removes a key with its lock and lifespan (their queue entries become stale). */
+  /** Removes a key with its lock and lifespan (their queue entries become stale); {@link retire} follows its events. */
   private removeEntry(entry: KeyEntry): void {
     if (entry.lock !== undefined) {
       this.removeLock(entry);
     }
     if (entry.lifespan !== undefined) {
+      entry.lifespan.entry = undefined;
       entry.lifespan = undefined;
       this.lifespanCount--;
       this.staleExpiries++;
@@ -975,42 +1031,59 @@ export class KeyValueStore {
     }
   }
 
-  private appendRevision(entry: KeyEntry, timestamp: bigint): void {
+  /**
+   * After a removed key's events: keeps what outlives the key, its metrics
+   * and, with keep_deleted_key_history, its history (one rule for Delete,
+   * Pop, Clear, prune and expiry); drops the value.
+   */
+  private retire(entry: KeyEntry): void {
+    if (!this.options.keepDeletedKeyHistory) {
+      entry.history = undefined;
+    } else if (entry.versioned) {
+      (entry.history ??= []).push(currentRevision(entry));
+    }
+    entry.versioned = false;
+    entry.value = "";
+    if (entry.metrics !== null || entry.history !== undefined) {
+      this.removed.set(entry.key, entry);
+    }
+  }
+
+  /**
+   * Retains `entry`'s new current version (just created or changed) as its
+   * newest revision, after `previous`, the version it replaced if that was
+   * retained; the oldest go beyond revision_limit.
+   */
+  private retainVersion(entry: KeyEntry, previous: StoredRevision | undefined): void {
     const limit = this.options.revisionLimit;
     if (limit === 0) {
       return;
     }
-    let list = this.history.get(entry.key);
-    if (!list) {
-      list = [];
-      this.history.set(entry.key, list);
+    let history = entry.history;
+    if (previous !== undefined) {
+      (history ??= []).push(previous);
     }
-    if (limit > 0 && list.length >= limit) {
-      list.splice(0, list.length - limit + 1);
+    if (limit > 0 && history !== undefined && history.length >= limit) {
+      history.splice(0, history.length - limit + 1);
     }
-    list.push({
-      value: entry.value,
-      contentType: entry.contentType,
-      hash: entry.hash,
-      version: entry.version,
-      timestamp,
-    });
+    entry.history = history?.length === 0 ? undefined : history;
+    entry.versioned = true;
   }
 
-  /** One rule for every removal (Delete, Pop, Clear, expiry): history goes unless keep_deleted_key_history. */
-  private dropHistoryOfRemoved(key: string): void {
-    if (!this.options.keepDeletedKeyHistory) {
-      this.history.delete(key);
-    }
+  /** The entry's metrics record, made (from its implied metrics, or empty) if it has none yet. */
+  private metricsOf(entry: KeyEntry): KeyMetricsRecord {
+    return (entry.metrics ??= entry.metrics === undefined ? impliedMetrics(entry) : new KeyMetricsRecord());
   }
 
-  private metricsOf(key: string): KeyMetrics {
-    let metrics = this.metrics.get(key);
-    if (metrics === undefined) {
-      metrics = emptyKeyMetrics();
-      this.metrics.set(key, metrics);
+  /** The entry (existing or removed) of a key being restored, made empty if the key has none. */
+  private restoredRecordOf(key: string): KeyEntry {
+    let record = this.entries.get(key) ?? this.removed.get(key);
+    if (record === undefined) {
+      record = new KeyEntry(key, "", "", false, 0, 0, 0n, 0n, "");
+      record.metrics = null;
+      this.removed.set(key, record);
     }
-    return metrics;
+    return record;
   }
 
   private entryOf(key: string): KeyEntry {
@@ -1081,27 +1154,112 @@ export class KeyValueStore {
     const { key } = entry;
     const revision = ++this.latestRevision;
     this.eventCounts[event]!++;
-    if (countsInMetrics.has(event)) {
-      recordKeyEvent(this.metricsOf(key), event, time);
+    // Sets of an entry whose metrics are implied are implied too.
+    if (
+      event === KeyEvent.ACCESSED ||
+      event === KeyEvent.LOCKED ||
+      ((event === KeyEvent.CREATED || event === KeyEvent.UPDATED) && entry.metrics !== undefined)
+    ) {
+      this.metricsOf(entry).record(event, time);
     }
     if (this.listeners.size === 0) {
       return;
     }
     const record: StoreEvent = valueEvents.has(event)
-      ? {
-          revision,
-          key,
-          event,
-          time,
-          clientId,
-          value: { value: entry.value, hash: entry.hash, version: entry.version, contentType: entry.contentType },
-          lockOwner,
-        }
-      : { revision, key, event, time, clientId };
+      ? { revision: BigInt(revision), key, event, time, clientId, value: snapshotOf(entry), lockOwner }
+      : { revision: BigInt(revision), key, event, time, clientId };
     for (const listener of this.listeners) {
       listener(record);
     }
   }
+}
+
+/** When the entry's current version was written. */
+function versionTime(entry: KeyEntry): bigint {
+  return entry.updated !== 0n ? entry.updated : entry.created;
+}
+
+/**
+ * The metrics of an entry whose metrics are undefined: it was created with no
+ * earlier record of its key (version 1) and then only set, each set making
+ * a version, so it was set `version` times, first when created and last
+ * when its current version was written.
+ */
+function impliedMetrics(entry: KeyEntry): KeyMetricsRecord {
+  const metrics = new KeyMetricsRecord();
+  metrics.setCount = Number(entry.version);
+  metrics.firstSet = entry.created;
+  metrics.lastSet = versionTime(entry);
+  return metrics;
+}
+
+/** An entry's metrics (implied ones made, not stored); undefined when none were recorded. */
+function metricsView(entry: KeyEntry): KeyMetricsRecord | undefined {
+  return entry.metrics === undefined ? impliedMetrics(entry) : (entry.metrics ?? undefined);
+}
+
+/** The entry's current value and version for an event or a watcher. */
+function snapshotOf(entry: KeyEntry): ValueSnapshot {
+  return new LazyValueSnapshot(entry.value, entry.hashHi, entry.hashLo, entry.version, entry.contentType);
+}
+
+function currentRevision(entry: KeyEntry): StoredRevision {
+  return new StoredRevision(entry.value, entry.contentType, entry.hashHi, entry.hashLo, entry.version, versionTime(entry));
+}
+
+/** Whether the entry (existing or removed) has a history list, possibly empty (restored so). */
+function hasHistory(entry: KeyEntry): boolean {
+  return entry.versioned || entry.history !== undefined;
+}
+
+function retainedCount(entry: KeyEntry): number {
+  return (entry.history?.length ?? 0) + (entry.versioned ? 1 : 0);
+}
+
+/** Every retained revision of the entry, oldest first. */
+function retainedRevisions(entry: KeyEntry): StoredRevision[] {
+  const history = entry.history ?? [];
+  return entry.versioned ? [...history, currentRevision(entry)] : history;
+}
+
+/** A retained revision: `version` > 0 by number, < 0 counting back from the newest (-1 is the one before). */
+function retainedRevision(entry: KeyEntry, version: bigint): StoredRevision | undefined {
+  const history = entry.history ?? [];
+  if (version > 0n) {
+    return (
+      history.find((revision) => revision.version === version) ??
+      (entry.versioned && entry.version === version ? currentRevision(entry) : undefined)
+    );
+  }
+  // Never the current version: it is the newest, at -0.
+  return history[retainedCount(entry) - 1 + Number(version)];
+}
+
+/** Whether a restored revision is exactly the entry's current version. */
+function isCurrentVersion(entry: KeyEntry, revision: StoredRevision): boolean {
+  return (
+    revision.version === entry.version &&
+    revision.value === entry.value &&
+    revision.contentType === entry.contentType &&
+    revision.hashHi === entry.hashHi &&
+    revision.hashLo === entry.hashLo &&
+    revision.timestamp === versionTime(entry)
+  );
+}
+
+function revisionOf(revision: StoredRevision): Revision & RevisionState {
+  return {
+    value: fromByteString(revision.value),
+    contentType: revision.contentType,
+    hash: joinHashHalves(revision.hashHi, revision.hashLo),
+    version: revision.version,
+    timestamp: revision.timestamp,
+  };
+}
+
+function storedRevisionOf(revision: RevisionState): StoredRevision {
+  const { hi, lo } = splitHash(revision.hash);
+  return new StoredRevision(toByteString(revision.value), revision.contentType, hi, lo, revision.version, revision.timestamp);
 }
 
 /** Sniffed content type; an empty value has none. */
