@@ -91,6 +91,29 @@ describe("KeyValueStore storage", () => {
     });
   });
 
+  describe("removed keys", () => {
+    it("leave no trace in listings, counts and Clear, and a re-created one is listed last", () => {
+      const f = setup();
+      const keysBefore = f.store.stats().keys;
+      for (const key of ["a", "b", "c"]) {
+        put(f.store, key, key);
+      }
+      f.store.delete(ALICE, "a");
+      put(f.store, "b", "b", { lifespan: SECOND });
+      advanceTo(f.clock, f.clock.now() + SECOND);
+      const list = () => f.store.listKeys({ pattern: "", limit: 0n, includeReserved: false });
+      expect(list()).toEqual(["c"]);
+      expect(f.store.stats()).toMatchObject({ keys: keysBefore + 1n, userKeys: 1n });
+      expect([f.store.exists("a"), f.store.exists("b")]).toEqual([false, false]);
+      put(f.store, "a", "again");
+      expect(list()).toEqual(["c", "a"]);
+      expect(f.store.listKeys({ pattern: "", limit: 1n, includeReserved: false })).toEqual(["c"]);
+      expect(f.store.clear(ALICE, false)).toBe(2n);
+      expect(f.store.stats()).toMatchObject({ keys: keysBefore, userKeys: 0n });
+      expect(f.store.keyMetrics("b")).toMatchObject({ setCount: 1 });
+    });
+  });
+
   describe("snapshots", () => {
     function busyStore() {
       const f = setup({ keepDeletedKeyHistory: true });

@@ -77,11 +77,18 @@ class StoredRevision {
   ) {}
 }
 
+// Bits of KeyEntry.flags.
+const sniffedFlag = 1;
+const versionedFlag = 2;
+const removedFlag = 4;
+
 /**
  * A stored key. Every field is set in the constructor, so that all entries
- * share one object shape. A removed key's entry moves to the store's
- * `removed` map, without its value, as the record of what outlives the key:
- * its metrics and, with keep_deleted_key_history, its history.
+ * share one object shape. A removed key's entry stays in the store's map,
+ * flagged `removed` and without its value, as the record of what outlives
+ * the key (its metrics and, with keep_deleted_key_history, its history):
+ * removing a key then costs no map operation, which matters when a million
+ * keys expire at once.
  */
 class KeyEntry {
   /** 0n until the value first changes. */
@@ -96,23 +103,55 @@ class KeyEntry {
   metrics: KeyMetricsRecord | null | undefined = undefined;
   /** Retained versions before the current one, oldest first. */
   history: StoredRevision[] | undefined = undefined;
-  /** Whether the current version is retained too, as the newest revision. */
-  versioned = false;
+  /** The booleans below, as bits of one small integer (one field instead of three). */
+  private flags: number;
 
   constructor(
     readonly key: string,
     /** A byte string (see byte-string.ts); "" once removed. */
     public value: string,
     public contentType: string,
-    /** Whether contentType was sniffed (then a new value is sniffed again). */
-    public contentTypeSniffed: boolean,
+    contentTypeSniffed: boolean,
     /** FNV-1a 64 of the value, in halves (no bigint per key). */
     public hashHi: number,
     public hashLo: number,
     readonly created: bigint,
     public version: bigint,
     readonly createdBy: string,
-  ) {}
+  ) {
+    this.flags = contentTypeSniffed ? sniffedFlag : 0;
+  }
+
+  /** Whether contentType was sniffed (then a new value is sniffed again). */
+  get contentTypeSniffed(): boolean {
+    return (this.flags & sniffedFlag) !== 0;
+  }
+
+  set contentTypeSniffed(on: boolean) {
+    this.setFlag(sniffedFlag, on);
+  }
+
+  /** Whether the current version is retained too, as the newest revision. */
+  get versioned(): boolean {
+    return (this.flags & versionedFlag) !== 0;
+  }
+
+  set versioned(on: boolean) {
+    this.setFlag(versionedFlag, on);
+  }
+
+  /** Whether the key was removed (this entry is only the record of what outlives it). */
+  get removed(): boolean {
+    return (this.flags & removedFlag) !== 0;
+  }
+
+  set removed(on: boolean) {
+    this.setFlag(removedFlag, on);
+  }
+
+  private setFlag(flag: number, on: boolean): void {
+    this.flags = on ? this.flags | flag : this.flags & ~flag;
+  }
 }
 
 /** One retained version of a key's value. */
@@ -210,9 +249,9 @@ const compactThreshold = 1024;
  * requests.
  */
 export class KeyValueStore {
+  /** Existing keys in creation order, and the entries of removed keys that still have metrics or history. */
   private readonly entries = new Map<string, KeyEntry>();
-  /** Entries of removed keys that still have metrics or history (see KeyEntry). */
-  private readonly removed = new Map<string, KeyEntry>();
+  private keyCount = 0;
   private readonly clients = new Map<string, bigint>();
   // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
   private readonly eventCounts: number[] = new Array<number>(11).fill(0);
@@ -276,7 +315,7 @@ export class KeyValueStore {
   writeReservedKeys(values: Iterable<readonly [string, string]>): void {
     const encoder = new TextEncoder();
     for (const [key, text] of values) {
-      const existing = this.entries.get(key);
+      const existing = this.existingEntry(key);
       if (existing) {
         this.removeEntry(existing);
         this.retire(existing);
@@ -304,7 +343,7 @@ export class KeyValueStore {
     if (request.lifespan !== undefined && (request.lifespan <= 0n || request.lifespan < this.options.minLifespan)) {
       throw new StoreError("LIFESPAN_INVALID");
     }
-    const existing = this.entries.get(key);
+    const existing = this.existingEntry(key);
     if (existing === undefined) {
       this.checkVersion(undefined, request.ifVersion);
       // Its CREATED already shows the lock this Set takes, so other watchers don't see the value.
@@ -382,7 +421,7 @@ export class KeyValueStore {
    */
   watchValue(clientId: string, key: string): ValueSnapshot | undefined {
     const now = this.begin();
-    const entry = this.entries.get(key);
+    const entry = this.existingEntry(key);
     if (entry === undefined || (entry.lock !== undefined && entry.lock.owner !== clientId)) {
       return undefined;
     }
@@ -393,7 +432,7 @@ export class KeyValueStore {
   /** Counts a value pushed to a watcher as an access, if the key still exists. */
   recordWatchAccess(clientId: string, key: string): void {
     const now = this.begin();
-    const entry = this.entries.get(key);
+    const entry = this.existingEntry(key);
     if (entry !== undefined) {
       this.emit(entry, KeyEvent.ACCESSED, clientId, now);
     }
@@ -415,7 +454,7 @@ export class KeyValueStore {
   /** Whether a key exists. */
   exists(key: string): boolean {
     this.begin();
-    return this.entries.has(key);
+    return this.existingEntry(key) !== undefined;
   }
 
   /** Removes a key and returns the value it had. */
@@ -442,7 +481,7 @@ export class KeyValueStore {
     this.checkWritable();
     let removed = 0n;
     for (const entry of this.entries.values()) {
-      if (isReservedKey(entry.key) || (entry.lock !== undefined && !force)) {
+      if (entry.removed || isReservedKey(entry.key) || (entry.lock !== undefined && !force)) {
         continue;
       }
       if (entry.lock !== undefined) {
@@ -475,11 +514,11 @@ export class KeyValueStore {
     // A limit larger than the store simply returns everything (the original crashed, §15.11).
     const limit = request.limit === 0n ? Infinity : Number(request.limit);
     const keys: string[] = [];
-    for (const key of this.entries.keys()) {
+    for (const { key, removed } of this.entries.values()) {
       if (keys.length >= limit) {
         break;
       }
-      if ((request.includeReserved || !isReservedKey(key)) && test(key)) {
+      if (!removed && (request.includeReserved || !isReservedKey(key)) && test(key)) {
         keys.push(key);
       }
     }
@@ -502,7 +541,7 @@ export class KeyValueStore {
       throw new StoreError("LOCK_INVALID");
     }
     this.checkLockDuration(duration);
-    let entry = this.entries.get(key);
+    let entry = this.existingEntry(key);
     if (entry === undefined) {
       if (!createIfMissing) {
         throw new StoreError("NOT_FOUND");
@@ -542,12 +581,11 @@ export class KeyValueStore {
     if (version === 0n) {
       throw new StoreError("REVISION_ZERO");
     }
-    const entry = this.entries.get(key);
-    if (entry !== undefined) {
+    const record = this.entries.get(key);
+    if (record !== undefined && !record.removed) {
       // History holds the same values, so it obeys the lock too (the original leaked them, §15.13).
-      this.checkNotLockedByOther(entry, clientId, "LOCKED");
+      this.checkNotLockedByOther(record, clientId, "LOCKED");
     }
-    const record = entry ?? this.removed.get(key);
     const revision = record && retainedRevision(record, version);
     if (revision === undefined) {
       throw new StoreError("REVISION_NOT_FOUND");
@@ -569,22 +607,21 @@ export class KeyValueStore {
     let keys = 0n;
     let cleared = 0n;
     for (const entry of this.entries.values()) {
-      if (hasHistory(entry) && (entry.lock === undefined || entry.lock.owner === clientId)) {
+      if (!hasHistory(entry)) {
+        continue;
+      }
+      if (entry.removed) {
+        cleared += BigInt(entry.history!.length);
+        entry.history = undefined;
+        this.forgetIfEmpty(entry);
+      } else if (entry.lock === undefined || entry.lock.owner === clientId) {
         // The newest revision stays (for an empty restored list, this "clears" -1, as it always did).
         cleared += BigInt(retainedCount(entry) - 1);
         entry.history = entry.versioned ? undefined : entry.history!.slice(-1);
-        keys++;
+      } else {
+        continue;
       }
-    }
-    for (const [key, record] of this.removed) {
-      if (record.history !== undefined) {
-        cleared += BigInt(record.history.length);
-        record.history = undefined;
-        if (record.metrics === null) {
-          this.removed.delete(key);
-        }
-        keys++;
-      }
+      keys++;
     }
     return { keys, cleared };
   }
@@ -592,7 +629,7 @@ export class KeyValueStore {
   /** Returns a key's metrics; they outlive the key. */
   keyMetrics(key: string): Readonly<KeyMetrics> {
     this.begin();
-    const record = this.entries.get(key) ?? this.removed.get(key);
+    const record = this.entries.get(key);
     const metrics = record && metricsView(record);
     if (metrics === undefined) {
       throw new StoreError("METRIC_NOT_FOUND");
@@ -613,7 +650,7 @@ export class KeyValueStore {
     }
     const candidates: Array<{ entry: KeyEntry; score: number }> = [];
     for (const entry of this.entries.values()) {
-      if (!isReservedKey(entry.key) && entry.lock === undefined && !ignore.has(entry.key)) {
+      if (!entry.removed && !isReservedKey(entry.key) && entry.lock === undefined && !ignore.has(entry.key)) {
         candidates.push({ entry, score: staleScore(metricsView(entry), now) });
       }
     }
@@ -650,10 +687,14 @@ export class KeyValueStore {
   exportState(includeHistory: boolean): StoreState {
     const now = this.begin();
     const keys: KeyState[] = [];
+    const existing: KeyEntry[] = [];
+    const removed: KeyEntry[] = [];
     for (const entry of this.entries.values()) {
-      if (isReservedKey(entry.key)) {
-        continue;
+      if (!isReservedKey(entry.key)) {
+        (entry.removed ? removed : existing).push(entry);
       }
+    }
+    for (const entry of existing) {
       const { lock, lifespan } = entry;
       keys.push({
         key: entry.key,
@@ -677,10 +718,9 @@ export class KeyValueStore {
     }
     // Existing keys first, then removed ones: importState rebuilds the same order.
     // Reserved keys are rewritten at every start, and so are their metrics.
-    const records = [...this.entries.values(), ...this.removed.values()].filter((record) => !isReservedKey(record.key));
     const history: StoreState["history"] = [];
     const metrics: StoreState["metrics"] = [];
-    for (const record of records) {
+    for (const record of [...existing, ...removed]) {
       if (includeHistory && hasHistory(record)) {
         history.push({ key: record.key, revisions: retainedRevisions(record).map(revisionOf) });
       }
@@ -742,7 +782,7 @@ export class KeyValueStore {
       }
       this.insertEntry(entry);
     }
-    // Metrics before history: `removed` then gets the order exportState wrote.
+    // Metrics before history: removed keys then get the order exportState wrote.
     for (const { key, metrics } of state.metrics) {
       this.restoredRecordOf(key).metrics = KeyMetricsRecord.of(metrics);
     }
@@ -750,7 +790,7 @@ export class KeyValueStore {
       const record = this.restoredRecordOf(key);
       const list = revisions.map(storedRevisionOf);
       const last = list[list.length - 1];
-      if (this.options.revisionLimit !== 0 && last !== undefined && this.entries.has(key) && isCurrentVersion(record, last)) {
+      if (this.options.revisionLimit !== 0 && last !== undefined && !record.removed && isCurrentVersion(record, last)) {
         list.pop();
         record.versioned = true;
       }
@@ -769,16 +809,14 @@ export class KeyValueStore {
     this.begin();
     let historyKeys = 0;
     let revisions = 0;
-    for (const records of [this.entries, this.removed]) {
-      for (const record of records.values()) {
-        if (hasHistory(record)) {
-          historyKeys++;
-          revisions += retainedCount(record);
-        }
+    for (const record of this.entries.values()) {
+      if (hasHistory(record)) {
+        historyKeys++;
+        revisions += retainedCount(record);
       }
     }
     return {
-      keys: BigInt(this.entries.size),
+      keys: BigInt(this.keyCount),
       userKeys: BigInt(this.userKeys),
       totalSize: BigInt(this.totalSize),
       currentLocks: BigInt(this.lockCount),
@@ -907,9 +945,10 @@ export class KeyValueStore {
   private newEntry(key: string, value: Uint8Array, contentType: string, sniffed: boolean, now: bigint, clientId: string): KeyEntry {
     const { hi, lo } = fnv1a64Halves(value);
     const entry = new KeyEntry(key, toByteString(value), contentType, sniffed, hi, lo, now, 1n, clientId);
-    const previous = this.removed.get(key);
+    const previous = this.entries.get(key);
     if (previous !== undefined) {
-      this.removed.delete(key);
+      // Re-inserted by insertEntry, at the end: keys are listed in creation order.
+      this.entries.delete(key);
       entry.metrics = this.metricsOf(previous);
       entry.history = previous.history;
     }
@@ -1007,6 +1046,7 @@ export class KeyValueStore {
 
   private insertEntry(entry: KeyEntry): void {
     this.entries.set(entry.key, entry);
+    this.keyCount++;
     this.totalSize += entry.value.length;
     if (!isReservedKey(entry.key)) {
       this.userKeys++;
@@ -1024,7 +1064,8 @@ export class KeyValueStore {
       this.lifespanCount--;
       this.staleExpiries++;
     }
-    this.entries.delete(entry.key);
+    entry.removed = true;
+    this.keyCount--;
     this.totalSize -= entry.value.length;
     if (!isReservedKey(entry.key)) {
       this.userKeys--;
@@ -1044,8 +1085,13 @@ export class KeyValueStore {
     }
     entry.versioned = false;
     entry.value = "";
-    if (entry.metrics !== null || entry.history !== undefined) {
-      this.removed.set(entry.key, entry);
+    this.forgetIfEmpty(entry);
+  }
+
+  /** Drops a removed key's entry once nothing of the key is left (no metrics recorded, no history). */
+  private forgetIfEmpty(record: KeyEntry): void {
+    if (record.metrics === null && record.history === undefined) {
+      this.entries.delete(record.key);
     }
   }
 
@@ -1077,17 +1123,24 @@ export class KeyValueStore {
 
   /** The entry (existing or removed) of a key being restored, made empty if the key has none. */
   private restoredRecordOf(key: string): KeyEntry {
-    let record = this.entries.get(key) ?? this.removed.get(key);
+    let record = this.entries.get(key);
     if (record === undefined) {
       record = new KeyEntry(key, "", "", false, 0, 0, 0n, 0n, "");
+      record.removed = true;
       record.metrics = null;
-      this.removed.set(key, record);
+      this.entries.set(key, record);
     }
     return record;
   }
 
-  private entryOf(key: string): KeyEntry {
+  /** An existing key's entry (undefined for a removed key's). */
+  private existingEntry(key: string): KeyEntry | undefined {
     const entry = this.entries.get(key);
+    return entry === undefined || entry.removed ? undefined : entry;
+  }
+
+  private entryOf(key: string): KeyEntry {
+    const entry = this.existingEntry(key);
     if (!entry) {
       throw new StoreError("NOT_FOUND");
     }
