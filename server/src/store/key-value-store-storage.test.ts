@@ -114,6 +114,28 @@ describe("KeyValueStore storage", () => {
     });
   });
 
+  describe.each([
+    // Stats, ListKeys, Clear, prune and snapshots walk every key (and move removed keys' entries aside).
+    ["right away", () => {}],
+    ["after a walk over every key", (f: ReturnType<typeof setup>) => void f.store.listKeys({ pattern: "", limit: 1n, includeReserved: false })],
+  ])("a key re-created %s", (_, walk) => {
+    it("continues its metrics, history and version numbering", () => {
+      const f = setup({ keepDeletedKeyHistory: true });
+      put(f.store, "k", "v1");
+      put(f.store, "k", "v2");
+      f.store.get(ALICE, "k");
+      f.store.delete(ALICE, "k");
+      walk(f);
+      put(f.store, "k", "v3");
+      expect(info(f.store, "k").version).toBe(3n);
+      expect([1n, 2n, 3n].map((version) => text(f.store.getRevision(ALICE, "k", version).value))).toEqual(["v1", "v2", "v3"]);
+      expect(f.store.keyMetrics("k")).toMatchObject({ setCount: 3, accessCount: 1 });
+      expect(f.store.stats()).toMatchObject({ historyKeys: 1n, historyRevisions: 3n });
+      put(f.store, "other", "o");
+      expect(f.store.listKeys({ pattern: "", limit: 0n, includeReserved: false })).toEqual(["k", "other"]);
+    });
+  });
+
   describe("snapshots", () => {
     function busyStore() {
       const f = setup({ keepDeletedKeyHistory: true });

@@ -84,11 +84,9 @@ const removedFlag = 4;
 
 /**
  * A stored key. Every field is set in the constructor, so that all entries
- * share one object shape. A removed key's entry stays in the store's map,
- * flagged `removed` and without its value, as the record of what outlives
- * the key (its metrics and, with keep_deleted_key_history, its history):
- * removing a key then costs no map operation, which matters when a million
- * keys expire at once.
+ * share one object shape. A removed key's entry, flagged `removed` and
+ * without its value, is the record of what outlives the key: its metrics
+ * and, with keep_deleted_key_history, its history.
  */
 class KeyEntry {
   /** 0n until the value first changes. */
@@ -249,9 +247,12 @@ const compactThreshold = 1024;
  * requests.
  */
 export class KeyValueStore {
-  /** Existing keys in creation order, and the entries of removed keys that still have metrics or history. */
-  private readonly entries = new Map<string, KeyEntry>();
-  private keyCount = 0;
+  /** Existing keys in creation order, and the entries of keys removed since the last sweepRemoved(). */
+  private entries = new Map<string, KeyEntry>();
+  /** Entries of other removed keys that still have metrics or history. */
+  private readonly removed = new Map<string, KeyEntry>();
+  /** Removed keys' entries still in `entries`. */
+  private unswept = 0;
   private readonly clients = new Map<string, bigint>();
   // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
   private readonly eventCounts: number[] = new Array<number>(11).fill(0);
@@ -479,9 +480,10 @@ export class KeyValueStore {
   clear(clientId: string, force: boolean): bigint {
     const now = this.begin();
     this.checkWritable();
+    this.sweepRemoved();
     let removed = 0n;
     for (const entry of this.entries.values()) {
-      if (entry.removed || isReservedKey(entry.key) || (entry.lock !== undefined && !force)) {
+      if (isReservedKey(entry.key) || (entry.lock !== undefined && !force)) {
         continue;
       }
       if (entry.lock !== undefined) {
@@ -514,11 +516,12 @@ export class KeyValueStore {
     // A limit larger than the store simply returns everything (the original crashed, §15.11).
     const limit = request.limit === 0n ? Infinity : Number(request.limit);
     const keys: string[] = [];
-    for (const { key, removed } of this.entries.values()) {
+    this.sweepRemoved();
+    for (const key of this.entries.keys()) {
       if (keys.length >= limit) {
         break;
       }
-      if (!removed && (request.includeReserved || !isReservedKey(key)) && test(key)) {
+      if ((request.includeReserved || !isReservedKey(key)) && test(key)) {
         keys.push(key);
       }
     }
@@ -581,7 +584,7 @@ export class KeyValueStore {
     if (version === 0n) {
       throw new StoreError("REVISION_ZERO");
     }
-    const record = this.entries.get(key);
+    const record = this.recordOf(key);
     if (record !== undefined && !record.removed) {
       // History holds the same values, so it obeys the lock too (the original leaked them, §15.13).
       this.checkNotLockedByOther(record, clientId, "LOCKED");
@@ -606,22 +609,24 @@ export class KeyValueStore {
     }
     let keys = 0n;
     let cleared = 0n;
+    this.sweepRemoved();
     for (const entry of this.entries.values()) {
-      if (!hasHistory(entry)) {
-        continue;
-      }
-      if (entry.removed) {
-        cleared += BigInt(entry.history!.length);
-        entry.history = undefined;
-        this.forgetIfEmpty(entry);
-      } else if (entry.lock === undefined || entry.lock.owner === clientId) {
+      if (hasHistory(entry) && (entry.lock === undefined || entry.lock.owner === clientId)) {
         // The newest revision stays (for an empty restored list, this "clears" -1, as it always did).
         cleared += BigInt(retainedCount(entry) - 1);
         entry.history = entry.versioned ? undefined : entry.history!.slice(-1);
-      } else {
-        continue;
+        keys++;
       }
-      keys++;
+    }
+    for (const [key, record] of this.removed) {
+      if (record.history !== undefined) {
+        cleared += BigInt(record.history.length);
+        record.history = undefined;
+        if (record.metrics === null) {
+          this.removed.delete(key);
+        }
+        keys++;
+      }
     }
     return { keys, cleared };
   }
@@ -629,7 +634,7 @@ export class KeyValueStore {
   /** Returns a key's metrics; they outlive the key. */
   keyMetrics(key: string): Readonly<KeyMetrics> {
     this.begin();
-    const record = this.entries.get(key);
+    const record = this.recordOf(key);
     const metrics = record && metricsView(record);
     if (metrics === undefined) {
       throw new StoreError("METRIC_NOT_FOUND");
@@ -649,8 +654,9 @@ export class KeyValueStore {
       return 0;
     }
     const candidates: Array<{ entry: KeyEntry; score: number }> = [];
+    this.sweepRemoved();
     for (const entry of this.entries.values()) {
-      if (!entry.removed && !isReservedKey(entry.key) && entry.lock === undefined && !ignore.has(entry.key)) {
+      if (!isReservedKey(entry.key) && entry.lock === undefined && !ignore.has(entry.key)) {
         candidates.push({ entry, score: staleScore(metricsView(entry), now) });
       }
     }
@@ -687,13 +693,12 @@ export class KeyValueStore {
   exportState(includeHistory: boolean): StoreState {
     const now = this.begin();
     const keys: KeyState[] = [];
-    const existing: KeyEntry[] = [];
-    const removed: KeyEntry[] = [];
-    for (const entry of this.entries.values()) {
-      if (!isReservedKey(entry.key)) {
-        (entry.removed ? removed : existing).push(entry);
-      }
-    }
+    this.sweepRemoved();
+    // Reserved keys are rewritten at every start, and so are their metrics.
+    const saved = (record: KeyEntry) => !isReservedKey(record.key);
+    const existing = [...this.entries.values()].filter(saved);
+    // Existing keys first, then removed ones: importState rebuilds the same order.
+    const records = [...existing, ...[...this.removed.values()].filter(saved)];
     for (const entry of existing) {
       const { lock, lifespan } = entry;
       keys.push({
@@ -716,11 +721,9 @@ export class KeyValueStore {
         lifespan: lifespan && { duration: lifespan.duration, set: lifespan.set, deadline: lifespan.deadline },
       });
     }
-    // Existing keys first, then removed ones: importState rebuilds the same order.
-    // Reserved keys are rewritten at every start, and so are their metrics.
     const history: StoreState["history"] = [];
     const metrics: StoreState["metrics"] = [];
-    for (const record of [...existing, ...removed]) {
+    for (const record of records) {
       if (includeHistory && hasHistory(record)) {
         history.push({ key: record.key, revisions: retainedRevisions(record).map(revisionOf) });
       }
@@ -807,16 +810,19 @@ export class KeyValueStore {
   /** Current counters. */
   stats(): StoreStats {
     this.begin();
+    this.sweepRemoved();
     let historyKeys = 0;
     let revisions = 0;
-    for (const record of this.entries.values()) {
-      if (hasHistory(record)) {
-        historyKeys++;
-        revisions += retainedCount(record);
+    for (const records of [this.entries, this.removed]) {
+      for (const record of records.values()) {
+        if (hasHistory(record)) {
+          historyKeys++;
+          revisions += retainedCount(record);
+        }
       }
     }
     return {
-      keys: BigInt(this.keyCount),
+      keys: BigInt(this.entries.size),
       userKeys: BigInt(this.userKeys),
       totalSize: BigInt(this.totalSize),
       currentLocks: BigInt(this.lockCount),
@@ -945,10 +951,16 @@ export class KeyValueStore {
   private newEntry(key: string, value: Uint8Array, contentType: string, sniffed: boolean, now: bigint, clientId: string): KeyEntry {
     const { hi, lo } = fnv1a64Halves(value);
     const entry = new KeyEntry(key, toByteString(value), contentType, sniffed, hi, lo, now, 1n, clientId);
-    const previous = this.entries.get(key);
+    const unswept = this.entries.get(key);
+    const previous = unswept ?? this.removed.get(key);
     if (previous !== undefined) {
-      // Re-inserted by insertEntry, at the end: keys are listed in creation order.
-      this.entries.delete(key);
+      if (unswept !== undefined) {
+        // Re-inserted by insertEntry, at the end: keys are listed in creation order.
+        this.entries.delete(key);
+        this.unswept--;
+      } else {
+        this.removed.delete(key);
+      }
       entry.metrics = this.metricsOf(previous);
       entry.history = previous.history;
     }
@@ -1046,7 +1058,6 @@ export class KeyValueStore {
 
   private insertEntry(entry: KeyEntry): void {
     this.entries.set(entry.key, entry);
-    this.keyCount++;
     this.totalSize += entry.value.length;
     if (!isReservedKey(entry.key)) {
       this.userKeys++;
@@ -1065,7 +1076,6 @@ export class KeyValueStore {
       this.staleExpiries++;
     }
     entry.removed = true;
-    this.keyCount--;
     this.totalSize -= entry.value.length;
     if (!isReservedKey(entry.key)) {
       this.userKeys--;
@@ -1085,14 +1095,40 @@ export class KeyValueStore {
     }
     entry.versioned = false;
     entry.value = "";
-    this.forgetIfEmpty(entry);
+    if (entry.metrics === null && entry.history === undefined) {
+      // Nothing of the key is left (a restored key without metrics).
+      this.entries.delete(entry.key);
+    } else {
+      this.unswept++;
+    }
   }
 
-  /** Drops a removed key's entry once nothing of the key is left (no metrics recorded, no history). */
-  private forgetIfEmpty(record: KeyEntry): void {
-    if (record.metrics === null && record.history === undefined) {
-      this.entries.delete(record.key);
+  /**
+   * Moves the entries of removed keys from `entries` to `removed`. Only the
+   * operations that walk every key call it (first), so that removing a key
+   * costs no map operation (a million keys expiring together would spend
+   * half their time deleting and inserting map entries) while every walk
+   * steps over each removed key at most once.
+   */
+  private sweepRemoved(): void {
+    if (this.unswept === 0) {
+      return;
     }
+    // When most entries go, copying the rest into a new map beats deleting (the map shrinks step by step).
+    const rebuild = this.unswept > this.entries.size / 2;
+    const existing = rebuild ? new Map<string, KeyEntry>() : this.entries;
+    for (const [key, entry] of this.entries) {
+      if (entry.removed) {
+        this.removed.set(key, entry);
+        if (!rebuild) {
+          this.entries.delete(key);
+        }
+      } else if (rebuild) {
+        existing.set(key, entry);
+      }
+    }
+    this.entries = existing;
+    this.unswept = 0;
   }
 
   /**
@@ -1123,14 +1159,19 @@ export class KeyValueStore {
 
   /** The entry (existing or removed) of a key being restored, made empty if the key has none. */
   private restoredRecordOf(key: string): KeyEntry {
-    let record = this.entries.get(key);
+    let record = this.recordOf(key);
     if (record === undefined) {
       record = new KeyEntry(key, "", "", false, 0, 0, 0n, 0n, "");
       record.removed = true;
       record.metrics = null;
-      this.entries.set(key, record);
+      this.removed.set(key, record);
     }
     return record;
+  }
+
+  /** The entry of a key that exists or of a removed one, if anything of it is left. */
+  private recordOf(key: string): KeyEntry | undefined {
+    return this.entries.get(key) ?? this.removed.get(key);
   }
 
   /** An existing key's entry (undefined for a removed key's). */
