@@ -2,15 +2,15 @@ import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { Config } from "../config/config.js";
 import { fromByteString, toByteString } from "./byte-string.js";
 import type { Clock } from "./clock.js";
-import { ExpiryQueue, type Expiring } from "./expiry-queue.js";
+import { ExpiryQueue } from "./expiry-queue.js";
 import { fnv1a64Halves, joinHashHalves, splitHash } from "./fnv1a64.js";
+import { KeyEntry, LifespanState, LockState, StoredRevision } from "./key-entry.js";
 import { compileKeyPattern, InvalidKeyPatternError } from "./key-pattern.js";
 import { KeyMetricsRecord, type KeyMetrics } from "./key-metrics.js";
-import { LazyValueSnapshot } from "./lazy-value-snapshot.js";
 import { isReservedKey } from "./reserved-keys.js";
 import { sniffContentType } from "./sniff-content-type.js";
 import { staleScore } from "./stale-score.js";
-import { storeStateFormat, type KeyState, type RevisionState, type StoreState } from "./store-state.js";
+import { storeStateFormat, type KeyState, type StoreState } from "./store-state.js";
 import { StoreError } from "./store-error.js";
 import { serverClientId, valueEvents, type StoreEvent, type ValueSnapshot } from "./store-event.js";
 
@@ -32,125 +32,6 @@ export type StoreOptions = Pick<
   | "eagerPruneAt"
   | "eagerPruneTo"
 >;
-
-/**
- * A lock held on a key; also its entry in the expiry queue, so a renewal
- * replaces it rather than moving its deadline.
- */
-class LockState implements Expiring {
-  constructor(
-    /** The locked key; undefined once this lock is released or replaced (its queue entry is then stale). */
-    public entry: KeyEntry | undefined,
-    readonly owner: string,
-    /** Duration last requested, ns. */
-    readonly duration: bigint,
-    /** When the lock was acquired (not moved by renewals). */
-    readonly created: bigint,
-    readonly deadline: bigint,
-    readonly fencingToken: bigint,
-  ) {}
-}
-
-/** A key's lifespan (it is removed at `deadline` unless set again); also its entry in the expiry queue. */
-class LifespanState implements Expiring {
-  constructor(
-    /** The key; undefined once this lifespan is removed or replaced (its queue entry is then stale). */
-    public entry: KeyEntry | undefined,
-    readonly duration: bigint,
-    /** When the lifespan was last set or renewed. */
-    readonly set: bigint,
-    readonly deadline: bigint,
-  ) {}
-}
-
-/** A superseded version of a key, as retained in its history. */
-class StoredRevision {
-  constructor(
-    /** A byte string (see byte-string.ts), shared with the entry it came from. */
-    readonly value: string,
-    readonly contentType: string,
-    readonly hashHi: number,
-    readonly hashLo: number,
-    readonly version: bigint,
-    /** When this version was written, ns since the epoch. */
-    readonly timestamp: bigint,
-  ) {}
-}
-
-// Bits of KeyEntry.flags.
-const sniffedFlag = 1;
-const versionedFlag = 2;
-const removedFlag = 4;
-
-/**
- * A stored key. Every field is set in the constructor, so that all entries
- * share one object shape. A removed key's entry, flagged `removed` and
- * without its value, is the record of what outlives the key: its metrics
- * and, with keep_deleted_key_history, its history.
- */
-class KeyEntry {
-  /** 0n until the value first changes. */
-  updated = 0n;
-  lock: LockState | undefined = undefined;
-  lifespan: LifespanState | undefined = undefined;
-  /**
-   * undefined while they are implied by the entry itself (see
-   * impliedMetrics): most keys are only ever set, so they need no record;
-   * null when none were recorded (restored from a snapshot without them).
-   */
-  metrics: KeyMetricsRecord | null | undefined = undefined;
-  /** Retained versions before the current one, oldest first. */
-  history: StoredRevision[] | undefined = undefined;
-  /** The booleans below, as bits of one small integer (one field instead of three). */
-  private flags: number;
-
-  constructor(
-    readonly key: string,
-    /** A byte string (see byte-string.ts); "" once removed. */
-    public value: string,
-    public contentType: string,
-    contentTypeSniffed: boolean,
-    /** FNV-1a 64 of the value, in halves (no bigint per key). */
-    public hashHi: number,
-    public hashLo: number,
-    readonly created: bigint,
-    public version: bigint,
-    readonly createdBy: string,
-  ) {
-    this.flags = contentTypeSniffed ? sniffedFlag : 0;
-  }
-
-  /** Whether contentType was sniffed (then a new value is sniffed again). */
-  get contentTypeSniffed(): boolean {
-    return (this.flags & sniffedFlag) !== 0;
-  }
-
-  set contentTypeSniffed(on: boolean) {
-    this.setFlag(sniffedFlag, on);
-  }
-
-  /** Whether the current version is retained too, as the newest revision. */
-  get versioned(): boolean {
-    return (this.flags & versionedFlag) !== 0;
-  }
-
-  set versioned(on: boolean) {
-    this.setFlag(versionedFlag, on);
-  }
-
-  /** Whether the key was removed (this entry is only the record of what outlives it). */
-  get removed(): boolean {
-    return (this.flags & removedFlag) !== 0;
-  }
-
-  set removed(on: boolean) {
-    this.setFlag(removedFlag, on);
-  }
-
-  private setFlag(flag: number, on: boolean): void {
-    this.flags = on ? this.flags | flag : this.flags & ~flag;
-  }
-}
 
 /** One retained version of a key's value. */
 export interface Revision {
@@ -410,7 +291,7 @@ export class KeyValueStore {
       this.emit(entry, KeyEvent.ACCESSED, clientId, now);
     }
     if (include.metrics) {
-      info.metrics = (metricsView(entry) ?? this.metricsOf(entry)).toKeyMetrics();
+      info.metrics = (entry.metricsView() ?? this.metricsOf(entry)).toKeyMetrics();
     }
     return info;
   }
@@ -427,7 +308,7 @@ export class KeyValueStore {
       return undefined;
     }
     this.emit(entry, KeyEvent.ACCESSED, clientId, now);
-    return snapshotOf(entry);
+    return entry.snapshot();
   }
 
   /** Counts a value pushed to a watcher as an access, if the key still exists. */
@@ -589,11 +470,11 @@ export class KeyValueStore {
       // History holds the same values, so it obeys the lock too (the original leaked them, §15.13).
       this.checkNotLockedByOther(record, clientId, "LOCKED");
     }
-    const revision = record && retainedRevision(record, version);
+    const revision = record?.retainedRevision(version);
     if (revision === undefined) {
       throw new StoreError("REVISION_NOT_FOUND");
     }
-    return revisionOf(revision);
+    return revision.toState();
   }
 
   /**
@@ -611,9 +492,9 @@ export class KeyValueStore {
     let cleared = 0n;
     this.sweepRemoved();
     for (const entry of this.entries.values()) {
-      if (hasHistory(entry) && (entry.lock === undefined || entry.lock.owner === clientId)) {
+      if (entry.hasHistory && (entry.lock === undefined || entry.lock.owner === clientId)) {
         // The newest revision stays (for an empty restored list, this "clears" -1, as it always did).
-        cleared += BigInt(retainedCount(entry) - 1);
+        cleared += BigInt(entry.retainedCount - 1);
         entry.history = entry.versioned ? undefined : entry.history!.slice(-1);
         keys++;
       }
@@ -635,7 +516,7 @@ export class KeyValueStore {
   keyMetrics(key: string): Readonly<KeyMetrics> {
     this.begin();
     const record = this.recordOf(key);
-    const metrics = record && metricsView(record);
+    const metrics = record?.metricsView();
     if (metrics === undefined) {
       throw new StoreError("METRIC_NOT_FOUND");
     }
@@ -657,7 +538,7 @@ export class KeyValueStore {
     this.sweepRemoved();
     for (const entry of this.entries.values()) {
       if (!isReservedKey(entry.key) && entry.lock === undefined && !ignore.has(entry.key)) {
-        candidates.push({ entry, score: staleScore(metricsView(entry), now) });
+        candidates.push({ entry, score: staleScore(entry.metricsView(), now) });
       }
     }
     candidates.sort((a, b) => a.score - b.score);
@@ -688,7 +569,8 @@ export class KeyValueStore {
   /**
    * The whole state at this instant, for a snapshot: user keys with their
    * locks and lifespans (absolute deadlines), metrics, clients, counters, and
-   * the history when `includeHistory`. Values are shared, never copied.
+   * the history when `includeHistory`. Each value is copied into bytes of
+   * its own (the store keeps byte strings).
    */
   exportState(includeHistory: boolean): StoreState {
     const now = this.begin();
@@ -724,10 +606,10 @@ export class KeyValueStore {
     const history: StoreState["history"] = [];
     const metrics: StoreState["metrics"] = [];
     for (const record of records) {
-      if (includeHistory && hasHistory(record)) {
-        history.push({ key: record.key, revisions: retainedRevisions(record).map(revisionOf) });
+      if (includeHistory && record.hasHistory) {
+        history.push({ key: record.key, revisions: record.retainedRevisions().map((revision) => revision.toState()) });
       }
-      const keyMetrics = metricsView(record);
+      const keyMetrics = record.metricsView();
       if (keyMetrics !== undefined) {
         metrics.push({ key: record.key, metrics: keyMetrics.toKeyMetrics() });
       }
@@ -791,9 +673,9 @@ export class KeyValueStore {
     }
     for (const { key, revisions } of state.history) {
       const record = this.restoredRecordOf(key);
-      const list = revisions.map(storedRevisionOf);
+      const list = revisions.map(StoredRevision.of);
       const last = list[list.length - 1];
-      if (this.options.revisionLimit !== 0 && last !== undefined && !record.removed && isCurrentVersion(record, last)) {
+      if (this.options.revisionLimit !== 0 && last !== undefined && !record.removed && record.isCurrentVersion(last)) {
         list.pop();
         record.versioned = true;
       }
@@ -815,9 +697,9 @@ export class KeyValueStore {
     let revisions = 0;
     for (const records of [this.entries, this.removed]) {
       for (const record of records.values()) {
-        if (hasHistory(record)) {
+        if (record.hasHistory) {
           historyKeys++;
-          revisions += retainedCount(record);
+          revisions += record.retainedCount;
         }
       }
     }
@@ -972,7 +854,7 @@ export class KeyValueStore {
     if (hi === entry.hashHi && lo === entry.hashLo) {
       return;
     }
-    const previous = entry.versioned ? currentRevision(entry) : undefined;
+    const previous = entry.versioned ? entry.currentRevision() : undefined;
     const value = toByteString(request.value);
     this.totalSize += value.length - entry.value.length;
     entry.value = value;
@@ -1091,7 +973,7 @@ export class KeyValueStore {
     if (!this.options.keepDeletedKeyHistory) {
       entry.history = undefined;
     } else if (entry.versioned) {
-      (entry.history ??= []).push(currentRevision(entry));
+      (entry.history ??= []).push(entry.currentRevision());
     }
     entry.versioned = false;
     entry.value = "";
@@ -1154,7 +1036,7 @@ export class KeyValueStore {
 
   /** The entry's metrics record, made (from its implied metrics, or empty) if it has none yet. */
   private metricsOf(entry: KeyEntry): KeyMetricsRecord {
-    return (entry.metrics ??= entry.metrics === undefined ? impliedMetrics(entry) : new KeyMetricsRecord());
+    return (entry.metrics ??= entry.metrics === undefined ? entry.impliedMetrics() : new KeyMetricsRecord());
   }
 
   /** The entry (existing or removed) of a key being restored, made empty if the key has none. */
@@ -1260,100 +1142,12 @@ export class KeyValueStore {
       return;
     }
     const record: StoreEvent = valueEvents.has(event)
-      ? { revision: BigInt(revision), key, event, time, clientId, value: snapshotOf(entry), lockOwner }
+      ? { revision: BigInt(revision), key, event, time, clientId, value: entry.snapshot(), lockOwner }
       : { revision: BigInt(revision), key, event, time, clientId };
     for (const listener of this.listeners) {
       listener(record);
     }
   }
-}
-
-/** When the entry's current version was written. */
-function versionTime(entry: KeyEntry): bigint {
-  return entry.updated !== 0n ? entry.updated : entry.created;
-}
-
-/**
- * The metrics of an entry whose metrics are undefined: it was created with no
- * earlier record of its key (version 1) and then only set, each set making
- * a version, so it was set `version` times, first when created and last
- * when its current version was written.
- */
-function impliedMetrics(entry: KeyEntry): KeyMetricsRecord {
-  const metrics = new KeyMetricsRecord();
-  metrics.setCount = Number(entry.version);
-  metrics.firstSet = entry.created;
-  metrics.lastSet = versionTime(entry);
-  return metrics;
-}
-
-/** An entry's metrics (implied ones made, not stored); undefined when none were recorded. */
-function metricsView(entry: KeyEntry): KeyMetricsRecord | undefined {
-  return entry.metrics === undefined ? impliedMetrics(entry) : (entry.metrics ?? undefined);
-}
-
-/** The entry's current value and version for an event or a watcher. */
-function snapshotOf(entry: KeyEntry): ValueSnapshot {
-  return new LazyValueSnapshot(entry.value, entry.hashHi, entry.hashLo, entry.version, entry.contentType);
-}
-
-function currentRevision(entry: KeyEntry): StoredRevision {
-  return new StoredRevision(entry.value, entry.contentType, entry.hashHi, entry.hashLo, entry.version, versionTime(entry));
-}
-
-/** Whether the entry (existing or removed) has a history list, possibly empty (restored so). */
-function hasHistory(entry: KeyEntry): boolean {
-  return entry.versioned || entry.history !== undefined;
-}
-
-function retainedCount(entry: KeyEntry): number {
-  return (entry.history?.length ?? 0) + (entry.versioned ? 1 : 0);
-}
-
-/** Every retained revision of the entry, oldest first. */
-function retainedRevisions(entry: KeyEntry): StoredRevision[] {
-  const history = entry.history ?? [];
-  return entry.versioned ? [...history, currentRevision(entry)] : history;
-}
-
-/** A retained revision: `version` > 0 by number, < 0 counting back from the newest (-1 is the one before). */
-function retainedRevision(entry: KeyEntry, version: bigint): StoredRevision | undefined {
-  const history = entry.history ?? [];
-  if (version > 0n) {
-    return (
-      history.find((revision) => revision.version === version) ??
-      (entry.versioned && entry.version === version ? currentRevision(entry) : undefined)
-    );
-  }
-  // Never the current version: it is the newest, at -0.
-  return history[retainedCount(entry) - 1 + Number(version)];
-}
-
-/** Whether a restored revision is exactly the entry's current version. */
-function isCurrentVersion(entry: KeyEntry, revision: StoredRevision): boolean {
-  return (
-    revision.version === entry.version &&
-    revision.value === entry.value &&
-    revision.contentType === entry.contentType &&
-    revision.hashHi === entry.hashHi &&
-    revision.hashLo === entry.hashLo &&
-    revision.timestamp === versionTime(entry)
-  );
-}
-
-function revisionOf(revision: StoredRevision): Revision & RevisionState {
-  return {
-    value: fromByteString(revision.value),
-    contentType: revision.contentType,
-    hash: joinHashHalves(revision.hashHi, revision.hashLo),
-    version: revision.version,
-    timestamp: revision.timestamp,
-  };
-}
-
-function storedRevisionOf(revision: RevisionState): StoredRevision {
-  const { hi, lo } = splitHash(revision.hash);
-  return new StoredRevision(toByteString(revision.value), revision.contentType, hi, lo, revision.version, revision.timestamp);
 }
 
 /** Sniffed content type; an empty value has none. */
