@@ -2,7 +2,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { KeyEvent, type KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
-import { serverClientId, valueEvents, type StoreEvent } from "../store/store-event.js";
+import { serverClientId, valueEvents, type StoreEvent, type ValueSnapshot } from "../store/store-event.js";
 import type { WatchHub } from "../watch/watch-hub.js";
 import type { WatchSubscription } from "../watch/watch-subscription.js";
 import { clientIdKey } from "./client-id.js";
@@ -63,7 +63,7 @@ export function createWatchHandlers(
       // Synchronously after subscribing: no change can fall between the two.
       const current = request.startRevision === undefined ? store.watchValue(clientId, key) : undefined;
       if (current !== undefined) {
-        yield { key, ...current, keyEvent: KeyEvent.NO_EVENT, eventClientId: serverClientId, revision: store.revision };
+        yield { key, ...valueFields(current), keyEvent: KeyEvent.NO_EVENT, eventClientId: serverClientId, revision: store.revision };
       }
       for await (const item of stream(subscription, store, progressMs, context)) {
         if ("progress" in item) {
@@ -81,12 +81,21 @@ export function createWatchHandlers(
 function valueMessage(event: StoreEvent) {
   return {
     key: event.key,
-    ...event.value,
+    ...valueFields(event.value),
     keyEvent: event.event,
     eventClientId: event.clientId,
     eventTimestamp: timestampFromNanos(event.time),
     revision: event.revision,
   };
+}
+
+/** The message fields of a value snapshot (its fields may be getters, which a spread would miss). */
+function valueFields(snapshot: ValueSnapshot | undefined) {
+  if (snapshot === undefined) {
+    return {};
+  }
+  const { value, hash, version, contentType } = snapshot;
+  return { value, hash, version, contentType };
 }
 
 /** The requested progress interval in ms (undefined: none); INVALID_ARGUMENT when too short. */

@@ -1,21 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { ExpiryQueue, type Expiry } from "./expiry-queue.js";
+import { ExpiryQueue, type Expiring } from "./expiry-queue.js";
 
-const expiry = (deadline: bigint, key = `k${deadline}`, id = 1): Expiry => ({ deadline, key, kind: "lifespan", id });
+interface Item extends Expiring {
+  readonly id: number;
+}
 
-function drain(queue: ExpiryQueue, now: bigint): bigint[] {
+const item = (deadline: bigint, id = 1): Item => ({ deadline, id });
+
+function drain(queue: ExpiryQueue<Item>, now: bigint): bigint[] {
   const deadlines: bigint[] = [];
-  for (let item = queue.popDue(now); item; item = queue.popDue(now)) {
-    deadlines.push(item.deadline);
+  for (let next = queue.popDue(now); next; next = queue.popDue(now)) {
+    deadlines.push(next.deadline);
   }
   return deadlines;
 }
 
+const sorted = (deadlines: readonly bigint[]) => [...deadlines].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
 describe("ExpiryQueue", () => {
   it("pops due entries in deadline order and leaves later ones", () => {
-    const queue = new ExpiryQueue();
+    const queue = new ExpiryQueue<Item>();
     for (const deadline of [50n, 10n, 40n, 20n, 30n, 60n, 10n]) {
-      queue.push(expiry(deadline));
+      queue.push(item(deadline));
     }
     expect(queue.peekDeadline()).toBe(10n);
     expect(drain(queue, 35n)).toEqual([10n, 10n, 20n, 30n]);
@@ -27,23 +33,38 @@ describe("ExpiryQueue", () => {
   });
 
   it("orders 100 000 random deadlines exactly like a sort, in one structure", () => {
-    const queue = new ExpiryQueue();
+    const queue = new ExpiryQueue<Item>();
     const deadlines = Array.from({ length: 100_000 }, () => BigInt(Math.floor(Math.random() * 1e9)));
     for (const deadline of deadlines) {
-      queue.push(expiry(deadline));
+      queue.push(item(deadline));
     }
     expect(queue.size).toBe(100_000);
-    expect(drain(queue, 10n ** 10n)).toEqual([...deadlines].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    expect(drain(queue, 10n ** 10n)).toEqual(sorted(deadlines));
+  });
+
+  it("orders nanosecond-apart deadlines exactly, though their doubles are equal", () => {
+    const base = 1_700_000_000_000_000_000n;
+    const deadlines = Array.from({ length: 2_000 }, () => base + BigInt(Math.floor(Math.random() * 1_000)));
+    expect(new Set(deadlines.map(Number)).size).toBeLessThan(10);
+    const queue = new ExpiryQueue<Item>();
+    for (const deadline of deadlines) {
+      queue.push(item(deadline));
+    }
+    expect(queue.popDue(base - 1n)).toBeUndefined();
+    expect(drain(queue, base + 499n)).toEqual(sorted(deadlines).filter((deadline) => deadline <= base + 499n));
+    expect(drain(queue, base + 1_000n)).toEqual(sorted(deadlines).filter((deadline) => deadline > base + 499n));
   });
 
   it("compacts away stale entries and keeps heap order", () => {
-    const queue = new ExpiryQueue();
+    const queue = new ExpiryQueue<Item>();
     for (let i = 0; i < 1000; i++) {
-      queue.push(expiry(BigInt(1000 - i), `k${i % 10}`, i));
+      queue.push(item(BigInt(1000 - i), i));
     }
-    queue.compact((item) => item.id % 3 === 0);
+    queue.compact((candidate) => candidate.id % 3 === 0);
     expect(queue.size).toBe(334);
     const popped = drain(queue, 10_000n);
-    expect(popped).toEqual([...popped].sort((a, b) => (a < b ? -1 : 1)));
+    expect(popped).toEqual(sorted(popped));
+    queue.push(item(5n));
+    expect(queue.peekDeadline()).toBe(5n);
   });
 });

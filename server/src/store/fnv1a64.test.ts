@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fnv1a64 } from "./fnv1a64.js";
+import { fnv1a64, fnv1a64Halves, joinHashHalves, splitHash } from "./fnv1a64.js";
 
 const MASK_64 = (1n << 64n) - 1n;
 
@@ -65,5 +65,15 @@ describe("fnv1a64", () => {
   it("hashes a subarray view by its own bytes only", () => {
     const backing = utf8("xxbarxx");
     expect(fnv1a64(backing.subarray(2, 5))).toBe(fnv1a64(utf8("bar")));
+  });
+
+  it("splits a hash into int32 halves and joins them back", () => {
+    for (const hash of [0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 1n << 63n, MASK_64, 14695981039346656037n]) {
+      const { hi, lo } = splitHash(hash);
+      expect([hi, lo].every((half) => Number.isInteger(half) && half >= -(2 ** 31) && half < 2 ** 31)).toBe(true);
+      expect(joinHashHalves(hi, lo)).toBe(hash);
+    }
+    const data = utf8("bar");
+    expect(fnv1a64Halves(data)).toEqual(splitHash(referenceFnv1a64(data)));
   });
 });

@@ -4,7 +4,8 @@
  *
  * Values can be up to 1 MB, so the loop avoids a bigint multiply per byte:
  * the 64-bit state is kept as two unsigned 32-bit halves in plain numbers
- * and combined into a bigint once at the end.
+ * and combined into a bigint once at the end (or stored as such, see
+ * HashHalves).
  */
 
 // 64-bit offset basis 0xcbf29ce484222325, split into 32-bit halves.
@@ -18,11 +19,14 @@ const PRIME_LOW = 0x1b3;
 
 const TWO_POW_32 = 0x1_0000_0000;
 
-/**
- * Returns the FNV-1a 64-bit hash of `data` as an unsigned bigint in
- * [0, 2^64).
- */
-export function fnv1a64(data: Uint8Array): bigint {
+/** A 64-bit hash as its two 32-bit halves, each a signed int32 (a small integer to V8, so storing one allocates nothing). */
+export interface HashHalves {
+  readonly hi: number;
+  readonly lo: number;
+}
+
+/** The FNV-1a 64-bit hash of `data` as {@link HashHalves}. */
+export function fnv1a64Halves(data: Uint8Array): HashHalves {
   let hi = OFFSET_HI;
   let lo = OFFSET_LO;
   for (let i = 0; i < data.length; i++) {
@@ -38,5 +42,24 @@ export function fnv1a64(data: Uint8Array): bigint {
     hi = (Math.imul(hi, PRIME_LOW) + carry + (lo << 8)) >>> 0;
     lo = newLo;
   }
-  return (BigInt(hi) << 32n) | BigInt(lo);
+  return { hi: hi | 0, lo: lo | 0 };
+}
+
+/** The unsigned 64-bit value, in [0, 2^64), of hash halves. */
+export function joinHashHalves(hi: number, lo: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/** The halves of an unsigned 64-bit hash (the inverse of {@link joinHashHalves}). */
+export function splitHash(hash: bigint): HashHalves {
+  return { hi: Number(BigInt.asIntN(32, hash >> 32n)), lo: Number(BigInt.asIntN(32, hash)) };
+}
+
+/**
+ * Returns the FNV-1a 64-bit hash of `data` as an unsigned bigint in
+ * [0, 2^64).
+ */
+export function fnv1a64(data: Uint8Array): bigint {
+  const { hi, lo } = fnv1a64Halves(data);
+  return joinHashHalves(hi, lo);
 }

@@ -1,17 +1,18 @@
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { Config } from "../config/config.js";
+import { fromByteString, toByteString } from "./byte-string.js";
 import type { Clock } from "./clock.js";
-import { ExpiryQueue, type Expiry } from "./expiry-queue.js";
-import { fnv1a64 } from "./fnv1a64.js";
+import { ExpiryQueue } from "./expiry-queue.js";
+import { fnv1a64Halves, joinHashHalves, splitHash } from "./fnv1a64.js";
+import { KeyEntry, LifespanState, LockState, StoredRevision } from "./key-entry.js";
 import { compileKeyPattern, InvalidKeyPatternError } from "./key-pattern.js";
-import { emptyKeyMetrics, recordKeyEvent, type KeyMetrics } from "./key-metrics.js";
+import { KeyMetricsRecord, type KeyMetrics } from "./key-metrics.js";
 import { isReservedKey } from "./reserved-keys.js";
 import { sniffContentType } from "./sniff-content-type.js";
 import { staleScore } from "./stale-score.js";
 import { storeStateFormat, type KeyState, type StoreState } from "./store-state.js";
 import { StoreError } from "./store-error.js";
 import { serverClientId, valueEvents, type StoreEvent, type ValueSnapshot } from "./store-event.js";
-
 
 /** The settings the store engine reads from the server configuration. */
 export type StoreOptions = Pick<
@@ -31,45 +32,6 @@ export type StoreOptions = Pick<
   | "eagerPruneAt"
   | "eagerPruneTo"
 >;
-
-/** A lock held on a key. */
-interface LockState {
-  readonly owner: string;
-  /** Duration last requested, ns. */
-  duration: bigint;
-  /** When the lock was acquired (not moved by renewals). */
-  readonly created: bigint;
-  deadline: bigint;
-  /** Identifies this lock's current entry in the expiry queue. */
-  id: number;
-  readonly fencingToken: bigint;
-}
-
-/** A key's lifespan: it is removed at `deadline` unless set again. */
-interface LifespanState {
-  duration: bigint;
-  /** When the lifespan was last set or renewed. */
-  set: bigint;
-  deadline: bigint;
-  id: number;
-}
-
-/** A stored key. Values are never mutated in place, so history shares them. */
-interface KeyEntry {
-  readonly key: string;
-  value: Uint8Array;
-  contentType: string;
-  /** Whether contentType was sniffed (then a new value is sniffed again). */
-  contentTypeSniffed: boolean;
-  hash: bigint;
-  readonly created: bigint;
-  /** 0n until the value first changes. */
-  updated: bigint;
-  version: bigint;
-  readonly createdBy: string;
-  lock?: LockState;
-  lifespan?: LifespanState;
-}
 
 /** One retained version of a key's value. */
 export interface Revision {
@@ -152,9 +114,6 @@ export interface ListKeysRequest {
   includeReserved: boolean;
 }
 
-// The events key metrics count (see recordKeyEvent); others skip the metrics lookup.
-const countsInMetrics = new Set<KeyEvent>([KeyEvent.CREATED, KeyEvent.UPDATED, KeyEvent.ACCESSED, KeyEvent.LOCKED]);
-
 // Stale expiry-queue entries tolerated before the queue is compacted.
 const compactThreshold = 1024;
 
@@ -169,19 +128,21 @@ const compactThreshold = 1024;
  * requests.
  */
 export class KeyValueStore {
-  private readonly entries = new Map<string, KeyEntry>();
-  private readonly history = new Map<string, Revision[]>();
-  private readonly metrics = new Map<string, KeyMetrics>();
+  /** Existing keys in creation order, and the entries of keys removed since the last sweepRemoved(). */
+  private entries = new Map<string, KeyEntry>();
+  /** Entries of other removed keys that still have metrics or history. */
+  private readonly removed = new Map<string, KeyEntry>();
+  /** Removed keys' entries still in `entries`. */
+  private unswept = 0;
   private readonly clients = new Map<string, bigint>();
   // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
   private readonly eventCounts: number[] = new Array<number>(11).fill(0);
+  private latestRevision = 0;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
-  private readonly expiries = new ExpiryQueue();
+  private readonly expiries = new ExpiryQueue<LockState | LifespanState>();
   private deadlineListener: ((deadline: bigint) => void) | undefined;
   private staleExpiries = 0;
-  private nextExpiryId = 1;
   private fencingTokens = 0n;
-  private latestRevision = 0n;
   private pruneCompleted = 0n;
   private eagerPruneTriggered = 0n;
   private totalSize = 0;
@@ -199,7 +160,7 @@ export class KeyValueStore {
 
   /** Revision of the latest event (0n before the first). */
   get revision(): bigint {
-    return this.latestRevision;
+    return BigInt(this.latestRevision);
   }
 
   /**
@@ -236,23 +197,13 @@ export class KeyValueStore {
   writeReservedKeys(values: Iterable<readonly [string, string]>): void {
     const encoder = new TextEncoder();
     for (const [key, text] of values) {
-      const existing = this.entries.get(key);
+      const existing = this.existingEntry(key);
       if (existing) {
         this.removeEntry(existing);
+        this.retire(existing);
       }
-      const value = encoder.encode(text);
       const created = this.clock.now();
-      const entry: KeyEntry = {
-        key,
-        value,
-        contentType: "text/plain; charset=utf-8",
-        contentTypeSniffed: false,
-        hash: fnv1a64(value),
-        created,
-        updated: 0n,
-        version: 1n,
-        createdBy: serverClientId,
-      };
+      const entry = this.newEntry(key, encoder.encode(text), "text/plain; charset=utf-8", false, created, serverClientId);
       this.insertEntry(entry);
       this.emit(entry, KeyEvent.CREATED, serverClientId, created);
     }
@@ -274,7 +225,7 @@ export class KeyValueStore {
     if (request.lifespan !== undefined && (request.lifespan <= 0n || request.lifespan < this.options.minLifespan)) {
       throw new StoreError("LIFESPAN_INVALID");
     }
-    const existing = this.entries.get(key);
+    const existing = this.existingEntry(key);
     if (existing === undefined) {
       this.checkVersion(undefined, request.ifVersion);
       // Its CREATED already shows the lock this Set takes, so other watchers don't see the value.
@@ -307,7 +258,7 @@ export class KeyValueStore {
     const entry = this.entryOf(key);
     this.checkNotLockedByOther(entry, clientId, "LOCKED");
     this.emit(entry, KeyEvent.ACCESSED, clientId, now);
-    return entry.value;
+    return fromByteString(entry.value);
   }
 
   /** Describes a key, with its value and metrics on request. */
@@ -319,7 +270,7 @@ export class KeyValueStore {
     }
     const info: KeyInfo = {
       key,
-      hash: entry.hash,
+      hash: joinHashHalves(entry.hashHi, entry.hashLo),
       created: entry.created,
       version: entry.version,
       size: BigInt(entry.value.length),
@@ -336,11 +287,11 @@ export class KeyValueStore {
       info.lifespan = { duration: entry.lifespan.duration, set: entry.lifespan.set };
     }
     if (include.value) {
-      info.value = entry.value;
+      info.value = fromByteString(entry.value);
       this.emit(entry, KeyEvent.ACCESSED, clientId, now);
     }
     if (include.metrics) {
-      info.metrics = { ...this.metricsOf(key) };
+      info.metrics = (entry.metricsView() ?? this.metricsOf(entry)).toKeyMetrics();
     }
     return info;
   }
@@ -352,18 +303,18 @@ export class KeyValueStore {
    */
   watchValue(clientId: string, key: string): ValueSnapshot | undefined {
     const now = this.begin();
-    const entry = this.entries.get(key);
+    const entry = this.existingEntry(key);
     if (entry === undefined || (entry.lock !== undefined && entry.lock.owner !== clientId)) {
       return undefined;
     }
     this.emit(entry, KeyEvent.ACCESSED, clientId, now);
-    return { value: entry.value, hash: entry.hash, version: entry.version, contentType: entry.contentType };
+    return entry.snapshot();
   }
 
   /** Counts a value pushed to a watcher as an access, if the key still exists. */
   recordWatchAccess(clientId: string, key: string): void {
     const now = this.begin();
-    const entry = this.entries.get(key);
+    const entry = this.existingEntry(key);
     if (entry !== undefined) {
       this.emit(entry, KeyEvent.ACCESSED, clientId, now);
     }
@@ -378,14 +329,14 @@ export class KeyValueStore {
     this.checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
     this.checkVersion(entry, ifVersion);
     this.removeEntry(entry);
-    this.dropHistoryOfRemoved(key);
     this.emit(entry, KeyEvent.DELETED, clientId, now);
+    this.retire(entry);
   }
 
   /** Whether a key exists. */
   exists(key: string): boolean {
     this.begin();
-    return this.entries.has(key);
+    return this.existingEntry(key) !== undefined;
   }
 
   /** Removes a key and returns the value it had. */
@@ -396,10 +347,11 @@ export class KeyValueStore {
     const entry = this.entryOf(key);
     this.checkNotLockedByOther(entry, clientId, "LOCKED");
     this.removeEntry(entry);
-    this.dropHistoryOfRemoved(key);
     this.emit(entry, KeyEvent.ACCESSED, clientId, now);
     this.emit(entry, KeyEvent.DELETED, clientId, now);
-    return entry.value;
+    const value = fromByteString(entry.value);
+    this.retire(entry);
+    return value;
   }
 
   /**
@@ -409,6 +361,7 @@ export class KeyValueStore {
   clear(clientId: string, force: boolean): bigint {
     const now = this.begin();
     this.checkWritable();
+    this.sweepRemoved();
     let removed = 0n;
     for (const entry of this.entries.values()) {
       if (isReservedKey(entry.key) || (entry.lock !== undefined && !force)) {
@@ -419,8 +372,8 @@ export class KeyValueStore {
         this.emit(entry, KeyEvent.UNLOCKED, clientId, now);
       }
       this.removeEntry(entry);
-      this.dropHistoryOfRemoved(entry.key);
       this.emit(entry, KeyEvent.DELETED, clientId, now);
+      this.retire(entry);
       removed++;
     }
     return removed;
@@ -444,6 +397,7 @@ export class KeyValueStore {
     // A limit larger than the store simply returns everything (the original crashed, §15.11).
     const limit = request.limit === 0n ? Infinity : Number(request.limit);
     const keys: string[] = [];
+    this.sweepRemoved();
     for (const key of this.entries.keys()) {
       if (keys.length >= limit) {
         break;
@@ -471,7 +425,7 @@ export class KeyValueStore {
       throw new StoreError("LOCK_INVALID");
     }
     this.checkLockDuration(duration);
-    let entry = this.entries.get(key);
+    let entry = this.existingEntry(key);
     if (entry === undefined) {
       if (!createIfMissing) {
         throw new StoreError("NOT_FOUND");
@@ -511,17 +465,16 @@ export class KeyValueStore {
     if (version === 0n) {
       throw new StoreError("REVISION_ZERO");
     }
-    const entry = this.entries.get(key);
-    if (entry !== undefined) {
+    const record = this.recordOf(key);
+    if (record !== undefined && !record.removed) {
       // History holds the same values, so it obeys the lock too (the original leaked them, §15.13).
-      this.checkNotLockedByOther(entry, clientId, "LOCKED");
+      this.checkNotLockedByOther(record, clientId, "LOCKED");
     }
-    const list = this.history.get(key) ?? [];
-    const revision = version > 0n ? list.find((r) => r.version === version) : list[list.length - 1 + Number(version)];
+    const revision = record?.retainedRevision(version);
     if (revision === undefined) {
       throw new StoreError("REVISION_NOT_FOUND");
     }
-    return revision;
+    return revision.toState();
   }
 
   /**
@@ -537,18 +490,24 @@ export class KeyValueStore {
     }
     let keys = 0n;
     let cleared = 0n;
-    for (const [key, list] of this.history) {
-      const entry = this.entries.get(key);
-      if (entry === undefined) {
-        this.history.delete(key);
-        cleared += BigInt(list.length);
-      } else if (entry.lock === undefined || entry.lock.owner === clientId) {
-        cleared += BigInt(list.length - 1);
-        list.splice(0, list.length - 1);
-      } else {
-        continue;
+    this.sweepRemoved();
+    for (const entry of this.entries.values()) {
+      if (entry.hasHistory && (entry.lock === undefined || entry.lock.owner === clientId)) {
+        // The newest revision stays (for an empty restored list, this "clears" -1, as it always did).
+        cleared += BigInt(entry.retainedCount - 1);
+        entry.history = entry.versioned ? undefined : entry.history!.slice(-1);
+        keys++;
       }
-      keys++;
+    }
+    for (const [key, record] of this.removed) {
+      if (record.history !== undefined) {
+        cleared += BigInt(record.history.length);
+        record.history = undefined;
+        if (record.metrics === null) {
+          this.removed.delete(key);
+        }
+        keys++;
+      }
     }
     return { keys, cleared };
   }
@@ -556,11 +515,12 @@ export class KeyValueStore {
   /** Returns a key's metrics; they outlive the key. */
   keyMetrics(key: string): Readonly<KeyMetrics> {
     this.begin();
-    const metrics = this.metrics.get(key);
+    const record = this.recordOf(key);
+    const metrics = record?.metricsView();
     if (metrics === undefined) {
       throw new StoreError("METRIC_NOT_FOUND");
     }
-    return { ...metrics };
+    return metrics.toKeyMetrics();
   }
 
   /**
@@ -575,17 +535,18 @@ export class KeyValueStore {
       return 0;
     }
     const candidates: Array<{ entry: KeyEntry; score: number }> = [];
+    this.sweepRemoved();
     for (const entry of this.entries.values()) {
       if (!isReservedKey(entry.key) && entry.lock === undefined && !ignore.has(entry.key)) {
-        candidates.push({ entry, score: staleScore(this.metrics.get(entry.key), now) });
+        candidates.push({ entry, score: staleScore(entry.metricsView(), now) });
       }
     }
     candidates.sort((a, b) => a.score - b.score);
     const count = Math.min(this.userKeys - target, candidates.length);
     for (const { entry } of candidates.slice(0, count)) {
       this.removeEntry(entry);
-      this.dropHistoryOfRemoved(entry.key);
       this.emit(entry, KeyEvent.EXPUNGED, serverClientId, now);
+      this.retire(entry);
     }
     this.pruneCompleted++;
     return count;
@@ -608,22 +569,26 @@ export class KeyValueStore {
   /**
    * The whole state at this instant, for a snapshot: user keys with their
    * locks and lifespans (absolute deadlines), metrics, clients, counters, and
-   * the history when `includeHistory`. Values are shared, never copied.
+   * the history when `includeHistory`. Each value is copied into bytes of
+   * its own (the store keeps byte strings).
    */
   exportState(includeHistory: boolean): StoreState {
     const now = this.begin();
     const keys: KeyState[] = [];
-    for (const entry of this.entries.values()) {
-      if (isReservedKey(entry.key)) {
-        continue;
-      }
+    this.sweepRemoved();
+    // Reserved keys are rewritten at every start, and so are their metrics.
+    const saved = (record: KeyEntry) => !isReservedKey(record.key);
+    const existing = [...this.entries.values()].filter(saved);
+    // Existing keys first, then removed ones: importState rebuilds the same order.
+    const records = [...existing, ...[...this.removed.values()].filter(saved)];
+    for (const entry of existing) {
       const { lock, lifespan } = entry;
       keys.push({
         key: entry.key,
-        value: entry.value,
+        value: fromByteString(entry.value),
         contentType: entry.contentType,
         contentTypeSniffed: entry.contentTypeSniffed,
-        hash: entry.hash,
+        hash: joinHashHalves(entry.hashHi, entry.hashLo),
         created: entry.created,
         updated: entry.updated,
         version: entry.version,
@@ -638,20 +603,26 @@ export class KeyValueStore {
         lifespan: lifespan && { duration: lifespan.duration, set: lifespan.set, deadline: lifespan.deadline },
       });
     }
+    const history: StoreState["history"] = [];
+    const metrics: StoreState["metrics"] = [];
+    for (const record of records) {
+      if (includeHistory && record.hasHistory) {
+        history.push({ key: record.key, revisions: record.retainedRevisions().map((revision) => revision.toState()) });
+      }
+      const keyMetrics = record.metricsView();
+      if (keyMetrics !== undefined) {
+        metrics.push({ key: record.key, metrics: keyMetrics.toKeyMetrics() });
+      }
+    }
     return {
       format: storeStateFormat,
       takenAt: now,
-      revision: this.latestRevision,
+      revision: BigInt(this.latestRevision),
       fencingToken: this.fencingTokens,
       readonly: this.readonlyMode,
       keys,
-      history: includeHistory
-        ? [...this.history].filter(([key]) => !isReservedKey(key)).map(([key, list]) => ({ key, revisions: [...list] }))
-        : [],
-      // Reserved keys are rewritten at every start, and so are their metrics.
-      metrics: [...this.metrics]
-        .filter(([key]) => !isReservedKey(key))
-        .map(([key, metrics]) => ({ key, metrics: { ...metrics } })),
+      history,
+      metrics,
       clients: [...this.clients].map(([clientId, firstSeen]) => ({ clientId, firstSeen })),
     };
   }
@@ -663,41 +634,57 @@ export class KeyValueStore {
    * by the next operation or {@link expireDue}, with their events.
    */
   importState(state: StoreState): void {
-    if (this.userKeys > 0 || this.latestRevision > 0n) {
+    if (this.userKeys > 0 || this.latestRevision > 0) {
       throw new Error("a snapshot can only be restored into an empty store");
     }
     for (const saved of state.keys) {
-      const entry: KeyEntry = {
-        key: saved.key,
-        value: saved.value,
-        contentType: saved.contentType,
-        contentTypeSniffed: saved.contentTypeSniffed,
-        hash: saved.hash,
-        created: saved.created,
-        updated: saved.updated,
-        version: saved.version,
-        createdBy: saved.createdBy,
-      };
+      const { hi, lo } = splitHash(saved.hash);
+      const entry = new KeyEntry(
+        saved.key,
+        toByteString(saved.value),
+        saved.contentType,
+        saved.contentTypeSniffed,
+        hi,
+        lo,
+        saved.created,
+        saved.version,
+        saved.createdBy,
+      );
+      entry.updated = saved.updated;
+      // Set below if the state has them.
+      entry.metrics = null;
       if (saved.lock) {
-        entry.lock = { ...saved.lock, id: this.scheduleExpiry(saved.key, "lock", saved.lock.deadline) };
+        const { owner, duration, created, deadline, fencingToken } = saved.lock;
+        entry.lock = new LockState(entry, owner, duration, created, deadline, fencingToken);
+        this.scheduleExpiry(entry.lock);
         this.lockCount++;
       }
       if (saved.lifespan) {
-        entry.lifespan = { ...saved.lifespan, id: this.scheduleExpiry(saved.key, "lifespan", saved.lifespan.deadline) };
+        const { duration, set, deadline } = saved.lifespan;
+        entry.lifespan = new LifespanState(entry, duration, set, deadline);
+        this.scheduleExpiry(entry.lifespan);
         this.lifespanCount++;
       }
       this.insertEntry(entry);
     }
-    for (const { key, revisions } of state.history) {
-      this.history.set(key, [...revisions]);
-    }
+    // Metrics before history: removed keys then get the order exportState wrote.
     for (const { key, metrics } of state.metrics) {
-      this.metrics.set(key, { ...metrics });
+      this.restoredRecordOf(key).metrics = KeyMetricsRecord.of(metrics);
+    }
+    for (const { key, revisions } of state.history) {
+      const record = this.restoredRecordOf(key);
+      const list = revisions.map(StoredRevision.of);
+      const last = list[list.length - 1];
+      if (this.options.revisionLimit !== 0 && last !== undefined && !record.removed && record.isCurrentVersion(last)) {
+        list.pop();
+        record.versioned = true;
+      }
+      record.history = list.length > 0 || !record.versioned ? list : undefined;
     }
     for (const { clientId, firstSeen } of state.clients) {
       this.clients.set(clientId, firstSeen);
     }
-    this.latestRevision = state.revision;
+    this.latestRevision = Number(state.revision);
     this.fencingTokens = state.fencingToken;
     this.readonlyMode = state.readonly;
   }
@@ -705,9 +692,16 @@ export class KeyValueStore {
   /** Current counters. */
   stats(): StoreStats {
     this.begin();
+    this.sweepRemoved();
+    let historyKeys = 0;
     let revisions = 0;
-    for (const list of this.history.values()) {
-      revisions += list.length;
+    for (const records of [this.entries, this.removed]) {
+      for (const record of records.values()) {
+        if (record.hasHistory) {
+          historyKeys++;
+          revisions += record.retainedCount;
+        }
+      }
     }
     return {
       keys: BigInt(this.entries.size),
@@ -720,7 +714,7 @@ export class KeyValueStore {
       events: this.eventCounts.map(BigInt),
       pruneCompleted: this.pruneCompleted,
       eagerPruneTriggered: this.eagerPruneTriggered,
-      historyKeys: BigInt(this.history.size),
+      historyKeys: BigInt(historyKeys),
       historyRevisions: BigInt(revisions),
     };
   }
@@ -766,9 +760,8 @@ export class KeyValueStore {
   private begin(): bigint {
     const now = this.clock.now();
     this.applyExpiries(now, Infinity);
-    // Here, between operations, every lock and lifespan points at its current queue entry.
     if (this.staleExpiries > compactThreshold && this.staleExpiries > this.expiries.size / 2) {
-      this.expiries.compact((expiry) => this.currentEntryOf(expiry) !== undefined);
+      this.expiries.compact((expiry) => expiry.entry !== undefined);
       this.staleExpiries = 0;
     }
     return now;
@@ -781,14 +774,14 @@ export class KeyValueStore {
       if (expiry === undefined) {
         break;
       }
-      const entry = this.currentEntryOf(expiry);
+      const entry = expiry.entry;
       if (entry === undefined) {
         this.staleExpiries--;
         continue;
       }
       applied++;
       // Events carry the deadline: when the lock or key actually ended.
-      if (expiry.kind === "lock") {
+      if (expiry instanceof LockState) {
         this.removeLock(entry, true);
         this.emit(entry, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
         continue;
@@ -801,17 +794,10 @@ export class KeyValueStore {
       entry.lifespan = undefined;
       this.lifespanCount--;
       this.removeEntry(entry);
-      this.dropHistoryOfRemoved(entry.key);
       this.emit(entry, KeyEvent.EXPIRED, serverClientId, expiry.deadline);
+      this.retire(entry);
     }
     return applied;
-  }
-
-  /** The key an expiry queue entry is for, if that entry is still its current lock or lifespan. */
-  private currentEntryOf(expiry: Expiry): KeyEntry | undefined {
-    const entry = this.entries.get(expiry.key);
-    const state = expiry.kind === "lock" ? entry?.lock : entry?.lifespan;
-    return state !== undefined && state.id === expiry.id ? entry : undefined;
   }
 
   private createKey(
@@ -830,38 +816,50 @@ export class KeyValueStore {
     if (maxKeys > 0 && this.userKeys >= maxKeys) {
       throw new StoreError("MAX_KEYS");
     }
-    // Copy: the decoded value may be a view into a larger, pooled request buffer.
-    const stored = new Uint8Array(value);
     const sniff = contentType === "";
-    const retained = this.history.get(key);
-    const last = retained?.[retained.length - 1];
-    const entry: KeyEntry = {
-      key,
-      value: stored,
-      contentType: sniff ? contentTypeOf(stored) : contentType,
-      contentTypeSniffed: sniff,
-      hash: fnv1a64(stored),
-      created: now,
-      updated: 0n,
-      // A re-created key continues the numbering of its retained history.
-      version: last ? last.version + 1n : 1n,
-      createdBy: clientId,
-    };
+    const entry = this.newEntry(key, value, sniff ? contentTypeOf(value) : contentType, sniff, now, clientId);
+    // A re-created key continues the numbering of its retained history.
+    const last = entry.history?.[entry.history.length - 1];
+    if (last) {
+      entry.version = last.version + 1n;
+    }
     this.insertEntry(entry);
-    this.appendRevision(entry, now);
+    this.retainVersion(entry, undefined);
     this.emit(entry, KeyEvent.CREATED, clientId, now, lockOwner);
     return entry;
   }
 
+  /** A new entry (version 1) that takes over what outlived a removed key of the same name. */
+  private newEntry(key: string, value: Uint8Array, contentType: string, sniffed: boolean, now: bigint, clientId: string): KeyEntry {
+    const { hi, lo } = fnv1a64Halves(value);
+    const entry = new KeyEntry(key, toByteString(value), contentType, sniffed, hi, lo, now, 1n, clientId);
+    const unswept = this.entries.get(key);
+    const previous = unswept ?? this.removed.get(key);
+    if (previous !== undefined) {
+      if (unswept !== undefined) {
+        // Re-inserted by insertEntry, at the end: keys are listed in creation order.
+        this.entries.delete(key);
+        this.unswept--;
+      } else {
+        this.removed.delete(key);
+      }
+      entry.metrics = this.metricsOf(previous);
+      entry.history = previous.history;
+    }
+    return entry;
+  }
+
   private updateValue(clientId: string, entry: KeyEntry, request: SetRequest, now: bigint): void {
-    const hash = fnv1a64(request.value);
-    if (hash === entry.hash) {
+    const { hi, lo } = fnv1a64Halves(request.value);
+    if (hi === entry.hashHi && lo === entry.hashLo) {
       return;
     }
-    const value = new Uint8Array(request.value);
+    const previous = entry.versioned ? entry.currentRevision() : undefined;
+    const value = toByteString(request.value);
     this.totalSize += value.length - entry.value.length;
     entry.value = value;
-    entry.hash = hash;
+    entry.hashHi = hi;
+    entry.hashLo = lo;
     entry.updated = now;
     entry.version++;
     // An explicit type wins; a sniffed one follows the value (the original never changed it, §15.9).
@@ -869,9 +867,9 @@ export class KeyValueStore {
       entry.contentType = request.contentType;
       entry.contentTypeSniffed = false;
     } else if (entry.contentTypeSniffed) {
-      entry.contentType = contentTypeOf(value);
+      entry.contentType = contentTypeOf(request.value);
     }
-    this.appendRevision(entry, now);
+    this.retainVersion(entry, previous);
     this.emit(entry, KeyEvent.UPDATED, clientId, now);
   }
 
@@ -885,30 +883,23 @@ export class KeyValueStore {
     const held = entry.lock;
     let lock: LockState;
     if (held === undefined) {
-      lock = {
-        owner: clientId,
-        duration,
-        created: now,
-        deadline: now + duration,
-        id: 0,
-        fencingToken: ++this.fencingTokens,
-      };
-      entry.lock = lock;
+      lock = new LockState(entry, clientId, duration, now, now + duration, ++this.fencingTokens);
       this.lockCount++;
     } else {
-      lock = held;
+      held.entry = undefined;
       this.staleExpiries++;
       const extended = renewal === "extend" ? held.deadline + duration : now + duration;
       const cap = now + this.options.maxLockDuration;
-      lock.deadline = extended < cap ? extended : cap;
-      lock.duration = duration;
+      lock = new LockState(entry, held.owner, duration, held.created, extended < cap ? extended : cap, held.fencingToken);
     }
-    lock.id = this.scheduleExpiry(entry.key, "lock", lock.deadline);
+    entry.lock = lock;
+    this.scheduleExpiry(lock);
     this.emit(entry, KeyEvent.LOCKED, clientId, now);
     return lock.fencingToken;
   }
 
   private removeLock(entry: KeyEntry, expired = false): void {
+    entry.lock!.entry = undefined;
     entry.lock = undefined;
     this.lockCount--;
     if (!expired) {
@@ -918,36 +909,33 @@ export class KeyValueStore {
 
   private setLifespan(clientId: string, entry: KeyEntry, duration: bigint, now: bigint): void {
     if (entry.lifespan === undefined) {
-      entry.lifespan = { duration, set: now, deadline: now + duration, id: 0 };
       this.lifespanCount++;
-    } else {
-      this.staleExpiries++;
-      entry.lifespan.duration = duration;
     }
-    this.restartLifespan(entry.lifespan, entry.key, now);
+    this.restartLifespan(entry, duration, now);
     this.emit(entry, KeyEvent.LIFESPAN_SET, clientId, now);
   }
 
   private renewLifespan(clientId: string, entry: KeyEntry, now: bigint): void {
-    this.staleExpiries++;
-    this.restartLifespan(entry.lifespan!, entry.key, now);
+    this.restartLifespan(entry, entry.lifespan!.duration, now);
     this.emit(entry, KeyEvent.LIFESPAN_RENEWED, clientId, now);
   }
 
-  private restartLifespan(lifespan: LifespanState, key: string, now: bigint): void {
-    lifespan.set = now;
-    lifespan.deadline = now + lifespan.duration;
-    lifespan.id = this.scheduleExpiry(key, "lifespan", lifespan.deadline);
+  /** Gives `entry` a lifespan of `duration` from `now`, replacing the one it has. */
+  private restartLifespan(entry: KeyEntry, duration: bigint, now: bigint): void {
+    if (entry.lifespan !== undefined) {
+      entry.lifespan.entry = undefined;
+      this.staleExpiries++;
+    }
+    entry.lifespan = new LifespanState(entry, duration, now, now + duration);
+    this.scheduleExpiry(entry.lifespan);
   }
 
-  private scheduleExpiry(key: string, kind: Expiry["kind"], deadline: bigint): number {
-    const id = this.nextExpiryId++;
+  private scheduleExpiry(expiry: LockState | LifespanState): void {
     const earliest = this.expiries.peekDeadline();
-    this.expiries.push({ deadline, key, kind, id });
-    if (earliest === undefined || deadline < earliest) {
-      this.deadlineListener?.(deadline);
+    this.expiries.push(expiry);
+    if (earliest === undefined || expiry.deadline < earliest) {
+      this.deadlineListener?.(expiry.deadline);
     }
-    return id;
   }
 
   private insertEntry(entry: KeyEntry): void {
@@ -958,63 +946,124 @@ export class KeyValueStore {
     }
   }
 
-  /** Removes a key with its lock and lifespan (their queue entries become stale). */
+  /** Removes a key with its lock and lifespan (their queue entries become stale); {@link retire} follows its events. */
   private removeEntry(entry: KeyEntry): void {
     if (entry.lock !== undefined) {
       this.removeLock(entry);
     }
     if (entry.lifespan !== undefined) {
+      entry.lifespan.entry = undefined;
       entry.lifespan = undefined;
       this.lifespanCount--;
       this.staleExpiries++;
     }
-    this.entries.delete(entry.key);
+    entry.removed = true;
     this.totalSize -= entry.value.length;
     if (!isReservedKey(entry.key)) {
       this.userKeys--;
     }
   }
 
-  private appendRevision(entry: KeyEntry, timestamp: bigint): void {
+  /**
+   * After a removed key's events: keeps what outlives the key, its metrics
+   * and, with keep_deleted_key_history, its history (one rule for Delete,
+   * Pop, Clear, prune and expiry); drops the value.
+   */
+  private retire(entry: KeyEntry): void {
+    if (!this.options.keepDeletedKeyHistory) {
+      entry.history = undefined;
+    } else if (entry.versioned) {
+      (entry.history ??= []).push(entry.currentRevision());
+    }
+    entry.versioned = false;
+    entry.value = "";
+    if (entry.metrics === null && entry.history === undefined) {
+      // Nothing of the key is left (a restored key without metrics).
+      this.entries.delete(entry.key);
+    } else {
+      this.unswept++;
+    }
+  }
+
+  /**
+   * Moves the entries of removed keys from `entries` to `removed`. Only the
+   * operations that walk every key call it (first), so that removing a key
+   * costs no map operation (a million keys expiring together would spend
+   * half their time deleting and inserting map entries) while every walk
+   * steps over each removed key at most once.
+   */
+  private sweepRemoved(): void {
+    if (this.unswept === 0) {
+      return;
+    }
+    // When most entries go, copying the rest into a new map beats deleting (the map shrinks step by step).
+    const rebuild = this.unswept > this.entries.size / 2;
+    const existing = rebuild ? new Map<string, KeyEntry>() : this.entries;
+    for (const [key, entry] of this.entries) {
+      if (entry.removed) {
+        this.removed.set(key, entry);
+        if (!rebuild) {
+          this.entries.delete(key);
+        }
+      } else if (rebuild) {
+        existing.set(key, entry);
+      }
+    }
+    this.entries = existing;
+    this.unswept = 0;
+  }
+
+  /**
+   * Retains `entry`'s new current version (just created or changed) as its
+   * newest revision, after `previous`, the version it replaced if that was
+   * retained; the oldest go beyond revision_limit.
+   */
+  private retainVersion(entry: KeyEntry, previous: StoredRevision | undefined): void {
     const limit = this.options.revisionLimit;
     if (limit === 0) {
       return;
     }
-    let list = this.history.get(entry.key);
-    if (!list) {
-      list = [];
-      this.history.set(entry.key, list);
+    let history = entry.history;
+    if (previous !== undefined) {
+      (history ??= []).push(previous);
     }
-    if (limit > 0 && list.length >= limit) {
-      list.splice(0, list.length - limit + 1);
+    if (limit > 0 && history !== undefined && history.length >= limit) {
+      history.splice(0, history.length - limit + 1);
     }
-    list.push({
-      value: entry.value,
-      contentType: entry.contentType,
-      hash: entry.hash,
-      version: entry.version,
-      timestamp,
-    });
+    entry.history = history?.length === 0 ? undefined : history;
+    entry.versioned = true;
   }
 
-  /** One rule for every removal (Delete, Pop, Clear, expiry): history goes unless keep_deleted_key_history. */
-  private dropHistoryOfRemoved(key: string): void {
-    if (!this.options.keepDeletedKeyHistory) {
-      this.history.delete(key);
-    }
+  /** The entry's metrics record, made (from its implied metrics, or empty) if it has none yet. */
+  private metricsOf(entry: KeyEntry): KeyMetricsRecord {
+    return (entry.metrics ??= entry.metrics === undefined ? entry.impliedMetrics() : new KeyMetricsRecord());
   }
 
-  private metricsOf(key: string): KeyMetrics {
-    let metrics = this.metrics.get(key);
-    if (metrics === undefined) {
-      metrics = emptyKeyMetrics();
-      this.metrics.set(key, metrics);
+  /** The entry (existing or removed) of a key being restored, made empty if the key has none. */
+  private restoredRecordOf(key: string): KeyEntry {
+    let record = this.recordOf(key);
+    if (record === undefined) {
+      record = new KeyEntry(key, "", "", false, 0, 0, 0n, 0n, "");
+      record.removed = true;
+      record.metrics = null;
+      this.removed.set(key, record);
     }
-    return metrics;
+    return record;
+  }
+
+  /** The entry of a key that exists or of a removed one, if anything of it is left. */
+  private recordOf(key: string): KeyEntry | undefined {
+    return this.entries.get(key) ?? this.removed.get(key);
+  }
+
+  /** An existing key's entry (undefined for a removed key's). */
+  private existingEntry(key: string): KeyEntry | undefined {
+    const entry = this.entries.get(key);
+    return entry === undefined || entry.removed ? undefined : entry;
   }
 
   private entryOf(key: string): KeyEntry {
-    const entry = this.entries.get(key);
+    const entry = this.existingEntry(key);
     if (!entry) {
       throw new StoreError("NOT_FOUND");
     }
@@ -1081,23 +1130,20 @@ export class KeyValueStore {
     const { key } = entry;
     const revision = ++this.latestRevision;
     this.eventCounts[event]!++;
-    if (countsInMetrics.has(event)) {
-      recordKeyEvent(this.metricsOf(key), event, time);
+    // Sets of an entry whose metrics are implied are implied too.
+    if (
+      event === KeyEvent.ACCESSED ||
+      event === KeyEvent.LOCKED ||
+      ((event === KeyEvent.CREATED || event === KeyEvent.UPDATED) && entry.metrics !== undefined)
+    ) {
+      this.metricsOf(entry).record(event, time);
     }
     if (this.listeners.size === 0) {
       return;
     }
     const record: StoreEvent = valueEvents.has(event)
-      ? {
-          revision,
-          key,
-          event,
-          time,
-          clientId,
-          value: { value: entry.value, hash: entry.hash, version: entry.version, contentType: entry.contentType },
-          lockOwner,
-        }
-      : { revision, key, event, time, clientId };
+      ? { revision: BigInt(revision), key, event, time, clientId, value: entry.snapshot(), lockOwner }
+      : { revision: BigInt(revision), key, event, time, clientId };
     for (const listener of this.listeners) {
       listener(record);
     }

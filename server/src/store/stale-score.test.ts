@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { emptyKeyMetrics } from "./key-metrics.js";
+import type { KeyMetrics } from "./key-metrics.js";
 import { staleScore } from "./stale-score.js";
+
+const emptyKeyMetrics = (): KeyMetrics => ({ accessCount: 0, setCount: 0, lockCount: 0 });
 
 const hour = 3_600_000_000_000n;
 const now = 1_000n * hour;

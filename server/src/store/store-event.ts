@@ -19,6 +19,8 @@ export const valueEvents: ReadonlySet<KeyEvent> = new Set([
 /** A key's value as it was at an event. */
 export interface ValueSnapshot {
   readonly value: Uint8Array;
+  /** value.length, known without reading value (which may have to be made). */
+  readonly size: number;
   readonly hash: bigint;
   readonly version: bigint;
   readonly contentType: string;

@@ -43,7 +43,7 @@ export interface RevisionState {
 
 /**
  * Everything a snapshot holds: the store's whole state at one instant, taken
- * synchronously (values are shared, not copied: they are never mutated).
+ * synchronously (each value in bytes of its own).
  * Reserved keys are left out; the server writes them at every start.
  */
 export interface StoreState {

@@ -35,7 +35,7 @@ export class EventLog {
     }
     this.ring[(this.head + this.count) % this.capacity] = event;
     this.count++;
-    this.bytes += event.value?.value.length ?? 0;
+    this.bytes += event.value?.size ?? 0;
     while (this.bytes > this.maxBytes && this.count > 1) {
       this.evictOldest();
     }
@@ -64,7 +64,7 @@ export class EventLog {
 
   private evictOldest(): void {
     const oldest = this.ring[this.head]!;
-    this.bytes -= oldest.value?.value.length ?? 0;
+    this.bytes -= oldest.value?.size ?? 0;
     this.ring[this.head] = undefined;
     this.head = (this.head + 1) % this.capacity;
     this.count--;
