@@ -808,7 +808,7 @@ if (expiry.data) {
   out(
     `expiry: ${fmtInt(num(e, "expired"))}/${fmtInt(num(e, "keys"))} keys expired, deadlines spread over ${num(e, "deadlinesSpreadS")?.toFixed(2)} s, last one done ${num(e, "expiryWallS")?.toFixed(2)} s after the first deadline`,
   );
-  out(`        CPU ${num(e, "cpuTotalS")?.toFixed(2)} s (user ${num(e, "cpuUserS")?.toFixed(2)}, sys ${num(e, "cpuSystemS")?.toFixed(2)}); lateness p50 ${fmtMs(lat["p50"])} ms, p99 ${fmtMs(lat["p99"])} ms, max ${fmtMs(lat["max"])} ms`);
+  out(`        CPU ${num(e, "cpuTotalS")?.toFixed(2)} s (user ${num(e, "cpuUserS")?.toFixed(2)}, sys ${num(e, "cpuSystemS")?.toFixed(2)}; ${num(e, "cpuExpiringS")?.toFixed(2)} s until the last EXPIRED, then the first Stats ${fmtMs(num(e, "firstWalkMs"))} ms); lateness p50 ${fmtMs(lat["p50"])} ms, p99 ${fmtMs(lat["p99"])} ms, max ${fmtMs(lat["max"])} ms`);
 }
 if (watch.data) {
   const w = watch.data;

@@ -75,6 +75,21 @@ describe("startExpiryTimer", () => {
     expect(events).toHaveLength(count);
   });
 
+  it("then moves the removed keys' entries aside in slices, so no later call does it all at once", () => {
+    const count = expiryBatchSize * 2 + 5;
+    for (let i = 0; i < count; i++) {
+      store.set("a", { key: `k${i}`, value, contentType: "", lifespan: second });
+    }
+    const sweep = vi.spyOn(store, "sweepRemovedSlice");
+    clock.advance(second);
+    vi.runAllTimers();
+    expect(events.filter((e) => e.event === KeyEvent.EXPIRED)).toHaveLength(count);
+    // 20,005 removed entries, at most 10,000 looked at per callback.
+    expect(sweep.mock.calls.length).toBeGreaterThanOrEqual(3);
+    expect(sweep.mock.results.at(-1)?.value).toBe(false);
+    expect(store.sweepRemovedSlice(1)).toBe(false);
+  });
+
   it("stops", () => {
     store.set("a", { key: "k", value, contentType: "", lifespan: second });
     stop();

@@ -1,7 +1,7 @@
 import type { Clock } from "../store/clock.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 
-/** Expirations applied per timer callback; the rest follow after pending I/O. */
+/** Expirations applied (or entries swept) per timer callback; the rest follow after pending I/O. */
 export const expiryBatchSize = 10_000;
 
 // setTimeout takes at most a signed 32-bit number of milliseconds.
@@ -37,8 +37,9 @@ export function startExpiryTimer(store: KeyValueStore, clock: Clock): () => void
   };
   const fire = () => {
     armedFor = undefined;
-    if (store.expireDue(expiryBatchSize) === expiryBatchSize) {
-      // More are due: continue after pending I/O, so a mass expiry does not stall requests.
+    // More due, or removed keys' entries still to move aside (so that the next
+    // ListKeys or Stats does not do it all at once): continue after pending I/O.
+    if (store.expireDue(expiryBatchSize) === expiryBatchSize || store.sweepRemovedSlice(expiryBatchSize)) {
       immediate = setImmediate(fire);
       return;
     }

@@ -114,10 +114,40 @@ describe("KeyValueStore storage", () => {
     });
   });
 
+  describe("sweeping removed keys in slices", () => {
+    it("moves them aside a slice at a time while keys come and go, and walks see the same keys", () => {
+      const f = setup();
+      const list = () => f.store.listKeys({ pattern: "", limit: 0n, includeReserved: false });
+      for (let i = 0; i < 10; i++) {
+        put(f.store, `k${i}`, "v");
+      }
+      for (const i of [1, 3, 5, 7, 9]) {
+        f.store.delete(ALICE, `k${i}`);
+      }
+      // Looks at 4 entries per slice (reserved keys included): more remain after the first.
+      expect(f.store.sweepRemovedSlice(4)).toBe(true);
+      // Changes between slices: a removal behind the cursor, a re-creation, a new key.
+      f.store.delete(ALICE, "k0");
+      put(f.store, "k9", "again");
+      put(f.store, "k10", "new");
+      let slices = 1;
+      while (f.store.sweepRemovedSlice(4)) {
+        slices++;
+      }
+      expect(slices).toBeGreaterThan(2);
+      expect(f.store.sweepRemovedSlice(4)).toBe(false);
+      expect(list()).toEqual(["k2", "k4", "k6", "k8", "k9", "k10"]);
+      expect(f.store.stats()).toMatchObject({ userKeys: 6n });
+      expect(f.store.keyMetrics("k1")).toMatchObject({ setCount: 1 });
+      expect(info(f.store, "k9").version).toBe(1n);
+    });
+  });
+
   describe.each([
     // Stats, ListKeys, Clear, prune and snapshots walk every key (and move removed keys' entries aside).
     ["right away", () => {}],
     ["after a walk over every key", (f: ReturnType<typeof setup>) => void f.store.listKeys({ pattern: "", limit: 1n, includeReserved: false })],
+    ["after sweeping in slices", (f: ReturnType<typeof setup>) => void f.store.sweepRemovedSlice(1_000)],
   ])("a key re-created %s", (_, walk) => {
     it("continues its metrics, history and version numbering", () => {
       const f = setup({ keepDeletedKeyHistory: true });

@@ -134,6 +134,8 @@ export class KeyValueStore {
   private readonly removed = new Map<string, KeyEntry>();
   /** Removed keys' entries still in `entries`. */
   private unswept = 0;
+  // Where sweepRemovedSlice() stopped in `entries` (Map iterators survive changes to their map).
+  private sweepCursor: Iterator<[string, KeyEntry]> | undefined;
   private readonly clients = new Map<string, bigint>();
   // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
   private readonly eventCounts: number[] = new Array<number>(11).fill(0);
@@ -1011,6 +1013,35 @@ export class KeyValueStore {
     }
     this.entries = existing;
     this.unswept = 0;
+    this.sweepCursor = undefined;
+  }
+
+  /**
+   * Does part of the next walk's bookkeeping ahead of it: looks at up to
+   * `limit` entries and moves those of removed keys aside, so that after a
+   * mass expiry no single call pays for the whole sweep. Returns whether
+   * removed keys' entries remain to be moved. For the host's spare time.
+   */
+  sweepRemovedSlice(limit: number): boolean {
+    for (let looked = 0; this.unswept > 0 && looked < limit; looked++) {
+      this.sweepCursor ??= this.entries.entries();
+      const next = this.sweepCursor.next();
+      if (next.done === true) {
+        // Keys removed behind the cursor wait for the next round.
+        this.sweepCursor = undefined;
+        continue;
+      }
+      const [key, entry] = next.value;
+      if (entry.removed) {
+        this.entries.delete(key);
+        this.removed.set(key, entry);
+        this.unswept--;
+      }
+    }
+    if (this.unswept === 0) {
+      this.sweepCursor = undefined;
+    }
+    return this.unswept > 0;
   }
 
   /**
