@@ -84,7 +84,7 @@ describe("startExpiryTimer", () => {
     clock.advance(second);
     vi.runAllTimers();
     expect(events.filter((e) => e.event === KeyEvent.EXPIRED)).toHaveLength(count);
-    // 20,005 removed entries, at most 10,000 looked at per callback.
+    // 20,005 removed entries, at most 10,000 moved per callback.
     expect(sweep.mock.calls.length).toBeGreaterThanOrEqual(3);
     expect(sweep.mock.results.at(-1)?.value).toBe(false);
     expect(store.sweepRemovedSlice(1)).toBe(false);

@@ -134,8 +134,9 @@ export class KeyValueStore {
   private readonly removed = new Map<string, KeyEntry>();
   /** Removed keys' entries still in `entries`. */
   private unswept = 0;
-  // Where sweepRemovedSlice() stopped in `entries` (Map iterators survive changes to their map).
-  private sweepCursor: Iterator<[string, KeyEntry]> | undefined;
+  // Entries of removed keys in the order they were removed, for sweepRemovedSlice() (from sweepHead on).
+  private toSweep: KeyEntry[] = [];
+  private sweepHead = 0;
   private readonly clients = new Map<string, bigint>();
   // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
   private readonly eventCounts: number[] = new Array<number>(11).fill(0);
@@ -984,6 +985,7 @@ export class KeyValueStore {
       this.entries.delete(entry.key);
     } else {
       this.unswept++;
+      this.toSweep.push(entry);
     }
   }
 
@@ -1013,35 +1015,33 @@ export class KeyValueStore {
     }
     this.entries = existing;
     this.unswept = 0;
-    this.sweepCursor = undefined;
+    this.toSweep = [];
+    this.sweepHead = 0;
   }
 
   /**
-   * Does part of the next walk's bookkeeping ahead of it: looks at up to
-   * `limit` entries and moves those of removed keys aside, so that after a
-   * mass expiry no single call pays for the whole sweep. Returns whether
-   * removed keys' entries remain to be moved. For the host's spare time.
+   * Does part of the next walk's bookkeeping ahead of it: moves up to `limit`
+   * removed keys' entries aside, oldest removal first, so that after a mass
+   * expiry no single call pays for the whole sweep. Returns whether more
+   * remain to be looked at. For the host's spare time.
    */
   sweepRemovedSlice(limit: number): boolean {
-    for (let looked = 0; this.unswept > 0 && looked < limit; looked++) {
-      this.sweepCursor ??= this.entries.entries();
-      const next = this.sweepCursor.next();
-      if (next.done === true) {
-        // Keys removed behind the cursor wait for the next round.
-        this.sweepCursor = undefined;
-        continue;
-      }
-      const [key, entry] = next.value;
-      if (entry.removed) {
-        this.entries.delete(key);
-        this.removed.set(key, entry);
+    const end = Math.min(this.toSweep.length, this.sweepHead + limit);
+    for (; this.sweepHead < end; this.sweepHead++) {
+      const entry = this.toSweep[this.sweepHead]!;
+      // Skip a key re-created since (its old entry left `entries` then).
+      if (this.entries.get(entry.key) === entry) {
+        this.entries.delete(entry.key);
+        this.removed.set(entry.key, entry);
         this.unswept--;
       }
     }
-    if (this.unswept === 0) {
-      this.sweepCursor = undefined;
+    if (this.sweepHead < this.toSweep.length) {
+      return true;
     }
-    return this.unswept > 0;
+    this.toSweep = [];
+    this.sweepHead = 0;
+    return false;
   }
 
   /**
