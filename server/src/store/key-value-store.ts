@@ -990,26 +990,24 @@ export class KeyValueStore {
   }
 
   /**
-   * Moves the entries of removed keys from `entries` to `removed`. Only the
-   * operations that walk every key call it (first), so that removing a key
+   * Moves the entries of removed keys from `entries` to `removed`. The
+   * operations that walk every key call it first, so that removing a key
    * costs no map operation (a million keys expiring together would spend
    * half their time deleting and inserting map entries) while every walk
-   * steps over each removed key at most once.
+   * steps over each removed key at most once; the host does it ahead of
+   * them, in slices ({@link KeyValueStore.sweepRemovedSlice}).
    */
   private sweepRemoved(): void {
-    if (this.unswept === 0) {
+    if (this.unswept <= this.entries.size / 2) {
+      this.sweepRemovedSlice(Infinity);
       return;
     }
     // When most entries go, copying the rest into a new map beats deleting (the map shrinks step by step).
-    const rebuild = this.unswept > this.entries.size / 2;
-    const existing = rebuild ? new Map<string, KeyEntry>() : this.entries;
+    const existing = new Map<string, KeyEntry>();
     for (const [key, entry] of this.entries) {
       if (entry.removed) {
         this.removed.set(key, entry);
-        if (!rebuild) {
-          this.entries.delete(key);
-        }
-      } else if (rebuild) {
+      } else {
         existing.set(key, entry);
       }
     }
