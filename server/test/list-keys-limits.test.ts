@@ -104,7 +104,8 @@ describe.each(protocols)("ListKeys limits over %s", (protocol) => {
       }
     }
     const page = await listing;
-    expect(answeredDuringScan).toBeGreaterThanOrEqual(3);
+    // A frozen server answers the few Gets that arrive before the scan starts (0 to 3 seen); this one, dozens.
+    expect(answeredDuringScan).toBeGreaterThanOrEqual(20);
     expect(page.more).toBe(false);
     // The pattern has no construct whose meaning differs between RE2 and JavaScript.
     expect(sorted(page.keys)).toEqual(sorted(slowKeys.filter((key) => new RegExp(thrashingPattern).test(key))));
