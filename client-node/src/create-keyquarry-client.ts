@@ -5,6 +5,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import {
   createClient,
+  type CallOptions,
   type Client,
   type Interceptor,
   type Transport,
@@ -14,7 +15,7 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
-import { clientIdInterceptor } from "@keyquarry/client-web";
+import { clientIdInterceptor, listAllKeys, type ListAllKeysRequest } from "@keyquarry/client-web";
 import { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
 import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { defaultClientId } from "./default-client-id.js";
@@ -59,6 +60,11 @@ export interface KeyquarryClientOptions {
 export type KeyquarryClient = Client<typeof KeyQuarry> & {
   /** Admin service (Shutdown, Prune); needs the server's privileged client id. */
   readonly admin: Client<typeof Admin>;
+  /**
+   * Every matching key in creation order, page by page (ListKeys with each
+   * response's cursor while it says `more`); `limit` bounds the total.
+   */
+  listAllKeys(request?: ListAllKeysRequest, options?: CallOptions): AsyncGenerator<string, void, undefined>;
 };
 
 /**
@@ -71,8 +77,10 @@ export function createKeyquarryClient(
   options: KeyquarryClientOptions = {},
 ): KeyquarryClient {
   const transport = createTransport(address, options);
-  return Object.assign(createClient(KeyQuarry, transport), {
+  const client = createClient(KeyQuarry, transport);
+  return Object.assign(client, {
     admin: createClient(Admin, transport),
+    listAllKeys: (request?: ListAllKeysRequest, callOptions?: CallOptions) => listAllKeys(client, request, callOptions),
   });
 }
 

@@ -6,6 +6,8 @@ export type {
   KeyquarryTlsOptions,
 } from "./create-keyquarry-client.js";
 export { defaultClientId } from "./default-client-id.js";
+export { listAllKeys } from "@keyquarry/client-web";
+export type { ListAllKeysRequest } from "@keyquarry/client-web";
 export { defaultPort, parseAddress } from "./parse-address.js";
 export type { ParsedAddress } from "./parse-address.js";
 // Re-exported so that SDK users need a single import for schemas and types.

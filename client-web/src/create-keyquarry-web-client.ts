@@ -1,8 +1,9 @@
-import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
 import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { clientIdInterceptor } from "./client-id-interceptor.js";
+import { listAllKeys, type ListAllKeysRequest } from "./list-all-keys.js";
 
 /** Wire protocols a browser can speak to a keyquarry server (plain gRPC needs HTTP trailers fetch lacks). */
 export type KeyquarryWebProtocol = "grpc-web" | "connect";
@@ -25,6 +26,8 @@ export interface KeyquarryWebClientOptions {
 export type KeyquarryWebClient = Client<typeof KeyQuarry> & {
   /** Admin service (Shutdown, Prune); needs the server's privileged client id. */
   readonly admin: Client<typeof Admin>;
+  /** Every matching key, page by page (see {@link listAllKeys}). */
+  listAllKeys(request?: ListAllKeysRequest, options?: CallOptions): AsyncGenerator<string, void, undefined>;
 };
 
 /**
@@ -37,8 +40,10 @@ export function createKeyquarryWebClient(
   options: KeyquarryWebClientOptions,
 ): KeyquarryWebClient {
   const transport = createTransport(baseUrl, options);
-  return Object.assign(createClient(KeyQuarry, transport), {
+  const client = createClient(KeyQuarry, transport);
+  return Object.assign(client, {
     admin: createClient(Admin, transport),
+    listAllKeys: (request?: ListAllKeysRequest, callOptions?: CallOptions) => listAllKeys(client, request, callOptions),
   });
 }
 

@@ -1,5 +1,7 @@
 export { createKeyquarryWebClient } from "./create-keyquarry-web-client.js";
 export { clientIdInterceptor } from "./client-id-interceptor.js";
+export { listAllKeys } from "./list-all-keys.js";
+export type { ListAllKeysRequest } from "./list-all-keys.js";
 export type {
   KeyquarryWebClient,
   KeyquarryWebClientOptions,

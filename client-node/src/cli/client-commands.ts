@@ -234,19 +234,23 @@ export const clientCommands: readonly ClientCommand[] = [
   },
   {
     name: "list",
-    description: "print key names, one per line, in creation order",
+    description: "print key names, one per line, in creation order (every page)",
     options: [
       new Option("--pattern <re2>", "only keys matching this regular expression (unanchored)"),
       new Option("--limit <n>", "at most n keys (0 = no limit)").argParser(parseCount),
       new Option("--include-reserved", "include the server's keyquarry/... keys"),
     ],
     async run({ client, options }) {
-      const response = await client.listKeys({
+      const keys: string[] = [];
+      // The server answers in pages (bounded by size and scan time); --limit bounds the total.
+      for await (const key of client.listAllKeys({
         pattern: String(options.pattern ?? ""),
         limit: typeof options.limit === "bigint" ? options.limit : 0n,
         includeReserved: options.includeReserved === true,
-      });
-      return linesOutput(response.keys);
+      })) {
+        keys.push(key);
+      }
+      return linesOutput(keys);
     },
   },
   {

@@ -67,6 +67,12 @@ export interface Config {
   maxValueSize: number;
   /** Maximum number of keys (reserved keys included); 0 = unlimited. */
   maxKeys: number;
+  /** Longest ListKeys pattern accepted, UTF-8 bytes (at least 1). */
+  maxPatternLength: number;
+  /** Longest time one ListKeys call scans before it answers a partial page with `more`; > 0. */
+  maxScanDuration: Nanoseconds;
+  /** Largest ListKeys response, bytes (at least one key is always returned). */
+  maxListKeysResponseSize: number;
   minLockDuration: Nanoseconds;
   maxLockDuration: Nanoseconds;
   minLifespan: Nanoseconds;

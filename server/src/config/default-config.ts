@@ -48,6 +48,9 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
     maxKeyLength: 1024,
     maxValueSize: 1_000_000,
     maxKeys: 0,
+    maxPatternLength: 1024,
+    maxScanDuration: 1_000_000_000n, // 1s
+    maxListKeysResponseSize: 4_194_304, // gRPC clients' default receive limit
     minLockDuration: 5_000_000_000n, // 5s
     maxLockDuration: 900_000_000_000n, // 15m
     minLifespan: 5_000_000_000n, // 5s

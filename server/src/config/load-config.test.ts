@@ -225,6 +225,8 @@ describe("loadConfig value parsing", () => {
     ["max_keys", { max_keys: true }, "expected a non-negative integer, got true"],
     ["max_keys", { max_keys: "99999999999999999999" }, `expected a non-negative integer, got "99999999999999999999"`],
     ["revision_limit", { revision_limit: "-2" }, `expected an integer >= -1, got "-2"`],
+    ["max_pattern_length", { max_pattern_length: 0 }, "expected an integer >= 1, got 0"],
+    ["max_list_keys_response_size", { max_list_keys_response_size: "0" }, `expected an integer >= 1, got "0"`],
     ["min_lifespan", { min_lifespan: "-5s" }, `expected a non-negative duration such as 500ms, 5s or 1h30m, got "-5s"`],
     ["min_lifespan", { min_lifespan: "5 minutes" }, `expected a non-negative duration such as 500ms, 5s or 1h30m, got "5 minutes"`],
     ["min_lifespan", { min_lifespan: -1 }, "expected a non-negative duration such as 500ms, 5s or 1h30m, got -1"],
@@ -258,6 +260,13 @@ describe("loadConfig value parsing", () => {
     expect(config.minLockDuration).toBe(2n * second);
     expect(config.revisionLimit).toBe(-1);
     expect(config.snapshot.interval).toBe(0n);
+  });
+
+  it("reads the ListKeys limits from the environment", () => {
+    const config = loadConfig({
+      env: { KEYQUARRY_MAX_PATTERN_LENGTH: "64", KEYQUARRY_MAX_SCAN_DURATION: "250ms", KEYQUARRY_MAX_LIST_KEYS_RESPONSE_SIZE: "65536" },
+    });
+    expect([config.maxPatternLength, config.maxScanDuration, config.maxListKeysResponseSize]).toEqual([64, 250_000_000n, 65536]);
   });
 
   it("treats a unit-less duration string as nanoseconds", () => {
@@ -419,6 +428,7 @@ describe("loadConfig validation", () => {
       "must be less than or equal to max_lock_duration (20m0s > 15m0s)",
     ],
     ["min_lifespan", { min_lifespan: 0 }, "must be greater than 0"],
+    ["max_scan_duration", { max_scan_duration: "0s" }, "must be greater than 0"],
     [
       "prune_to",
       { prune_interval: "1m", prune_at: 10, prune_to: 11 },

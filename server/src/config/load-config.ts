@@ -299,6 +299,8 @@ function validateConfig(c: Config): void {
     );
   }
   if (c.minLifespan <= 0n) throw ConfigError.invalidValue("min_lifespan", "must be greater than 0");
+  // A scan without a time cap is what max_scan_duration exists to prevent.
+  if (c.maxScanDuration <= 0n) throw ConfigError.invalidValue("max_scan_duration", "must be greater than 0");
 
   if (c.pruneInterval > 0n && c.pruneTo > 0 && c.pruneTo > c.pruneAt) {
     throw ConfigError.invalidValue(

@@ -4,6 +4,7 @@ import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
+import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
 
 /** Serves a request and returns true, or returns false to leave it to the general (Fastify/Connect) handler. */
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -69,13 +70,21 @@ export function createConnectFastPath(methods: UnaryMethodTable, readMaxBytes: n
         fail(request, response, new ConnectError(`cannot decode message ${method.input.typeName} from ${json ? "JSON" : "binary"}: ${reason}`, Code.InvalidArgument));
         return;
       }
-      try {
-        const clientId = clientIdFromNodeHeaders(headers);
-        const output = create(method.output, operation(input, clientId));
+      const call = new LazyCallSignal();
+      const complete = (output: Parameters<typeof create<typeof method.output>>[1]) => {
+        const message = create(method.output, output);
         if (json) {
-          answer(response, 200, toJsonString(method.output, output), "application/json");
+          answer(response, 200, toJsonString(method.output, message), "application/json");
         } else {
-          answer(response, 200, toBinary(method.output, output), "application/proto");
+          answer(response, 200, toBinary(method.output, message), "application/proto");
+        }
+      };
+      try {
+        const output = operation(input, clientIdFromNodeHeaders(headers), call);
+        if (output instanceof Promise) {
+          awaitOutput(request, response, call, output, complete);
+        } else {
+          complete(output);
         }
       } catch (error) {
         fail(request, response, ConnectError.from(error, Code.Internal));
@@ -83,6 +92,37 @@ export function createConnectFastPath(methods: UnaryMethodTable, readMaxBytes: n
     });
     return true;
   };
+}
+
+// Timers hold at most 2^31-1 ms; a longer deadline is as good as none.
+const maxTimerMs = 2 ** 31 - 1;
+
+/**
+ * Answers an operation that works across event-loop turns when it settles,
+ * or with DEADLINE_EXCEEDED at the connect-timeout-ms deadline (counted from
+ * here), aborting the operation then or when the client goes away.
+ */
+function awaitOutput<T>(
+  request: IncomingMessage,
+  response: ServerResponse,
+  call: LazyCallSignal,
+  output: Promise<T>,
+  complete: (output: T) => void,
+): void {
+  const timeout = request.headers["connect-timeout-ms"];
+  let timer: NodeJS.Timeout | undefined;
+  if (typeof timeout === "string" && /^\d{1,10}$/.test(timeout)) {
+    timer = setTimeout(() => {
+      const error = new ConnectError("the operation timed out", Code.DeadlineExceeded);
+      call.abort(error);
+      fail(request, response, error);
+    }, Math.min(Number(timeout), maxTimerMs));
+  }
+  response.once("close", () => call.abort(clientGone));
+  output
+    .then(complete)
+    .catch((error: unknown) => fail(request, response, ConnectError.from(error, Code.Internal)))
+    .finally(() => clearTimeout(timer));
 }
 
 // Module-level rather than per-request closures: the fast path allocates as little as it can.

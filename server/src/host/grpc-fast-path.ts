@@ -5,6 +5,7 @@ import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { grpcStatusHeaders } from "./grpc-message.js";
+import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
 
 /** Serves a stream and returns true, or returns false to leave it to the general (Connect) handler. */
 export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;
@@ -47,8 +48,10 @@ const okTrailers = { "grpc-status": "0" };
 
 type Entry = NonNullable<ReturnType<UnaryMethodTable["get"]>>;
 
-/** One unary call on the fast path. */
-class FastCall {
+type Output = ReturnType<Entry["operation"]>;
+
+/** One unary call on the fast path; its own CallContext (see LazyCallSignal). */
+class FastCall extends LazyCallSignal {
   private readonly chunks: Buffer[] = [];
   private received = 0;
   private done = false;
@@ -60,12 +63,14 @@ class FastCall {
     private readonly method: Entry["method"],
     private readonly operation: Entry["operation"],
     private readonly readMaxBytes: number,
-  ) {}
+  ) {
+    super();
+  }
 
   start(): void {
     const { stream, headers } = this;
-    stream.on("error", () => this.finish());
-    stream.on("close", () => this.finish());
+    stream.on("error", () => this.end());
+    stream.on("close", () => this.end());
     const timeout = firstHeaderValue(headers["grpc-timeout"]);
     if (timeout !== undefined) {
       const match = /^(\d{1,8})([HMSmun])$/.exec(timeout);
@@ -115,23 +120,46 @@ class FastCall {
       this.fail(new ConnectError("protocol error: expected exactly one input message for unary method", Code.InvalidArgument));
       return;
     }
-    let response: Uint8Array;
+    let output: Output;
     try {
       const clientId = clientIdFromNodeHeaders(this.headers);
       const request = fromBinary(this.method.input, body.subarray(5));
-      const output = this.operation(request, clientId);
+      output = this.operation(request, clientId, this);
+    } catch (error) {
+      this.failWith(error);
+      return;
+    }
+    if (output instanceof Promise) {
+      output.then(
+        (value) => this.complete(value),
+        (error: unknown) => this.failWith(error),
+      );
+      return;
+    }
+    this.complete(output);
+  }
+
+  private complete(output: Awaited<Output>): void {
+    let response: Uint8Array;
+    try {
       response = toBinary(this.method.output, create(this.method.output, output));
     } catch (error) {
-      this.fail(
-        error instanceof ConnectError ? error : new ConnectError(`cannot decode or handle request: ${String(error)}`, Code.Internal),
-      );
+      this.failWith(error);
       return;
     }
     this.respond(response);
   }
 
+  private failWith(error: unknown): void {
+    this.fail(error instanceof ConnectError ? error : new ConnectError(`cannot decode or handle request: ${String(error)}`, Code.Internal));
+  }
+
   private respond(message: Uint8Array): void {
     const { stream } = this;
+    // An operation that ran across turns may finish after the deadline or the client's exit: the call is over.
+    if (this.done) {
+      return;
+    }
     this.finish();
     if (stream.destroyed) {
       return;
@@ -156,6 +184,7 @@ class FastCall {
       return;
     }
     this.finish();
+    this.abort(error);
     if (stream.destroyed) {
       return;
     }
@@ -169,6 +198,12 @@ class FastCall {
       // The rest of the request is not wanted.
       stream.close(constants.NGHTTP2_CANCEL);
     }
+  }
+
+  /** The stream closed or failed: an operation still running (a scan) stops. */
+  private end(): void {
+    this.abort(clientGone);
+    this.finish();
   }
 
   private finish(): void {

@@ -84,6 +84,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     hub,
     requestShutdown: () => requestShutdown(),
     snapshotsCreated: () => BigInt(snapshotter?.created ?? 0),
+    listKeys: config,
   });
   const readMaxBytes = readMaxBytesFor(config);
   const cors = corsOptionsFor(config.corsOrigins);

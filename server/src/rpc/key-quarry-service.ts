@@ -12,6 +12,7 @@ import type { KeyMetrics } from "../store/key-metrics.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import type { WatchHub } from "../watch/watch-hub.js";
 import { durationFromNanos, nanosFromDuration } from "./duration.js";
+import { listKeysOperation, type ListKeysOptions } from "./list-keys.js";
 import { timestampFromNanos } from "./timestamp.js";
 import type { UnaryOperations } from "./unary-operations.js";
 
@@ -23,6 +24,7 @@ export function keyQuarryOperations(
   store: KeyValueStore,
   hub: WatchHub,
   snapshotsCreated: () => bigint,
+  options: ListKeysOptions,
 ): UnaryOperations<typeof KeyQuarry> {
   return {
     set(request, clientId) {
@@ -73,9 +75,7 @@ export function keyQuarryOperations(
     clear(request, clientId) {
       return { success: true, keysDeleted: store.clear(clientId, request.force) };
     },
-    listKeys(request) {
-      return { keys: store.listKeys(request) };
-    },
+    listKeys: listKeysOperation(store, options),
     stats() {
       const stats = store.stats();
       const count = (event: KeyEvent) => stats.events[event] ?? 0n;

@@ -6,6 +6,7 @@ import type { KeyValueStore } from "../store/key-value-store.js";
 import type { WatchHub } from "../watch/watch-hub.js";
 import { adminOperations } from "./admin-service.js";
 import { keyQuarryOperations } from "./key-quarry-service.js";
+import type { ListKeysOptions } from "./list-keys.js";
 import { connectHandlers, type UnaryOperation, type UnaryOperations } from "./unary-operations.js";
 import { createWatchHandlers } from "./watch-handlers.js";
 
@@ -17,6 +18,8 @@ export interface RouteDependencies {
   requestShutdown: () => void;
   /** Snapshots written since start (for Stats). */
   snapshotsCreated: () => bigint;
+  /** ListKeys' page and time limits. */
+  listKeys: ListKeysOptions;
 }
 
 /** A unary RPC and its implementation, by request path (`/keyquarry.KeyQuarry/Get`). */
@@ -31,7 +34,7 @@ export interface Rpcs {
 /** Creates every RPC of both keyquarry services once. */
 export function createRpcs(dependencies: RouteDependencies): Rpcs {
   const { store, hub, requestShutdown } = dependencies;
-  const keyQuarry = keyQuarryOperations(store, hub, dependencies.snapshotsCreated);
+  const keyQuarry = keyQuarryOperations(store, hub, dependencies.snapshotsCreated, dependencies.listKeys);
   const admin = adminOperations(store, requestShutdown);
   return {
     routes: (router) => {

@@ -2,11 +2,22 @@ import type { DescMethodUnary, DescService, MessageInitShape, MessageShape } fro
 import type { HandlerContext } from "@connectrpc/connect";
 import { clientIdKey } from "./client-id.js";
 
-/** One unary RPC as a plain function of the request and the caller's validated client id. */
+/** What an operation that runs across event-loop turns may ask of its call. */
+export interface CallContext {
+  /** Aborted at the call's deadline (reason: a DEADLINE_EXCEEDED ConnectError) or when the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * One unary RPC as a plain function of the request and the caller's
+ * validated client id. Most answer synchronously (no promise, no microtask on
+ * the hot path); one that works in slices (ListKeys) returns a promise.
+ */
 export type UnaryOperation<M extends DescMethodUnary> = (
   request: MessageShape<M["input"]>,
   clientId: string,
-) => MessageInitShape<M["output"]>;
+  call: CallContext,
+) => MessageInitShape<M["output"]> | Promise<MessageInitShape<M["output"]>>;
 
 /** The unary RPCs of a service, by local name (`set`, `get`, ...). */
 export type UnaryOperations<S extends DescService> = {
@@ -24,8 +35,8 @@ export function connectHandlers<S extends DescService>(
   operations: UnaryOperations<S>,
 ): Record<string, (request: unknown, context: HandlerContext) => unknown> {
   const handlers: Record<string, (request: unknown, context: HandlerContext) => unknown> = {};
-  for (const [name, operation] of Object.entries(operations as Record<string, (r: unknown, c: string) => unknown>)) {
-    handlers[name] = (request, context) => operation(request, context.values.get(clientIdKey));
+  for (const [name, operation] of Object.entries(operations as Record<string, (r: unknown, c: string, call: CallContext) => unknown>)) {
+    handlers[name] = (request, context) => operation(request, context.values.get(clientIdKey), context);
   }
   return handlers;
 }

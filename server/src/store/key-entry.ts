@@ -91,6 +91,8 @@ export class KeyEntry {
   metrics: KeyMetricsRecord | null | undefined = undefined;
   /** Retained versions before the current one, oldest first. */
   history: StoredRevision[] | undefined = undefined;
+  /** Creation sequence number, set when the entry is stored: ListKeys cursors seek by it. */
+  seq = 0;
   /** The booleans below, as bits of one small integer (one field instead of three). */
   private flags: number;
 

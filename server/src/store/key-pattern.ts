@@ -7,10 +7,23 @@
  */
 import { RE2JS } from "re2js";
 
+/**
+ * Largest compiled program (re2js instructions) a ListKeys pattern may have,
+ * as RE2's max_mem bounds a program's size: matching costs up to about
+ * program size × key length (when the lazy DFA gives up, re2js falls back to
+ * an NFA), and `(?:k?){1000}k{1000}`, 3,002 instructions, took 300 ms per
+ * 1,000-byte key. At 500, the worst we measured on 1,024-byte keys was a
+ * few ms per key, while everyday patterns (`^user/[0-9]+/(profile|settings)$`
+ * is 30, an alternation of a dozen words about 70) stay far below.
+ */
+export const maxPatternProgramSize = 500;
+
 /** A compiled ListKeys pattern. */
 export interface KeyPattern {
   /** True if the pattern matches anywhere in `key` (unanchored search). */
   test(key: string): boolean;
+  /** Instructions in the compiled program (see {@link maxPatternProgramSize}). */
+  readonly programSize: number;
 }
 
 /**
@@ -48,5 +61,5 @@ export function compileKeyPattern(pattern: string): KeyPattern {
     throw new InvalidKeyPatternError(pattern, reason, { cause: err });
   }
   // `test` is re2js's unanchored search (not `matches`, which is a full match).
-  return { test: (key) => re.test(key) };
+  return { test: (key) => re.test(key), programSize: re.programSize() };
 }

@@ -12,6 +12,7 @@ import {
   expectVersionMismatch,
   put,
   setup,
+  listKeys,
 } from "./key-value-store.fixture.js";
 
 describe("KeyValueStore key metrics (§4.16, §5.6)", () => {
@@ -115,7 +116,7 @@ describe("KeyValueStore key metrics (§4.16, §5.6)", () => {
       f.store.inspect(ALICE, "foo", {});
       f.store.inspect(ALICE, "foo", { metrics: true });
       f.store.exists("foo");
-      f.store.listKeys({ pattern: "", limit: 0n, includeReserved: false });
+      listKeys(f.store, { pattern: "", limit: 0n, includeReserved: false });
       f.store.getRevision(BOB, "foo", 1n);
       expectError(() => f.store.get(ALICE, "foo"), "LOCKED");
       expectError(() => f.store.inspect(ALICE, "foo", { value: true }), "LOCKED");

@@ -23,6 +23,7 @@ import {
   text,
   unordered,
   type Fixture,
+  listKeys,
 } from "./key-value-store.fixture.js";
 import type { KeyValueStore } from "./key-value-store.js";
 import { isReservedKey } from "./reserved-keys.js";
@@ -33,7 +34,7 @@ import type { StoreEvent } from "./store-event.js";
 const RESERVED_COUNT = 16;
 
 /** User key names, in creation order. */
-const userKeys = (store: KeyValueStore): string[] => store.listKeys({ pattern: "", limit: 0n, includeReserved: false });
+const userKeys = (store: KeyValueStore): string[] => listKeys(store, { pattern: "", limit: 0n, includeReserved: false });
 
 /** Keys `k0`, `k1`, … (or with `prefix`), each created one `step` after the previous (so k0 is the stalest). */
 function fill({ store, clock }: Fixture, count: number, { prefix = "k", step = MINUTE, from = 0 } = {}): string[] {

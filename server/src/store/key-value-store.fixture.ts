@@ -59,6 +59,7 @@ export const baseOptions: StoreOptions = {
   maxKeyLength: 1024,
   maxValueSize: 1000,
   maxKeys: 0,
+  maxPatternLength: 1024,
   revisionLimit: 3,
   keepDeletedKeyHistory: false,
   privilegedClientId: ADMIN,
@@ -145,9 +146,15 @@ export function put(
 /** Inspect without value (allowed to anyone, emits nothing). */
 export const info = (store: KeyValueStore, key: string, clientId = ALICE) => store.inspect(clientId, key, {});
 
+/** ListKeys in one scan step, without a size or time budget: `limit` 0n = every matching key. */
+export function listKeys(store: KeyValueStore, request: { pattern: string; limit: bigint; includeReserved: boolean }): string[] {
+  const { pattern, limit, includeReserved } = request;
+  const budget = { maxKeys: limit === 0n ? Infinity : Number(limit), maxBytes: Infinity, pageEmpty: true, expired: () => false };
+  return store.scanKeys({ pattern: store.keyPattern(pattern), includeReserved, after: 0 }, budget).keys;
+}
+
 /** Lists every key, reserved ones included. */
-export const allKeys = (store: KeyValueStore): string[] =>
-  store.listKeys({ pattern: "", limit: 0n, includeReserved: true });
+export const allKeys = (store: KeyValueStore): string[] => listKeys(store, { pattern: "", limit: 0n, includeReserved: true });
 
 export function event(key: string, kind: KeyEvent, time: bigint, clientId = ALICE): RecordedEvent {
   return { key, event: kind, time, clientId };

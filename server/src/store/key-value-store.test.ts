@@ -27,6 +27,7 @@ import {
   TEXT,
   thrownBy,
   type RecordedEvent,
+  listKeys,
 } from "./key-value-store.fixture.js";
 import { KeyValueStore } from "./key-value-store.js";
 import { StoreError } from "./store-error.js";
@@ -52,7 +53,7 @@ function list(
   store: KeyValueStore,
   { pattern = "", limit = 0n, includeReserved = false }: { pattern?: string; limit?: bigint; includeReserved?: boolean } = {},
 ): string[] {
-  return store.listKeys({ pattern, limit, includeReserved });
+  return listKeys(store, { pattern, limit, includeReserved });
 }
 
 // ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import type { Clock } from "./clock.js";
 import { ExpiryQueue } from "./expiry-queue.js";
 import { fnv1a64Halves, joinHashHalves, splitHash } from "./fnv1a64.js";
 import { KeyEntry, LifespanState, LockState, StoredRevision } from "./key-entry.js";
-import { compileKeyPattern, InvalidKeyPatternError } from "./key-pattern.js";
+import { compileKeyPattern, InvalidKeyPatternError, maxPatternProgramSize, type KeyPattern } from "./key-pattern.js";
 import { KeyMetricsRecord, type KeyMetrics } from "./key-metrics.js";
 import { isReservedKey } from "./reserved-keys.js";
 import { sniffContentType } from "./sniff-content-type.js";
@@ -20,6 +20,7 @@ export type StoreOptions = Pick<
   | "maxKeyLength"
   | "maxValueSize"
   | "maxKeys"
+  | "maxPatternLength"
   | "revisionLimit"
   | "keepDeletedKeyHistory"
   | "privilegedClientId"
@@ -105,13 +106,43 @@ export interface SetResult {
   fencingToken?: bigint;
 }
 
-/** Request of {@link KeyValueStore.listKeys}. */
-export interface ListKeysRequest {
-  /** RE2 regular expression searched in key names; "" matches all. */
-  pattern: string;
-  /** Maximum number of keys; 0n means no limit. */
-  limit: bigint;
+/** What one step of a ListKeys scan looks for ({@link KeyValueStore.scanKeys}). */
+export interface KeyScanRequest {
+  /** From {@link KeyValueStore.keyPattern}; undefined matches every key. */
+  pattern: KeyPattern | undefined;
   includeReserved: boolean;
+  /** Continue after the entry of this creation sequence number (a previous step's `after`); 0 = from the start. */
+  after: number;
+}
+
+/** How much one scan step may take. */
+export interface KeyScanBudget {
+  /** Keys this step may return (at least 1). */
+  maxKeys: number;
+  /** Encoded size (see {@link listedKeySize}) this step's keys may take. */
+  maxBytes: number;
+  /** The page holds no key yet: its first key is taken whatever its size. */
+  pageEmpty: boolean;
+  /** Asked after each key looked at: true ends the step there (a time budget). */
+  expired: () => boolean;
+}
+
+/** The result of one scan step. */
+export interface KeyScanStep {
+  /** Matching keys, in creation order. */
+  keys: string[];
+  /** Their encoded size (see {@link listedKeySize}). */
+  bytes: number;
+  /** Where the next step continues (the last entry looked at). */
+  after: number;
+  /** Why the step ended: no entry left after `after`, `maxKeys` or `maxBytes` reached, or `expired()`. */
+  end: "last" | "full" | "expired";
+}
+
+/** A key's size in a ListKeys response: a protobuf `repeated string` element (tag, length, UTF-8 bytes). */
+export function listedKeySize(key: string): number {
+  const length = Buffer.byteLength(key, "utf8");
+  return 1 + (length < 0x80 ? 1 : length < 0x4000 ? 2 : length < 0x200000 ? 3 : 4) + length;
 }
 
 // Stale expiry-queue entries tolerated before the queue is compacted.
@@ -137,6 +168,12 @@ export class KeyValueStore {
   // Entries of removed keys in the order they were removed, for sweepRemovedSlice() (from sweepHead on).
   private toSweep: KeyEntry[] = [];
   private sweepHead = 0;
+  /** Every stored entry by creation (ascending `seq`), removed ones until compactOrder(): ListKeys scans and seeks in it. */
+  private order: KeyEntry[] = [];
+  /** Removed keys' entries still in `order`. */
+  private orderRemoved = 0;
+  /** The `seq` of the latest stored entry. */
+  private lastSeq = 0;
   private readonly clients = new Map<string, bigint>();
   // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
   private readonly eventCounts: number[] = new Array<number>(11).fill(0);
@@ -382,34 +419,84 @@ export class KeyValueStore {
     return removed;
   }
 
-  /** Lists key names in creation order; throws BAD_PATTERN for an invalid pattern. */
-  listKeys(request: ListKeysRequest): string[] {
-    this.begin();
-    let test: (key: string) => boolean = () => true;
-    if (request.pattern !== "") {
-      try {
-        const pattern = compileKeyPattern(request.pattern);
-        test = (key) => pattern.test(key);
-      } catch (error) {
-        if (error instanceof InvalidKeyPatternError) {
-          throw new StoreError("BAD_PATTERN", error.reason);
-        }
-        throw error;
-      }
+  /**
+   * Compiles a ListKeys pattern (undefined for "", which matches every key);
+   * throws PATTERN_TOO_LONG over max_pattern_length bytes, BAD_PATTERN if it
+   * is not RE2 syntax, PATTERN_TOO_COMPLEX if its program is too large.
+   */
+  keyPattern(pattern: string): KeyPattern | undefined {
+    if (pattern === "") {
+      return undefined;
     }
-    // A limit larger than the store simply returns everything (the original crashed, §15.11).
-    const limit = request.limit === 0n ? Infinity : Number(request.limit);
+    const length = Buffer.byteLength(pattern, "utf8");
+    if (length > this.options.maxPatternLength) {
+      throw new StoreError("PATTERN_TOO_LONG", `${length} bytes, the limit is ${this.options.maxPatternLength} (max_pattern_length)`);
+    }
+    let compiled: KeyPattern;
+    try {
+      compiled = compileKeyPattern(pattern);
+    } catch (error) {
+      if (error instanceof InvalidKeyPatternError) {
+        throw new StoreError("BAD_PATTERN", error.reason);
+      }
+      throw error;
+    }
+    if (compiled.programSize > maxPatternProgramSize) {
+      throw new StoreError(
+        "PATTERN_TOO_COMPLEX",
+        `it compiles to ${compiled.programSize} instructions, the limit is ${maxPatternProgramSize} (use fewer or smaller repetitions)`,
+      );
+    }
+    return compiled;
+  }
+
+  /**
+   * One step of a ListKeys scan: matching keys in creation order after
+   * `request.after`, until the budget ends the step or no entry is left.
+   * Finds its start by binary search, so a listing paged through in many
+   * steps stays linear overall. Throws BAD_CURSOR for an `after` this store
+   * never issued.
+   */
+  scanKeys(request: KeyScanRequest, budget: KeyScanBudget): KeyScanStep {
+    this.begin();
+    if (!Number.isSafeInteger(request.after) || request.after < 0 || request.after > this.lastSeq) {
+      throw new StoreError("BAD_CURSOR");
+    }
+    if (this.orderRemoved > this.order.length / 2) {
+      this.compactOrder();
+    }
+    const { order } = this;
+    const { pattern, includeReserved } = request;
     const keys: string[] = [];
-    this.sweepRemoved();
-    for (const key of this.entries.keys()) {
-      if (keys.length >= limit) {
+    let bytes = 0;
+    let after = request.after;
+    let end: KeyScanStep["end"] = "full";
+    for (let index = firstAfter(order, after); keys.length < budget.maxKeys; index++) {
+      const entry = order[index];
+      if (entry === undefined) {
+        end = "last";
         break;
       }
-      if ((request.includeReserved || !isReservedKey(key)) && test(key)) {
+      const { key } = entry;
+      if (!entry.removed && (includeReserved || !isReservedKey(key)) && (pattern === undefined || pattern.test(key))) {
+        const size = listedKeySize(key);
+        if (bytes + size > budget.maxBytes && !(budget.pageEmpty && keys.length === 0)) {
+          break;
+        }
         keys.push(key);
+        bytes += size;
+      }
+      after = entry.seq;
+      if (budget.expired()) {
+        end = index + 1 < order.length ? "expired" : "last";
+        break;
       }
     }
-    return keys;
+    if (end === "full" && after === order[order.length - 1]?.seq) {
+      // The page filled up on the very last entry: nothing is left to look at.
+      end = "last";
+    }
+    return { keys, bytes, after, end };
   }
 
   /**
@@ -943,6 +1030,12 @@ export class KeyValueStore {
 
   private insertEntry(entry: KeyEntry): void {
     this.entries.set(entry.key, entry);
+    entry.seq = ++this.lastSeq;
+    this.order.push(entry);
+    // Amortised: each compaction follows as many removals as it keeps entries.
+    if (this.orderRemoved > this.order.length / 2) {
+      this.compactOrder();
+    }
     this.totalSize += entry.value.length;
     if (!isReservedKey(entry.key)) {
       this.userKeys++;
@@ -961,6 +1054,7 @@ export class KeyValueStore {
       this.staleExpiries++;
     }
     entry.removed = true;
+    this.orderRemoved++;
     this.totalSize -= entry.value.length;
     if (!isReservedKey(entry.key)) {
       this.userKeys--;
@@ -987,6 +1081,19 @@ export class KeyValueStore {
       this.unswept++;
       this.toSweep.push(entry);
     }
+  }
+
+  /** Drops removed keys' entries from `order` (in place: no second array of a million entries). */
+  private compactOrder(): void {
+    const { order } = this;
+    let kept = 0;
+    for (const entry of order) {
+      if (!entry.removed) {
+        order[kept++] = entry;
+      }
+    }
+    order.length = kept;
+    this.orderRemoved = 0;
   }
 
   /**
@@ -1182,4 +1289,19 @@ export class KeyValueStore {
 /** Sniffed content type; an empty value has none. */
 function contentTypeOf(value: Uint8Array): string {
   return value.length === 0 ? "" : sniffContentType(value);
+}
+
+/** The index of the first entry of `order` (ascending `seq`) whose `seq` is greater than `after`. */
+function firstAfter(order: readonly KeyEntry[], after: number): number {
+  let low = 0;
+  let high = order.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (order[middle]!.seq <= after) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  return low;
 }

@@ -1,0 +1,58 @@
+/**
+ * `keyquarry client list` follows ListKeys' pages: every key comes out when
+ * the server answers in small pages, and `--limit` bounds the total.
+ */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKeyquarryClient } from "../src/create-keyquarry-client.js";
+
+const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
+
+/** Runs the CLI as a child process and returns its stdout (rejects on a non-zero exit). */
+function keyquarry(args: string[]): Promise<string> {
+  const { KEYQUARRY_CLIENT_ADDRESS: _address, KEYQUARRY_CLIENT_ID: _clientId, ...env } = process.env;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [bin, ...args], { env }, (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout)));
+  });
+}
+
+describe("keyquarry client list over pages", () => {
+  let server: KeyquarryServer;
+  let address: string;
+  const keys = Array.from({ length: 100 }, (_, i) => `paged/key-${String(i).padStart(3, "0")}`);
+
+  beforeAll(async () => {
+    // About 10 keys per page.
+    server = await build({ ...defaultConfig(), listenAddress: "127.0.0.1:0", logLevel: "ERROR", maxListKeysResponseSize: 256 });
+    address = new URL(await server.listen()).host;
+    const client = createKeyquarryClient(address, { clientId: "filler" });
+    for (const key of keys) {
+      await client.set({ key, value: new TextEncoder().encode("v") });
+    }
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("prints every key, in creation order, though no page holds them all", async () => {
+    const client = createKeyquarryClient(address, { clientId: "check" });
+    expect((await client.listKeys({})).more).toBe(true);
+    expect(await keyquarry(["client", "--address", address, "list"])).toBe(keys.map((key) => `${key}\n`).join(""));
+  });
+
+  it("stops at --limit keys in total", async () => {
+    expect(await keyquarry(["client", "--address", address, "list", "--limit", "25"])).toBe(keys.slice(0, 25).map((key) => `${key}\n`).join(""));
+  });
+
+  it("pages through the SDK's listAllKeys too, with a pattern", async () => {
+    const client = createKeyquarryClient(address, { clientId: "sdk" });
+    const listed: string[] = [];
+    for await (const key of client.listAllKeys({ pattern: "-0[0-4]" })) {
+      listed.push(key);
+    }
+    expect(listed).toEqual(keys.slice(0, 50));
+  });
+});
