@@ -1,11 +1,19 @@
 import { once } from "node:events";
 import http from "node:http";
 import http2, { constants } from "node:http2";
-import { connect, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import https from "node:https";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
+import { Code } from "@connectrpc/connect";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../src/config/config.js";
 import { clientPreface, encodeFrame, encodeHeaders, frameType, RawHttp2Connection, settingsOf } from "./raw-http2.js";
-import { bytes, createClients, startTestServer, type TestServer } from "./test-server.js";
+import { bytes, createClients, rejection, startTestServer, type TestServer } from "./test-server.js";
+import { millis, pollUntil } from "./watch-helpers.js";
 
 // Generous: other test runs share the machine's two cores.
 const timeout = 30_000;
@@ -26,7 +34,8 @@ async function start(overrides: Partial<Config>): Promise<TestServer> {
 
 /** A node:http2 client session whose preface and SETTINGS the server has answered. */
 async function h2connect(url: string): Promise<http2.ClientHttp2Session> {
-  const session = http2.connect(url);
+  // The test certificate is self-signed.
+  const session = http2.connect(url, { rejectUnauthorized: false });
   session.on("error", () => {});
   cleanups.push(() => session.destroy());
   await once(session, "remoteSettings");
@@ -170,6 +179,52 @@ describe("handshake_timeout", () => {
     },
     timeout,
   );
+
+  describe("over TLS", () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "keyquarry-tls-"));
+      execFileSync("openssl", [
+        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"],
+        ...["-subj", "/CN=localhost", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")],
+      ], { stdio: "ignore" });
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it(
+      "counts the TLS handshake in, and keeps connections that completed it and their preface or first request",
+      async () => {
+        const test = await start({
+          handshakeTimeout: 300_000_000n,
+          sslCertfile: join(dir, "cert.pem"),
+          sslKeyfile: join(dir, "key.pem"),
+        });
+        const { hostname, port } = new URL(test.url);
+        const established = await h2connect(test.url);
+        const agent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+        cleanups.push(() => agent.destroy());
+        const httpsGet = async () => {
+          const request = https.get({ host: hostname, port, path: "/", agent });
+          const [response] = (await once(request, "response")) as [http.IncomingMessage];
+          response.resume();
+          return { status: response.statusCode, reused: request.reusedSocket };
+        };
+        expect((await httpsGet()).reused).toBe(false);
+
+        // TLS completed (h2 chosen by ALPN), then nothing.
+        const silent = tlsConnect({ host: hostname, port: Number(port), ALPNProtocols: ["h2"], rejectUnauthorized: false });
+        silent.on("error", () => {});
+        silent.resume();
+        cleanups.push(() => silent.destroy());
+        await once(silent, "secureConnect");
+        await Promise.all([closed(silent), closed(tcpConnect(test.url))]);
+
+        expect(await setOver(established)).toBe(200);
+        expect(await httpsGet()).toEqual({ status: 404, reused: true });
+      },
+      timeout,
+    );
+  });
 });
 
 /** A Connect JSON WatchStream over `session`, whose messages are read as they come. */
@@ -280,4 +335,70 @@ describe("keepalive", () => {
     },
     timeout,
   );
+
+  it(
+    "ends the watch streams of a peer that vanished, freeing their subscriptions",
+    async () => {
+      const test = await start({
+        keepaliveInterval: 200_000_000n,
+        keepaliveTimeout: 300_000_000n,
+        idleTimeout: 0n,
+        eventStreamSubscriberLimit: 1,
+      });
+      const link = await startLink(test.url);
+      const session = await h2connect(link.url);
+      await watchOver(session).message(() => true);
+
+      const { kv } = createClients("grpc", test.url, "other");
+      const watchFirstMessage = async () => {
+        const abort = new AbortController();
+        try {
+          for await (const message of kv.watchStream({ progressInterval: millis(3_600_000) }, { signal: abort.signal })) {
+            return message.progress;
+          }
+          return false;
+        } finally {
+          abort.abort();
+        }
+      };
+      // The only subscription is taken.
+      expect((await rejection(watchFirstMessage())).code).toBe(Code.ResourceExhausted);
+
+      // The peer's network goes away without a FIN or RST, as when a laptop sleeps.
+      link.cut();
+      const freed = await pollUntil(
+        () => watchFirstMessage().catch(() => false),
+        (subscribed) => subscribed,
+        timeout / 2,
+      );
+      expect(freed).toBe(true);
+    },
+    timeout,
+  );
 });
+
+/**
+ * A TCP relay to `target` whose `cut` silently drops all traffic from then
+ * on in both directions, leaving both connections open.
+ */
+async function startLink(target: string): Promise<{ url: string; cut(): void }> {
+  const { hostname, port } = new URL(target);
+  let cut = false;
+  const relay: Server = createServer((client) => {
+    const server = connect(Number(port), hostname);
+    for (const [from, to] of [
+      [client, server],
+      [server, client],
+    ] as const) {
+      from.on("data", (data) => cut || to.write(data));
+      from.on("error", () => {});
+      from.on("close", () => to.destroy());
+    }
+    cleanups.push(() => client.destroy());
+  });
+  relay.listen(0, "127.0.0.1");
+  await once(relay, "listening");
+  cleanups.push(() => relay.close());
+  const address = relay.address() as { port: number };
+  return { url: `http://127.0.0.1:${address.port}`, cut: () => (cut = true) };
+}
