@@ -118,9 +118,9 @@ describe("max_header_list_size", () => {
       const padding = { "x-padding": "a".repeat(4000) };
 
       const { hostname, port } = new URL(test.url);
-      const request = http.request({ host: hostname, port, method: "POST", path: "/keyquarry.KeyQuarry/Get", headers: padding });
-      request.end();
-      const [response] = (await once(request, "response")) as [http.IncomingMessage];
+      const http1 = http.request({ host: hostname, port, method: "POST", path: "/keyquarry.KeyQuarry/Get", headers: padding });
+      http1.end();
+      const [response] = (await once(http1, "response")) as [http.IncomingMessage];
       response.resume();
       expect(response.statusCode).toBe(431);
 
@@ -131,6 +131,15 @@ describe("max_header_list_size", () => {
       stream.end();
       await closed(stream);
       expect(stream.rstCode).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+
+      // A client that never acknowledges the server's SETTINGS is held to the limit too.
+      const raw = new RawHttp2Connection(test.url);
+      cleanups.push(() => raw.socket.destroy());
+      const request = { ":method": "GET", ":scheme": "http", ":path": "/", ":authority": "localhost", ...padding };
+      raw.write(clientPreface, encodeFrame(frameType.settings, 0, 0), encodeHeaders(1, request));
+      const answer = await raw.waitFor((f) => f.streamId === 1, "an answer on stream 1");
+      expect(answer.type).toBe(frameType.rstStream);
+      expect(answer.payload.readUInt32BE(0)).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
 
       // Requests within the limit are served, on both protocols.
       expect(await setOver(await h2connect(test.url))).toBe(200);

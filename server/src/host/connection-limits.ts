@@ -47,3 +47,17 @@ export function subServerOptions(limits: ConnectionLimits): { http: Http1Options
     },
   };
 }
+
+/**
+ * The size of a header list as HTTP/2 counts it against
+ * SETTINGS_MAX_HEADER_LIST_SIZE: each field's name and value octets plus 32
+ * (RFC 9113 §6.5.2). `rawHeaders` alternates names and values; Node keeps
+ * header values as latin1 strings, one character per octet.
+ */
+export function headerListSize(rawHeaders: readonly string[]): number {
+  let size = 0;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    size += rawHeaders[i]!.length + rawHeaders[i + 1]!.length + 32;
+  }
+  return size;
+}

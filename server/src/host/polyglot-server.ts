@@ -1,10 +1,16 @@
 import * as httpolyglot from "@httptoolkit/httpolyglot";
 import type { RequestListener, Server as HttpServer } from "node:http";
-import { constants, type Http2Server, type Http2Session, type ServerHttp2Stream } from "node:http2";
+import {
+  constants,
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
 import { TLSSocket, type SecureContextOptions } from "node:tls";
 import type { RequestHandler } from "./connect-fast-path.js";
-import { subServerOptions, type ConnectionLimits } from "./connection-limits.js";
+import { headerListSize, subServerOptions, type ConnectionLimits } from "./connection-limits.js";
 import type { StreamHandler } from "./grpc-fast-path.js";
 import { armHandshakeDeadline, completeHandshake } from "./handshake-deadline.js";
 import { watchSession } from "./session-watchdog.js";
@@ -87,9 +93,7 @@ export function createPolyglotServer(
   });
   const http2 = (server as unknown as PolyglotInternals)._http2Server;
   useNativeStreams(http2);
-  if (fastPaths.grpc !== undefined) {
-    routeStreamsThrough(http2, fastPaths.grpc);
-  }
+  routeStreamsThrough(http2, fastPaths.grpc, limits.maxHeaderListSize);
   const sessions = new Set<Http2Session>();
   const streams = new Set<ServerHttp2Stream>();
   // httpolyglot forwards listeners to its HTTP/2 sub-server, so these see every session and stream.
@@ -158,17 +162,24 @@ function useNativeStreams(http2: Http2Server): void {
 /**
  * Puts `fastPath` in front of Node's HTTP/2 compatibility layer (the
  * server's own "stream" listener, which makes request/response objects):
- * streams the fast path declines go to it unchanged.
+ * streams the fast path declines go to it unchanged. Streams whose header
+ * list exceeds `maxHeaderListSize` are reset first: Node enforces the
+ * setting only once the client has acknowledged it, which a hostile client
+ * never does.
  */
-function routeStreamsThrough(http2: Http2Server, fastPath: StreamHandler): void {
+function routeStreamsThrough(http2: Http2Server, fastPath: StreamHandler | undefined, maxHeaderListSize: number): void {
   const compat = http2.listeners("stream").find((listener) => listener.name.endsWith("onServerStream"));
   if (compat === undefined) {
     throw new Error("Node's HTTP/2 compatibility listener was not found");
   }
   http2.removeListener("stream", compat as (...args: unknown[]) => void);
-  http2.on("stream", (stream, headers, ...rest) => {
-    if (!fastPath(stream, headers)) {
-      compat.call(http2, stream, headers, ...rest);
+  http2.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+    if (headerListSize(rawHeaders) > maxHeaderListSize) {
+      // Node reports a reset with an error code as the stream's error, even one it sends itself.
+      stream.on("error", () => {});
+      stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    } else if (fastPath === undefined || !fastPath(stream, headers)) {
+      compat.call(http2, stream, headers, flags, rawHeaders);
     }
   });
 }
