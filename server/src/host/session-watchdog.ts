@@ -27,16 +27,16 @@ export function watchSession(session: Http2Session, options: SessionWatchdogOpti
   session.once("close", () => stops.forEach((stop) => stop()));
 }
 
-// Returns a function that stops the watch.
+// Returns a function that stops the watch. One timer per session, restarted
+// (not re-created) whenever the last open stream closes.
 function closeWhenIdle(session: Http2Session, timeoutMs: number): () => void {
   let open = 0;
-  let timer = setTimeout(() => session.close(), timeoutMs);
+  const timer = setTimeout(() => open === 0 && session.close(), timeoutMs);
   session.on("stream", (stream) => {
     open++;
-    clearTimeout(timer);
     stream.once("close", () => {
       if (--open === 0 && !session.closed) {
-        timer = setTimeout(() => session.close(), timeoutMs);
+        timer.refresh();
       }
     });
   });
