@@ -85,6 +85,20 @@ export interface Config {
   startFresh: boolean;
   /** Directory for embedded data (the default SQLite snapshot file). */
   dataDir: string;
+  /** HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  maxConcurrentStreams: number;
+  /** Largest request header list in bytes, HTTP/1.1 and HTTP/2. */
+  maxHeaderListSize: number;
+  /** Open connections the server accepts; more are closed at once. 0 = unlimited. */
+  maxConnections: number;
+  /** Time a new connection has to finish TLS and send its HTTP/2 preface or first HTTP/1.1 request; 0 = no limit. */
+  handshakeTimeout: Nanoseconds;
+  /** An HTTP/2 connection without open streams for this long is closed with GOAWAY; 0 = never. */
+  idleTimeout: Nanoseconds;
+  /** Period of the HTTP/2 PINGs that detect dead peers; 0 = no PINGs. */
+  keepaliveInterval: Nanoseconds;
+  /** How long a PING may go unanswered before its connection is closed. */
+  keepaliveTimeout: Nanoseconds;
   snapshot: {
     enabled: boolean;
     /** Period between snapshots; 0 = only at shutdown. */

@@ -54,6 +54,13 @@ describe("defaultConfig", () => {
       eagerPruneTo: 0,
       startFresh: false,
       dataDir: "/xdg/keyquarry",
+      maxConcurrentStreams: 1000,
+      maxHeaderListSize: 16_384,
+      maxConnections: 10_000,
+      handshakeTimeout: 10_000_000_000n,
+      idleTimeout: 300_000_000_000n,
+      keepaliveInterval: 60_000_000_000n,
+      keepaliveTimeout: 20_000_000_000n,
       snapshot: { enabled: false, interval: 0n, database: "", retain: 10 },
     });
     expect(defaultListenPort).toBe(33969);

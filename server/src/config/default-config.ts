@@ -61,6 +61,13 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
     eagerPruneTo: 0,
     startFresh: false,
     dataDir: path.join(dataHome(env), "keyquarry"),
+    maxConcurrentStreams: 1000,
+    maxHeaderListSize: 16_384,
+    maxConnections: 10_000,
+    handshakeTimeout: 10_000_000_000n, // 10s
+    idleTimeout: 300_000_000_000n, // 5m
+    keepaliveInterval: 60_000_000_000n, // 1m
+    keepaliveTimeout: 20_000_000_000n, // 20s
     snapshot: {
       enabled: false,
       interval: 0n,

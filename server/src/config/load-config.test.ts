@@ -442,6 +442,15 @@ describe("loadConfig validation", () => {
     ["event_stream_buffer_size", { event_stream_buffer_size: 0 }, "must be at least 1, got 0"],
     ["event_log_size", { event_log_size: "0" }, "must be at least 1, got 0"],
     ["snapshot.retain", { "snapshot.retain": 0 }, "must be at least 1, got 0"],
+    ["max_concurrent_streams", { max_concurrent_streams: 0 }, "expected an integer >= 1, got 0 (from flags)"],
+    ["max_concurrent_streams", { max_concurrent_streams: 2 ** 32 }, "must be at most 4294967295, got 4294967296"],
+    ["max_header_list_size", { max_header_list_size: "1023" }, `expected an integer >= 1024, got "1023" (from flags)`],
+    ["max_header_list_size", { max_header_list_size: 2 ** 32 }, "must be at most 4294967295, got 4294967296"],
+    ["max_connections", { max_connections: -1 }, "expected a non-negative integer, got -1 (from flags)"],
+    ["handshake_timeout", { handshake_timeout: "-1s" }, "expected a non-negative duration such as 500ms, 5s or 1h30m, got \"-1s\" (from flags)"],
+    ["idle_timeout", { idle_timeout: "720h" }, "must be at most 596h31m23.647s, got 720h0m0s"],
+    ["keepalive_interval", { keepalive_interval: "1000h" }, "must be at most 596h31m23.647s, got 1000h0m0s"],
+    ["keepalive_timeout", { keepalive_timeout: "0s" }, "must be greater than 0 while keepalive_interval is set"],
     ...["mysql://u:secret@h/db", "sqlite:", "sqlite://", "file.db", "SQLITE:///x.db"].map(
       (database): [string, ConfigSources["flags"], string] => [
         "snapshot.database",
@@ -472,6 +481,8 @@ describe("loadConfig validation", () => {
     ["postgres", { "snapshot.database": "postgres://u:p@localhost/kq" }],
     ["postgresql", { "snapshot.database": "postgresql://localhost/kq" }],
     ["unix listen and host-only monitor", { listen_address: "unix:///run/kq.sock", monitor_address: "0.0.0.0" }],
+    ["connection limits off", { max_connections: 0, handshake_timeout: 0, idle_timeout: "0s", keepalive_interval: 0, keepalive_timeout: 0 }],
+    ["the longest timer", { idle_timeout: "596h31m23.647s", max_concurrent_streams: 2 ** 32 - 1 }],
     ["minimums", { event_stream_buffer_size: 1, event_log_size: 1, "snapshot.retain": 1, revision_limit: -1 }],
   ])("accepts %s", (_name, flags) => {
     expect(() => loadConfig({ flags })).not.toThrow();

@@ -323,12 +323,42 @@ function validateConfig(c: Config): void {
     if (value < 1) throw ConfigError.invalidValue(option, `must be at least 1, got ${value}`);
   }
 
+  validateConnectionLimits(c);
+
   // The connection string is deliberately not echoed: it may hold a password.
   if (c.snapshot.database !== "" && !/^(sqlite|postgres|postgresql):\/\/./.test(c.snapshot.database)) {
     throw ConfigError.invalidValue(
       "snapshot.database",
       "unsupported or invalid database driver in connection string (expected sqlite://, postgres:// or postgresql://)",
     );
+  }
+}
+
+/** Largest value of an HTTP/2 setting (a 32-bit field). */
+const maxHttp2Setting = 2 ** 32 - 1;
+
+/** Longest delay a Node timer holds (larger ones fire at once, with a TimeoutOverflowWarning). */
+const maxTimerNs = BigInt(2 ** 31 - 1) * 1_000_000n;
+
+function validateConnectionLimits(c: Config): void {
+  for (const [option, value] of [
+    ["max_concurrent_streams", c.maxConcurrentStreams],
+    ["max_header_list_size", c.maxHeaderListSize],
+  ] as const) {
+    if (value > maxHttp2Setting) throw ConfigError.invalidValue(option, `must be at most ${maxHttp2Setting}, got ${value}`);
+  }
+  for (const [option, value] of [
+    ["handshake_timeout", c.handshakeTimeout],
+    ["idle_timeout", c.idleTimeout],
+    ["keepalive_interval", c.keepaliveInterval],
+    ["keepalive_timeout", c.keepaliveTimeout],
+  ] as const) {
+    if (value > maxTimerNs) {
+      throw ConfigError.invalidValue(option, `must be at most ${formatDuration(maxTimerNs)}, got ${formatDuration(value)}`);
+    }
+  }
+  if (c.keepaliveInterval > 0n && c.keepaliveTimeout === 0n) {
+    throw ConfigError.invalidValue("keepalive_timeout", "must be greater than 0 while keepalive_interval is set");
   }
 }
 

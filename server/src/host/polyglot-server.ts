@@ -1,10 +1,19 @@
 import * as httpolyglot from "@httptoolkit/httpolyglot";
 import type { RequestListener, Server as HttpServer } from "node:http";
-import { constants, type Http2Server, type Http2Session, type ServerHttp2Stream } from "node:http2";
+import {
+  constants,
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
 import { TLSSocket, type SecureContextOptions } from "node:tls";
 import type { RequestHandler } from "./connect-fast-path.js";
+import { headerListSize, subServerOptions, type ConnectionLimits } from "./connection-limits.js";
 import type { StreamHandler } from "./grpc-fast-path.js";
+import { armHandshakeDeadline, completeHandshake } from "./handshake-deadline.js";
+import { watchSession } from "./session-watchdog.js";
 
 /** The httpolyglot server plus the connection-closing methods Fastify looks for. */
 export type PolyglotServer = NetServer & {
@@ -30,21 +39,29 @@ interface PolyglotInternals {
  * A response can be complete while its request is not (an oversized body is
  * refused before it is read); such a connection never looks idle, so the
  * close methods also end connections and streams whose responses are all sent.
+ *
+ * `limits` bound what one client can hold: connections, HTTP/2 streams,
+ * header bytes, and the time a connection may stay silent, idle or dead.
  */
 export function createPolyglotServer(
   listener: RequestListener,
-  tls?: SecureContextOptions,
-  fastPaths: { grpc?: StreamHandler; connect?: RequestHandler } = {},
+  tls: SecureContextOptions | undefined,
+  fastPaths: { grpc?: StreamHandler; connect?: RequestHandler },
+  limits: ConnectionLimits,
 ): PolyglotServer {
   // HTTP/1.1 sockets whose responses have all been sent.
   const answeredSockets = new Set<Socket>();
   // Set once closing starts: from then on a socket is ended as soon as its response is sent.
   let closing = false;
   const server = httpolyglot.createServer(
-    tls === undefined ? {} : { tls: { ...tls, ALPNProtocols: ["h2", "http/1.1"] } },
+    {
+      ...subServerOptions(limits),
+      ...(tls === undefined ? {} : { tls: { ...tls, ALPNProtocols: ["h2", "http/1.1"] } }),
+    },
     (request, response) => {
       const socket = request.socket;
       if (request.httpVersionMajor === 1) {
+        completeHandshake(socket);
         answeredSockets.delete(socket);
         response.once("finish", () => (closing ? socket.end() : answeredSockets.add(socket)));
       }
@@ -54,7 +71,11 @@ export function createPolyglotServer(
     },
   );
   // The outer net.Server leaves Nagle's algorithm on, which delays small responses by ~40 ms.
+  // (Sub-servers see this listener too: the same socket again, or a TLS socket on top of it.)
   server.on("connection", (socket: Socket) => {
+    if (!(socket instanceof TLSSocket)) {
+      armHandshakeDeadline(socket, limits.handshakeTimeoutMs);
+    }
     socket.setNoDelay(true);
     socket.once("close", () => answeredSockets.delete(socket));
   });
@@ -72,13 +93,14 @@ export function createPolyglotServer(
   });
   const http2 = (server as unknown as PolyglotInternals)._http2Server;
   useNativeStreams(http2);
-  if (fastPaths.grpc !== undefined) {
-    routeStreamsThrough(http2, fastPaths.grpc);
-  }
+  routeStreamsThrough(http2, fastPaths.grpc, limits.maxHeaderListSize);
   const sessions = new Set<Http2Session>();
   const streams = new Set<ServerHttp2Stream>();
   // httpolyglot forwards listeners to its HTTP/2 sub-server, so these see every session and stream.
   server.on("session", (session: Http2Session) => {
+    // The client's SETTINGS frame completes its connection preface.
+    session.once("remoteSettings", () => completeHandshake(session.socket));
+    watchSession(session, limits);
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
@@ -86,6 +108,11 @@ export function createPolyglotServer(
     streams.add(stream);
     stream.once("close", () => streams.delete(stream));
   });
+  if (limits.maxConnections > 0) {
+    // Node closes connections past the limit as soon as they are accepted, before reading
+    // a byte: an HTTP/2 GOAWAY cannot be sent before knowing the peer speaks HTTP/2.
+    server.maxConnections = limits.maxConnections;
+  }
   return Object.assign(server, {
     closeIdleConnections: () => {
       closing = true;
@@ -135,17 +162,24 @@ function useNativeStreams(http2: Http2Server): void {
 /**
  * Puts `fastPath` in front of Node's HTTP/2 compatibility layer (the
  * server's own "stream" listener, which makes request/response objects):
- * streams the fast path declines go to it unchanged.
+ * streams the fast path declines go to it unchanged. Streams whose header
+ * list exceeds `maxHeaderListSize` are reset first: Node enforces the
+ * setting only once the client has acknowledged it, which a hostile client
+ * never does.
  */
-function routeStreamsThrough(http2: Http2Server, fastPath: StreamHandler): void {
+function routeStreamsThrough(http2: Http2Server, fastPath: StreamHandler | undefined, maxHeaderListSize: number): void {
   const compat = http2.listeners("stream").find((listener) => listener.name.endsWith("onServerStream"));
   if (compat === undefined) {
     throw new Error("Node's HTTP/2 compatibility listener was not found");
   }
   http2.removeListener("stream", compat as (...args: unknown[]) => void);
-  http2.on("stream", (stream, headers, ...rest) => {
-    if (!fastPath(stream, headers)) {
-      compat.call(http2, stream, headers, ...rest);
+  http2.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+    if (headerListSize(rawHeaders) > maxHeaderListSize) {
+      // Node reports a reset with an error code as the stream's error, even one it sends itself.
+      stream.on("error", () => {});
+      stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    } else if (fastPath === undefined || !fastPath(stream, headers)) {
+      compat.call(http2, stream, headers, flags, rawHeaders);
     }
   });
 }

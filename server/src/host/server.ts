@@ -13,6 +13,7 @@ import { reservedKeyValues } from "../store/reserved-keys.js";
 import { corsOptionsFor } from "./cors-options.js";
 import { startExpiryTimer } from "./expiry-timer.js";
 import { createConnectFastPath } from "./connect-fast-path.js";
+import { connectionLimitsFor } from "./connection-limits.js";
 import { createGrpcFastPath } from "./grpc-fast-path.js";
 import { startPruneTimer } from "./prune-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
@@ -98,7 +99,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       server = createPolyglotServer(handler, tls, {
         grpc: createGrpcFastPath(rpcs.unaryMethods, readMaxBytes),
         connect: createConnectFastPath(rpcs.unaryMethods, readMaxBytes, cors !== undefined),
-      });
+      }, connectionLimitsFor(config));
       return server as unknown as import("node:http").Server;
     },
   });

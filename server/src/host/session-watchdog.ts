@@ -1,0 +1,63 @@
+import type { Http2Session } from "node:http2";
+
+/** When the watchdog ends a session; milliseconds, 0 = off. */
+export interface SessionWatchdogOptions {
+  idleTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveTimeoutMs: number;
+}
+
+/**
+ * Ends an HTTP/2 session that has had no open stream for `idleTimeoutMs`
+ * with GOAWAY (NO_ERROR), like grpc-go's MaxConnectionIdle, and destroys one
+ * whose peer leaves a PING unanswered for `keepaliveTimeoutMs`, PINGing every
+ * `keepaliveIntervalMs` — so that the streams of a vanished peer (a long
+ * watch, say) are closed and their resources freed. Node's own session
+ * timeout cannot do either: it counts socket inactivity, which a quiet
+ * watch stream has too, and a dead peer's socket may stay open for hours.
+ */
+export function watchSession(session: Http2Session, options: SessionWatchdogOptions): void {
+  const stops: (() => void)[] = [];
+  if (options.idleTimeoutMs > 0) {
+    stops.push(closeWhenIdle(session, options.idleTimeoutMs));
+  }
+  if (options.keepaliveIntervalMs > 0) {
+    stops.push(pingPeriodically(session, options.keepaliveIntervalMs, options.keepaliveTimeoutMs));
+  }
+  session.once("close", () => stops.forEach((stop) => stop()));
+}
+
+// Returns a function that stops the watch. One timer per session, restarted
+// (not re-created) whenever the last open stream closes.
+function closeWhenIdle(session: Http2Session, timeoutMs: number): () => void {
+  let open = 0;
+  const timer = setTimeout(() => open === 0 && session.close(), timeoutMs);
+  session.on("stream", (stream) => {
+    open++;
+    stream.once("close", () => {
+      if (--open === 0 && !session.closed) {
+        timer.refresh();
+      }
+    });
+  });
+  return () => clearTimeout(timer);
+}
+
+// Returns a function that stops the PINGs.
+function pingPeriodically(session: Http2Session, intervalMs: number, timeoutMs: number): () => void {
+  let late: NodeJS.Timeout | undefined;
+  const interval = setInterval(() => {
+    if (late !== undefined || session.destroyed) {
+      return;
+    }
+    late = setTimeout(() => session.destroy(), timeoutMs);
+    session.ping(() => {
+      clearTimeout(late);
+      late = undefined;
+    });
+  }, intervalMs);
+  return () => {
+    clearInterval(interval);
+    clearTimeout(late);
+  };
+}
