@@ -67,6 +67,12 @@ export interface Config {
   maxValueSize: number;
   /** Maximum number of keys (reserved keys included); 0 = unlimited. */
   maxKeys: number;
+  /** Maximum client id length (the `client_id` header) in bytes; 0 = no limit. */
+  maxClientIdLength: number;
+  /** Maximum number of registered client ids (Register); 0 = unlimited. */
+  maxClients: number;
+  /** Removed keys whose metrics are kept, the most recently removed; 0 = none, -1 = all. */
+  maxRemovedKeyMetrics: number;
   minLockDuration: Nanoseconds;
   maxLockDuration: Nanoseconds;
   minLifespan: Nanoseconds;

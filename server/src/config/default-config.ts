@@ -48,6 +48,9 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
     maxKeyLength: 1024,
     maxValueSize: 1_000_000,
     maxKeys: 0,
+    maxClientIdLength: 256,
+    maxClients: 100_000,
+    maxRemovedKeyMetrics: 10_000,
     minLockDuration: 5_000_000_000n, // 5s
     maxLockDuration: 900_000_000_000n, // 15m
     minLifespan: 5_000_000_000n, // 5s

@@ -75,6 +75,14 @@ describe("loadConfig layering", () => {
       expected: [0, 100, 200, 300],
     },
     {
+      option: "max_removed_key_metrics",
+      file: "100",
+      env: "-1",
+      flag: 0,
+      read: (c) => c.maxRemovedKeyMetrics,
+      expected: [10_000, 100, -1, 0],
+    },
+    {
       option: "min_lifespan",
       file: "10s",
       env: "1m",
@@ -225,6 +233,9 @@ describe("loadConfig value parsing", () => {
     ["max_keys", { max_keys: true }, "expected a non-negative integer, got true"],
     ["max_keys", { max_keys: "99999999999999999999" }, `expected a non-negative integer, got "99999999999999999999"`],
     ["revision_limit", { revision_limit: "-2" }, `expected an integer >= -1, got "-2"`],
+    ["max_client_id_length", { max_client_id_length: "-1" }, `expected a non-negative integer, got "-1"`],
+    ["max_clients", { max_clients: "many" }, `expected a non-negative integer, got "many"`],
+    ["max_removed_key_metrics", { max_removed_key_metrics: "-2" }, `expected an integer >= -1, got "-2"`],
     ["min_lifespan", { min_lifespan: "-5s" }, `expected a non-negative duration such as 500ms, 5s or 1h30m, got "-5s"`],
     ["min_lifespan", { min_lifespan: "5 minutes" }, `expected a non-negative duration such as 500ms, 5s or 1h30m, got "5 minutes"`],
     ["min_lifespan", { min_lifespan: -1 }, "expected a non-negative duration such as 500ms, 5s or 1h30m, got -1"],
@@ -463,6 +474,7 @@ describe("loadConfig validation", () => {
     ["postgresql", { "snapshot.database": "postgresql://localhost/kq" }],
     ["unix listen and host-only monitor", { listen_address: "unix:///run/kq.sock", monitor_address: "0.0.0.0" }],
     ["minimums", { event_stream_buffer_size: 1, event_log_size: 1, "snapshot.retain": 1, revision_limit: -1 }],
+    ["no state bounds", { max_client_id_length: 0, max_clients: 0, max_removed_key_metrics: -1 }],
   ])("accepts %s", (_name, flags) => {
     expect(() => loadConfig({ flags })).not.toThrow();
   });

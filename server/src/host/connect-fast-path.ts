@@ -17,7 +17,12 @@ export type RequestHandler = (request: IncomingMessage, response: ServerResponse
  * gRPC-Web, browsers' cross-origin calls when CORS is on, unknown paths)
  * goes to the general handler.
  */
-export function createConnectFastPath(methods: UnaryMethodTable, readMaxBytes: number, cors: boolean): RequestHandler {
+export function createConnectFastPath(
+  methods: UnaryMethodTable,
+  readMaxBytes: number,
+  cors: boolean,
+  maxClientIdLength: number,
+): RequestHandler {
   return (request, response) => {
     const { headers } = request;
     const entry = methods.get(request.url ?? "");
@@ -70,7 +75,7 @@ export function createConnectFastPath(methods: UnaryMethodTable, readMaxBytes: n
         return;
       }
       try {
-        const clientId = clientIdFromNodeHeaders(headers);
+        const clientId = clientIdFromNodeHeaders(headers, maxClientIdLength);
         const output = create(method.output, operation(input, clientId));
         if (json) {
           answer(response, 200, toJsonString(method.output, output), "application/json");

@@ -59,6 +59,8 @@ export const baseOptions: StoreOptions = {
   maxKeyLength: 1024,
   maxValueSize: 1000,
   maxKeys: 0,
+  maxClients: 0,
+  maxRemovedKeyMetrics: -1,
   revisionLimit: 3,
   keepDeletedKeyHistory: false,
   privilegedClientId: ADMIN,
@@ -221,6 +223,7 @@ export const expectedErrors = {
   ALREADY_REGISTERED: [Code.AlreadyExists, "already registered"],
   NO_PRIVILEGED: [Code.FailedPrecondition, "privileged client ID not set"],
   NOT_AUTHORIZED: [Code.PermissionDenied, "not authorized"],
+  MAX_CLIENTS: [Code.ResourceExhausted, "maximum number of registered clients reached"],
 } as const;
 
 export type ExpectedErrorId = keyof typeof expectedErrors;

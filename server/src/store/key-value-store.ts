@@ -7,6 +7,7 @@ import { fnv1a64Halves, joinHashHalves, splitHash } from "./fnv1a64.js";
 import { KeyEntry, LifespanState, LockState, StoredRevision } from "./key-entry.js";
 import { compileKeyPattern, InvalidKeyPatternError } from "./key-pattern.js";
 import { KeyMetricsRecord, type KeyMetrics } from "./key-metrics.js";
+import { RemovalQueue } from "./removal-queue.js";
 import { isReservedKey } from "./reserved-keys.js";
 import { sniffContentType } from "./sniff-content-type.js";
 import { staleScore } from "./stale-score.js";
@@ -20,6 +21,8 @@ export type StoreOptions = Pick<
   | "maxKeyLength"
   | "maxValueSize"
   | "maxKeys"
+  | "maxClients"
+  | "maxRemovedKeyMetrics"
   | "revisionLimit"
   | "keepDeletedKeyHistory"
   | "privilegedClientId"
@@ -137,6 +140,10 @@ export class KeyValueStore {
   // Entries of removed keys in the order they were removed, for sweepRemovedSlice() (from sweepHead on).
   private toSweep: KeyEntry[] = [];
   private sweepHead = 0;
+  /** Removed keys' records that hold metrics, oldest removal first (see keepRemovedMetrics). */
+  private readonly removedMetrics = new RemovalQueue<KeyEntry>(
+    (record) => record.metrics !== null && this.recordOf(record.key) === record,
+  );
   private readonly clients = new Map<string, bigint>();
   // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
   private readonly eventCounts: number[] = new Array<number>(11).fill(0);
@@ -671,8 +678,13 @@ export class KeyValueStore {
       this.insertEntry(entry);
     }
     // Metrics before history: removed keys then get the order exportState wrote.
+    const removedWithMetrics: KeyEntry[] = [];
     for (const { key, metrics } of state.metrics) {
-      this.restoredRecordOf(key).metrics = KeyMetricsRecord.of(metrics);
+      const record = this.restoredRecordOf(key);
+      record.metrics = KeyMetricsRecord.of(metrics);
+      if (record.removed) {
+        removedWithMetrics.push(record);
+      }
     }
     for (const { key, revisions } of state.history) {
       const record = this.restoredRecordOf(key);
@@ -684,6 +696,11 @@ export class KeyValueStore {
       }
       record.history = list.length > 0 || !record.versioned ? list : undefined;
     }
+    // After the history, which a record may keep without its metrics; removed keys come in about the order they were removed.
+    for (const record of removedWithMetrics) {
+      this.keepRemovedMetrics(record);
+    }
+    // All kept, even beyond max_clients: only new registrations are refused.
     for (const { clientId, firstSeen } of state.clients) {
       this.clients.set(clientId, firstSeen);
     }
@@ -735,10 +752,18 @@ export class KeyValueStore {
     this.prune(this.options.eagerPruneTo, new Set(created === undefined ? [] : [created]));
   }
 
-  /** Records a client id; throws ALREADY_REGISTERED for a known one. */
+  /**
+   * Records a client id; throws ALREADY_REGISTERED for a known one, and
+   * MAX_CLIENTS for a new one once max_clients are registered (a restored
+   * snapshot may hold more: they are all kept).
+   */
   register(clientId: string): void {
     if (this.clients.has(clientId)) {
       throw new StoreError("ALREADY_REGISTERED");
+    }
+    const { maxClients } = this.options;
+    if (maxClients > 0 && this.clients.size >= maxClients) {
+      throw new StoreError("MAX_CLIENTS", `max_clients is ${maxClients}`);
     }
     this.clients.set(clientId, this.clock.now());
   }
@@ -845,6 +870,9 @@ export class KeyValueStore {
         this.unswept--;
       } else {
         this.removed.delete(key);
+      }
+      if (previous.metrics !== null) {
+        this.removedMetrics.forget();
       }
       entry.metrics = this.metricsOf(previous);
       entry.history = previous.history;
@@ -986,6 +1014,33 @@ export class KeyValueStore {
     } else {
       this.unswept++;
       this.toSweep.push(entry);
+      if (entry.metrics !== null) {
+        this.keepRemovedMetrics(entry);
+      }
+    }
+  }
+
+  /**
+   * Keeps a removed key's metrics within max_removed_key_metrics: the
+   * oldest removed keys' metrics go first; a record left with nothing (no
+   * kept history) goes too. Kept history is never dropped here: it follows
+   * keep_deleted_key_history and ClearHistory alone.
+   */
+  private keepRemovedMetrics(record: KeyEntry): void {
+    this.removedMetrics.push(record);
+    const limit = this.options.maxRemovedKeyMetrics;
+    while (limit >= 0 && this.removedMetrics.size > limit) {
+      const oldest = this.removedMetrics.shift()!;
+      oldest.metrics = null;
+      if (oldest.history !== undefined) {
+        continue;
+      }
+      if (this.entries.get(oldest.key) === oldest) {
+        this.entries.delete(oldest.key);
+        this.unswept--;
+      } else {
+        this.removed.delete(oldest.key);
+      }
     }
   }
 
