@@ -221,8 +221,11 @@ const envInteger = (name: string): number | undefined => {
   return value === undefined || value === "" ? undefined : Number(value);
 };
 
+const runs = envInteger("KEYQUARRY_FC_RUNS") ?? 1000;
+
 describe("KeyValueStore against its reference model", () => {
-  it("agrees on every answer, error and key state", () => {
+  // About 10 ms a run on a busy machine; generous, as other tests may share the CPU.
+  it("agrees on every answer, error and key state", { timeout: Math.max(60_000, runs * 50) }, () => {
     fc.assert(
       fc.property(options, fc.array(operation, { maxLength: 50, size: "max" }), (modelOptions, operations) => {
         const clock = new ManualClock(T1);
@@ -246,7 +249,7 @@ describe("KeyValueStore against its reference model", () => {
         );
       }),
       {
-        numRuns: envInteger("KEYQUARRY_FC_RUNS") ?? 1000,
+        numRuns: runs,
         seed: envInteger("KEYQUARRY_FC_SEED"),
         path: process.env["KEYQUARRY_FC_PATH"] || undefined,
       },
