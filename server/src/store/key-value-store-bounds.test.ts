@@ -78,6 +78,24 @@ describe("KeyValueStore bounded state", () => {
       expectError(() => store.keyMetrics("k0"), "METRIC_NOT_FOUND");
     });
 
+    it("holds no record of the keys whose metrics went, whether swept aside or not yet", () => {
+      const { store } = setup({ maxRemovedKeyMetrics: 3 });
+      const removed = keys(40);
+      for (const [i, key] of removed.entries()) {
+        setAndDelete(store, [key]);
+        // Sweeps at varied points: walks (Stats) and the host's slices.
+        if (i % 7 === 0) {
+          store.stats();
+        } else if (i % 5 === 0) {
+          store.sweepRemovedSlice(2);
+        }
+      }
+      // A snapshot lists every record of a key the store holds.
+      const saved = store.exportState(false).metrics.map(({ key }) => key);
+      expect(saved.filter((key) => !key.startsWith("keyquarry"))).toEqual(["k37", "k38", "k39"]);
+      expect(withMetrics(store, removed)).toEqual(["k37", "k38", "k39"]);
+    });
+
     it("never drops the metrics of existing keys", () => {
       const { store } = setup({ maxRemovedKeyMetrics: 1 });
       for (const key of keys(5, "live")) {

@@ -141,9 +141,7 @@ export class KeyValueStore {
   private toSweep: KeyEntry[] = [];
   private sweepHead = 0;
   /** Removed keys' records that hold metrics, oldest removal first (see keepRemovedMetrics). */
-  private readonly removedMetrics = new RemovalQueue<KeyEntry>(
-    (record) => record.metrics !== null && this.recordOf(record.key) === record,
-  );
+  private readonly removedMetrics = new RemovalQueue<KeyEntry>((record) => record.metrics !== null);
   private readonly clients = new Map<string, bigint>();
   // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
   private readonly eventCounts: number[] = new Array<number>(11).fill(0);
@@ -871,11 +869,15 @@ export class KeyValueStore {
       } else {
         this.removed.delete(key);
       }
-      if (previous.metrics !== null) {
-        this.removedMetrics.forget();
-      }
+      // Queued among the removed keys' metrics unless they were dropped (or never recorded).
+      const queued = previous.metrics !== null;
       entry.metrics = this.metricsOf(previous);
       entry.history = previous.history;
+      if (queued) {
+        // It leaves the queue: its metrics live on in the new entry.
+        previous.metrics = null;
+        this.removedMetrics.forget();
+      }
     }
     return entry;
   }
@@ -1008,7 +1010,7 @@ export class KeyValueStore {
     }
     entry.versioned = false;
     entry.value = "";
-    if (entry.metrics === null && entry.history === undefined) {
+    if (!keepsAnything(entry)) {
       // Nothing of the key is left (a restored key without metrics).
       this.entries.delete(entry.key);
     } else {
@@ -1023,8 +1025,10 @@ export class KeyValueStore {
   /**
    * Keeps a removed key's metrics within max_removed_key_metrics: the
    * oldest removed keys' metrics go first; a record left with nothing (no
-   * kept history) goes too. Kept history is never dropped here: it follows
-   * keep_deleted_key_history and ClearHistory alone.
+   * kept history) goes too, now if swept aside, else when swept (a map
+   * operation per removal here would slow a mass expiry). Kept history is
+   * never dropped here: it follows keep_deleted_key_history and ClearHistory
+   * alone.
    */
   private keepRemovedMetrics(record: KeyEntry): void {
     this.removedMetrics.push(record);
@@ -1032,13 +1036,8 @@ export class KeyValueStore {
     while (limit >= 0 && this.removedMetrics.size > limit) {
       const oldest = this.removedMetrics.shift()!;
       oldest.metrics = null;
-      if (oldest.history !== undefined) {
-        continue;
-      }
-      if (this.entries.get(oldest.key) === oldest) {
-        this.entries.delete(oldest.key);
-        this.unswept--;
-      } else {
+      // The oldest is its key's current record (re-created keys' records leave the queue): swept, or still in `entries`.
+      if (oldest.history === undefined) {
         this.removed.delete(oldest.key);
       }
     }
@@ -1061,7 +1060,9 @@ export class KeyValueStore {
     const existing = new Map<string, KeyEntry>();
     for (const [key, entry] of this.entries) {
       if (entry.removed) {
-        this.removed.set(key, entry);
+        if (keepsAnything(entry)) {
+          this.removed.set(key, entry);
+        }
       } else {
         existing.set(key, entry);
       }
@@ -1085,7 +1086,9 @@ export class KeyValueStore {
       // Skip a key re-created since (its old entry left `entries` then).
       if (this.entries.get(entry.key) === entry) {
         this.entries.delete(entry.key);
-        this.removed.set(entry.key, entry);
+        if (keepsAnything(entry)) {
+          this.removed.set(entry.key, entry);
+        }
         this.unswept--;
       }
     }
@@ -1232,6 +1235,11 @@ export class KeyValueStore {
       listener(record);
     }
   }
+}
+
+/** Whether a removed key's record still holds something: metrics or history. */
+function keepsAnything(record: KeyEntry): boolean {
+  return record.metrics !== null || record.history !== undefined;
 }
 
 /** Sniffed content type; an empty value has none. */
