@@ -356,6 +356,7 @@ describe("loadConfig unknown options", () => {
         KEYQUARRY_TEST_POSTGRES_URL: "postgres://x",
         KEYQUARRY_CLIENT_ADDRESS: "localhost:1",
         KEYQUARRY_CLIENT_ANYTHING_AT_ALL: "1",
+        KEYQUARRY_FC_SEED: "42",
         KEYQUARRY_MAX_KEYS_TYPO: undefined,
         keyquarry_max_keys: "oops",
         HOME: "/root",
