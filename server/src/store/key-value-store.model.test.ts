@@ -35,6 +35,7 @@ type Operation =
   | { op: "delete"; client: string; key: string; ifVersion?: bigint }
   | { op: "exists"; key: string }
   | { op: "clear"; force: boolean }
+  | { op: "clearHistory"; client: string }
   | { op: "lock"; client: string; key: string; duration?: bigint; createIfMissing: boolean }
   | { op: "getRevision"; client: string; key: string; version: bigint }
   | { op: "advance"; ns: bigint; expireDue: boolean };
@@ -79,6 +80,7 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("exists" as const), key }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("clear" as const), force: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("clearHistory" as const), client }) },
   {
     weight: 3,
     arbitrary: fc
@@ -157,6 +159,8 @@ function runOnStore(store: KeyValueStore, clock: ManualClock, operation: Operati
       return outcomeOf(() => store.exists(operation.key));
     case "clear":
       return outcomeOf(() => store.clear("alice", operation.force));
+    case "clearHistory":
+      return outcomeOf(() => store.clearHistory(operation.client));
     case "lock":
       return outcomeOf(() => store.lock(operation.client, operation.key, operation.duration, operation.createIfMissing));
     case "getRevision":
@@ -197,6 +201,8 @@ function runOnModel(model: StoreModel, operation: Operation): Outcome {
       return model.exists(operation.key);
     case "clear":
       return model.clear(operation.force);
+    case "clearHistory":
+      return model.clearHistory(operation.client);
     case "lock":
       return model.lock(operation.client, operation.key, operation.duration, operation.createIfMissing);
     case "getRevision":

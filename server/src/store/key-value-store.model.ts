@@ -245,6 +245,34 @@ export class StoreModel {
     });
   }
 
+  /**
+   * ClearHistory: existing keys keep only their current version (skipping
+   * keys another client has locked), removed keys lose their history; answers
+   * the keys processed and the revisions dropped.
+   */
+  clearHistory(client: string): Outcome {
+    return this.run(() => {
+      if (this.options.revisionLimit === 0) {
+        throw new Refused("NO_VERSIONING");
+      }
+      let keys = 0n;
+      let cleared = 0n;
+      for (const [key, retained] of [...this.history]) {
+        const entry = this.keys.get(key);
+        if (entry === undefined) {
+          this.history.delete(key);
+        } else if (entry.lock === undefined || entry.lock.owner === client) {
+          this.history.set(key, retained.slice(-1));
+        } else {
+          continue;
+        }
+        keys++;
+        cleared += BigInt(entry === undefined ? retained.length : retained.length - 1);
+      }
+      return { keys, cleared };
+    });
+  }
+
   /** Moves time forward (expirations apply at the next operation). */
   advance(ns: bigint): void {
     this.now += ns;
