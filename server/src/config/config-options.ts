@@ -119,6 +119,10 @@ export const configOptions: readonly ConfigOption[] = [
   top("integer", "maxPatternLength", { minimum: 1 }),
   top("duration", "maxScanDuration"),
   top("integer", "maxListKeysResponseSize", { minimum: 1 }),
+  top("integer", "maxClientIdLength", { minimum: 0 }),
+  top("integer", "maxClients", { minimum: 0 }),
+  // -1 keeps the metrics of every removed key (the original's behaviour).
+  top("integer", "maxRemovedKeyMetrics", { minimum: -1 }),
   top("duration", "minLockDuration"),
   top("duration", "maxLockDuration"),
   top("duration", "minLifespan"),

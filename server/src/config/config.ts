@@ -73,6 +73,12 @@ export interface Config {
   maxScanDuration: Nanoseconds;
   /** Largest ListKeys response, bytes (at least one key is always returned). */
   maxListKeysResponseSize: number;
+  /** Maximum client id length (the `client_id` header) in bytes; 0 = no limit. */
+  maxClientIdLength: number;
+  /** Maximum number of registered client ids (Register); 0 = unlimited. */
+  maxClients: number;
+  /** Removed keys whose metrics are kept, the most recently removed; 0 = none, -1 = all. */
+  maxRemovedKeyMetrics: number;
   minLockDuration: Nanoseconds;
   maxLockDuration: Nanoseconds;
   minLifespan: Nanoseconds;

@@ -51,6 +51,9 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
     maxPatternLength: 1024,
     maxScanDuration: 1_000_000_000n, // 1s
     maxListKeysResponseSize: 4_194_304, // gRPC clients' default receive limit
+    maxClientIdLength: 256,
+    maxClients: 100_000,
+    maxRemovedKeyMetrics: 10_000,
     minLockDuration: 5_000_000_000n, // 5s
     maxLockDuration: 900_000_000_000n, // 15m
     minLifespan: 5_000_000_000n, // 5s

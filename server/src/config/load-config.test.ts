@@ -75,6 +75,14 @@ describe("loadConfig layering", () => {
       expected: [0, 100, 200, 300],
     },
     {
+      option: "max_removed_key_metrics",
+      file: "100",
+      env: "-1",
+      flag: 0,
+      read: (c) => c.maxRemovedKeyMetrics,
+      expected: [10_000, 100, -1, 0],
+    },
+    {
       option: "min_lifespan",
       file: "10s",
       env: "1m",
@@ -227,6 +235,9 @@ describe("loadConfig value parsing", () => {
     ["revision_limit", { revision_limit: "-2" }, `expected an integer >= -1, got "-2"`],
     ["max_pattern_length", { max_pattern_length: 0 }, "expected an integer >= 1, got 0"],
     ["max_list_keys_response_size", { max_list_keys_response_size: "0" }, `expected an integer >= 1, got "0"`],
+    ["max_client_id_length", { max_client_id_length: "-1" }, `expected a non-negative integer, got "-1"`],
+    ["max_clients", { max_clients: "many" }, `expected a non-negative integer, got "many"`],
+    ["max_removed_key_metrics", { max_removed_key_metrics: "-2" }, `expected an integer >= -1, got "-2"`],
     ["min_lifespan", { min_lifespan: "-5s" }, `expected a non-negative duration such as 500ms, 5s or 1h30m, got "-5s"`],
     ["min_lifespan", { min_lifespan: "5 minutes" }, `expected a non-negative duration such as 500ms, 5s or 1h30m, got "5 minutes"`],
     ["min_lifespan", { min_lifespan: -1 }, "expected a non-negative duration such as 500ms, 5s or 1h30m, got -1"],
@@ -354,6 +365,7 @@ describe("loadConfig unknown options", () => {
         KEYQUARRY_TEST_POSTGRES_URL: "postgres://x",
         KEYQUARRY_CLIENT_ADDRESS: "localhost:1",
         KEYQUARRY_CLIENT_ANYTHING_AT_ALL: "1",
+        KEYQUARRY_FC_SEED: "42",
         KEYQUARRY_MAX_KEYS_TYPO: undefined,
         keyquarry_max_keys: "oops",
         HOME: "/root",
@@ -484,6 +496,7 @@ describe("loadConfig validation", () => {
     ["connection limits off", { max_connections: 0, handshake_timeout: 0, idle_timeout: "0s", keepalive_interval: 0, keepalive_timeout: 0 }],
     ["the longest timer", { idle_timeout: "596h31m23.647s", max_concurrent_streams: 2 ** 32 - 1 }],
     ["minimums", { event_stream_buffer_size: 1, event_log_size: 1, "snapshot.retain": 1, revision_limit: -1 }],
+    ["no state bounds", { max_client_id_length: 0, max_clients: 0, max_removed_key_metrics: -1 }],
   ])("accepts %s", (_name, flags) => {
     expect(() => loadConfig({ flags })).not.toThrow();
   });

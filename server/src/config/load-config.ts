@@ -31,8 +31,12 @@ export const envPrefix = "KEYQUARRY_";
  */
 export const nonOptionEnvVars: readonly string[] = ["KEYQUARRY_TEST_POSTGRES_URL"];
 
-/** Prefixes of non-option `KEYQUARRY_*` variables (`KEYQUARRY_CLIENT_*` belongs to the CLI client). */
-export const nonOptionEnvPrefixes: readonly string[] = ["KEYQUARRY_CLIENT_"];
+/**
+ * Prefixes of non-option `KEYQUARRY_*` variables (`KEYQUARRY_CLIENT_*` belongs
+ * to the CLI client, `KEYQUARRY_FC_*` to the model-based test, whose servers
+ * and CLI children inherit it).
+ */
+export const nonOptionEnvPrefixes: readonly string[] = ["KEYQUARRY_CLIENT_", "KEYQUARRY_FC_"];
 
 /** `KEYQUARRY_` + the option name upper-cased with `.` → `_`, e.g. `KEYQUARRY_SNAPSHOT_INTERVAL`. */
 export function envVarName(option: string): string {

@@ -18,7 +18,12 @@ export type RequestHandler = (request: IncomingMessage, response: ServerResponse
  * gRPC-Web, browsers' cross-origin calls when CORS is on, unknown paths)
  * goes to the general handler.
  */
-export function createConnectFastPath(methods: UnaryMethodTable, readMaxBytes: number, cors: boolean): RequestHandler {
+export function createConnectFastPath(
+  methods: UnaryMethodTable,
+  readMaxBytes: number,
+  cors: boolean,
+  maxClientIdLength: number,
+): RequestHandler {
   return (request, response) => {
     const { headers } = request;
     const entry = methods.get(request.url ?? "");
@@ -80,7 +85,7 @@ export function createConnectFastPath(methods: UnaryMethodTable, readMaxBytes: n
         }
       };
       try {
-        const output = operation(input, clientIdFromNodeHeaders(headers), call);
+        const output = operation(input, clientIdFromNodeHeaders(headers, maxClientIdLength), call);
         if (output instanceof Promise) {
           awaitOutput(request, response, call, output, complete);
         } else {

@@ -20,10 +20,10 @@ const timeoutUnits: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000,
  * Connect handler calls, write headers, the framed response and trailers.
  * Everything else (streaming, compression, JSON, gRPC-Web, Connect, unknown
  * paths) goes to the general handler. Honours grpc-timeout, the client id
- * metadata, status codes with percent-encoded messages, size limits and
+ * metadata (up to `maxClientIdLength` bytes), status codes with percent-encoded messages, size limits and
  * HTTP/2 flow control (Node's stream writes).
  */
-export function createGrpcFastPath(methods: UnaryMethodTable, readMaxBytes: number): StreamHandler {
+export function createGrpcFastPath(methods: UnaryMethodTable, readMaxBytes: number, maxClientIdLength: number): StreamHandler {
   return (stream, headers) => {
     const contentType = headers["content-type"];
     const encoding = headers["grpc-encoding"];
@@ -36,7 +36,7 @@ export function createGrpcFastPath(methods: UnaryMethodTable, readMaxBytes: numb
     ) {
       return false;
     }
-    new FastCall(stream, headers, entry.method, entry.operation, readMaxBytes).start();
+    new FastCall(stream, headers, entry.method, entry.operation, readMaxBytes, maxClientIdLength).start();
     return true;
   };
 }
@@ -63,6 +63,7 @@ class FastCall extends LazyCallSignal {
     private readonly method: Entry["method"],
     private readonly operation: Entry["operation"],
     private readonly readMaxBytes: number,
+    private readonly maxClientIdLength: number,
   ) {
     super();
   }
@@ -122,7 +123,7 @@ class FastCall extends LazyCallSignal {
     }
     let output: Output;
     try {
-      const clientId = clientIdFromNodeHeaders(this.headers);
+      const clientId = clientIdFromNodeHeaders(this.headers, this.maxClientIdLength);
       const request = fromBinary(this.method.input, body.subarray(5));
       output = this.operation(request, clientId, this);
     } catch (error) {

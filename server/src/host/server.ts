@@ -97,8 +97,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     // With a serverFactory, Fastify binds one address only (the first of "localhost").
     serverFactory: (handler) => {
       server = createPolyglotServer(handler, tls, {
-        grpc: createGrpcFastPath(rpcs.unaryMethods, readMaxBytes),
-        connect: createConnectFastPath(rpcs.unaryMethods, readMaxBytes, cors !== undefined),
+        grpc: createGrpcFastPath(rpcs.unaryMethods, readMaxBytes, config.maxClientIdLength),
+        connect: createConnectFastPath(rpcs.unaryMethods, readMaxBytes, cors !== undefined, config.maxClientIdLength),
       }, connectionLimitsFor(config));
       return server as unknown as import("node:http").Server;
     },
@@ -128,7 +128,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   app.setNotFoundHandler(unknownMethodHandler);
   await app.register(fastifyConnectPlugin, {
     routes: rpcs.routes,
-    interceptors: [clientIdInterceptor],
+    interceptors: [clientIdInterceptor(config.maxClientIdLength)],
     readMaxBytes,
   });
 

@@ -10,19 +10,22 @@ export const clientIdKey = createContextKey<string>("", { description: "keyquarr
 /**
  * Returns the caller's client id from request metadata `client_id`, or
  * `client-id` (proxies such as nginx drop headers with underscores), and
- * refuses a missing, empty or reserved one.
+ * refuses a missing, empty, reserved or too long one (see {@link checkClientId}).
  */
-export function clientIdFromHeaders(headers: Headers): string {
-  return checkClientId(headers.get("client_id") ?? headers.get("client-id") ?? undefined);
+export function clientIdFromHeaders(headers: Headers, maxLength: number): string {
+  return checkClientId(headers.get("client_id") ?? headers.get("client-id") ?? undefined, maxLength);
 }
 
 /** Like {@link clientIdFromHeaders}, for Node's request headers (the fast paths). */
-export function clientIdFromNodeHeaders(headers: IncomingHttpHeaders): string {
-  return checkClientId(firstHeaderValue(headers["client_id"]) ?? firstHeaderValue(headers["client-id"]));
+export function clientIdFromNodeHeaders(headers: IncomingHttpHeaders, maxLength: number): string {
+  return checkClientId(firstHeaderValue(headers["client_id"]) ?? firstHeaderValue(headers["client-id"]), maxLength);
 }
 
-/** Validates a client id header value (undefined when the header is absent). */
-export function checkClientId(clientId: string | undefined): string {
+/**
+ * Validates a client id header value (undefined when the header is absent);
+ * `maxLength` is max_client_id_length in bytes, 0 for no limit.
+ */
+export function checkClientId(clientId: string | undefined, maxLength: number): string {
   if (clientId === undefined) {
     throw new StoreError("CID_MISSING");
   }
@@ -32,11 +35,17 @@ export function checkClientId(clientId: string | undefined): string {
   if (clientId === serverClientId) {
     throw new StoreError("CID_RESERVED");
   }
+  // Node decodes header values as Latin-1, one character per byte received.
+  if (maxLength > 0 && clientId.length > maxLength) {
+    throw new StoreError("CID_TOO_LONG", `${clientId.length} bytes, max_client_id_length is ${maxLength}`);
+  }
   return clientId;
 }
 
 /** Validates the client id of every call before its handler runs (unary and streaming alike). */
-export const clientIdInterceptor: Interceptor = (next) => (request) => {
-  request.contextValues.set(clientIdKey, clientIdFromHeaders(request.header));
-  return next(request);
-};
+export function clientIdInterceptor(maxLength: number): Interceptor {
+  return (next) => (request) => {
+    request.contextValues.set(clientIdKey, clientIdFromHeaders(request.header, maxLength));
+    return next(request);
+  };
+}

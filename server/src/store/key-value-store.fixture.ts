@@ -60,6 +60,8 @@ export const baseOptions: StoreOptions = {
   maxValueSize: 1000,
   maxKeys: 0,
   maxPatternLength: 1024,
+  maxClients: 0,
+  maxRemovedKeyMetrics: -1,
   revisionLimit: 3,
   keepDeletedKeyHistory: false,
   privilegedClientId: ADMIN,
@@ -228,6 +230,7 @@ export const expectedErrors = {
   ALREADY_REGISTERED: [Code.AlreadyExists, "already registered"],
   NO_PRIVILEGED: [Code.FailedPrecondition, "privileged client ID not set"],
   NOT_AUTHORIZED: [Code.PermissionDenied, "not authorized"],
+  MAX_CLIENTS: [Code.ResourceExhausted, "maximum number of registered clients reached"],
 } as const;
 
 export type ExpectedErrorId = keyof typeof expectedErrors;

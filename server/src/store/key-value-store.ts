@@ -7,6 +7,7 @@ import { fnv1a64Halves, joinHashHalves, splitHash } from "./fnv1a64.js";
 import { KeyEntry, LifespanState, LockState, StoredRevision } from "./key-entry.js";
 import { compileKeyPattern, InvalidKeyPatternError, maxPatternProgramSize, type KeyPattern } from "./key-pattern.js";
 import { KeyMetricsRecord, type KeyMetrics } from "./key-metrics.js";
+import { RemovalQueue } from "./removal-queue.js";
 import { isReservedKey } from "./reserved-keys.js";
 import { sniffContentType } from "./sniff-content-type.js";
 import { staleScore } from "./stale-score.js";
@@ -21,6 +22,8 @@ export type StoreOptions = Pick<
   | "maxValueSize"
   | "maxKeys"
   | "maxPatternLength"
+  | "maxClients"
+  | "maxRemovedKeyMetrics"
   | "revisionLimit"
   | "keepDeletedKeyHistory"
   | "privilegedClientId"
@@ -174,6 +177,8 @@ export class KeyValueStore {
   private orderRemoved = 0;
   /** The `seq` of the latest stored entry. */
   private lastSeq = 0;
+  /** Removed keys' records that hold metrics, oldest removal first (see keepRemovedMetrics). */
+  private readonly removedMetrics = new RemovalQueue<KeyEntry>((record) => record.metrics !== null);
   private readonly clients = new Map<string, bigint>();
   // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
   private readonly eventCounts: number[] = new Array<number>(11).fill(0);
@@ -758,8 +763,13 @@ export class KeyValueStore {
       this.insertEntry(entry);
     }
     // Metrics before history: removed keys then get the order exportState wrote.
+    const removedWithMetrics: KeyEntry[] = [];
     for (const { key, metrics } of state.metrics) {
-      this.restoredRecordOf(key).metrics = KeyMetricsRecord.of(metrics);
+      const record = this.restoredRecordOf(key);
+      record.metrics = KeyMetricsRecord.of(metrics);
+      if (record.removed) {
+        removedWithMetrics.push(record);
+      }
     }
     for (const { key, revisions } of state.history) {
       const record = this.restoredRecordOf(key);
@@ -771,6 +781,11 @@ export class KeyValueStore {
       }
       record.history = list.length > 0 || !record.versioned ? list : undefined;
     }
+    // After the history, which a record may keep without its metrics; removed keys come in about the order they were removed.
+    for (const record of removedWithMetrics) {
+      this.keepRemovedMetrics(record);
+    }
+    // All kept, even beyond max_clients: only new registrations are refused.
     for (const { clientId, firstSeen } of state.clients) {
       this.clients.set(clientId, firstSeen);
     }
@@ -822,10 +837,18 @@ export class KeyValueStore {
     this.prune(this.options.eagerPruneTo, new Set(created === undefined ? [] : [created]));
   }
 
-  /** Records a client id; throws ALREADY_REGISTERED for a known one. */
+  /**
+   * Records a client id; throws ALREADY_REGISTERED for a known one, and
+   * MAX_CLIENTS for a new one once max_clients are registered (a restored
+   * snapshot may hold more: they are all kept).
+   */
   register(clientId: string): void {
     if (this.clients.has(clientId)) {
       throw new StoreError("ALREADY_REGISTERED");
+    }
+    const { maxClients } = this.options;
+    if (maxClients > 0 && this.clients.size >= maxClients) {
+      throw new StoreError("MAX_CLIENTS", `max_clients is ${maxClients}`);
     }
     this.clients.set(clientId, this.clock.now());
   }
@@ -933,8 +956,15 @@ export class KeyValueStore {
       } else {
         this.removed.delete(key);
       }
+      // Queued among the removed keys' metrics unless they were dropped (or never recorded).
+      const queued = previous.metrics !== null;
       entry.metrics = this.metricsOf(previous);
       entry.history = previous.history;
+      if (queued) {
+        // It leaves the queue: its metrics live on in the new entry.
+        previous.metrics = null;
+        this.removedMetrics.forget();
+      }
     }
     return entry;
   }
@@ -1074,12 +1104,36 @@ export class KeyValueStore {
     }
     entry.versioned = false;
     entry.value = "";
-    if (entry.metrics === null && entry.history === undefined) {
+    if (!keepsAnything(entry)) {
       // Nothing of the key is left (a restored key without metrics).
       this.entries.delete(entry.key);
     } else {
       this.unswept++;
       this.toSweep.push(entry);
+      if (entry.metrics !== null) {
+        this.keepRemovedMetrics(entry);
+      }
+    }
+  }
+
+  /**
+   * Keeps a removed key's metrics within max_removed_key_metrics: the
+   * oldest removed keys' metrics go first; a record left with nothing (no
+   * kept history) goes too, now if swept aside, else when swept (a map
+   * operation per removal here would slow a mass expiry). Kept history is
+   * never dropped here: it follows keep_deleted_key_history and ClearHistory
+   * alone.
+   */
+  private keepRemovedMetrics(record: KeyEntry): void {
+    this.removedMetrics.push(record);
+    const limit = this.options.maxRemovedKeyMetrics;
+    while (limit >= 0 && this.removedMetrics.size > limit) {
+      const oldest = this.removedMetrics.shift()!;
+      oldest.metrics = null;
+      // The oldest is its key's current record (re-created keys' records leave the queue): swept, or still in `entries`.
+      if (oldest.history === undefined) {
+        this.removed.delete(oldest.key);
+      }
     }
   }
 
@@ -1113,7 +1167,9 @@ export class KeyValueStore {
     const existing = new Map<string, KeyEntry>();
     for (const [key, entry] of this.entries) {
       if (entry.removed) {
-        this.removed.set(key, entry);
+        if (keepsAnything(entry)) {
+          this.removed.set(key, entry);
+        }
       } else {
         existing.set(key, entry);
       }
@@ -1137,7 +1193,9 @@ export class KeyValueStore {
       // Skip a key re-created since (its old entry left `entries` then).
       if (this.entries.get(entry.key) === entry) {
         this.entries.delete(entry.key);
-        this.removed.set(entry.key, entry);
+        if (keepsAnything(entry)) {
+          this.removed.set(entry.key, entry);
+        }
         this.unswept--;
       }
     }
@@ -1284,6 +1342,11 @@ export class KeyValueStore {
       listener(record);
     }
   }
+}
+
+/** Whether a removed key's record still holds something: metrics or history. */
+function keepsAnything(record: KeyEntry): boolean {
+  return record.metrics !== null || record.history !== undefined;
 }
 
 /** Sniffed content type; an empty value has none. */

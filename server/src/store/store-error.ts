@@ -41,6 +41,9 @@ export const storeErrors = {
   SUB_LIMIT: [Code.ResourceExhausted, "subscriber limit reached"],
   // Compare-and-set (our extension); the detail names the current version.
   VERSION_MISMATCH: [Code.FailedPrecondition, "version mismatch"],
+  // Bounded state (our extension); the detail names the limit.
+  CID_TOO_LONG: [Code.InvalidArgument, "client_id too long"],
+  MAX_CLIENTS: [Code.ResourceExhausted, "maximum number of registered clients reached"],
 } as const satisfies Record<string, readonly [Code, string]>;
 
 /** The name of an entry of {@link storeErrors}. */
