@@ -250,7 +250,12 @@ async function streamsPart(port: number, pid: number | undefined, s: HostileSett
         }
       }
     }
-    await sleep(3000); // the server works through the last batch; the probe keeps measuring
+    // Until the server has answered (or refused) every stream it got, or closed the connection: at most 60 s.
+    const sent = performance.now();
+    const until = Date.now() + 60_000;
+    while (!connection.closed && connection.counts.headers + connection.counts.resets < opened && Date.now() < until) await sleep(100);
+    const answerMs = performance.now() - sent;
+    await sleep(1000);
     sampler.stop();
     const rssPeakMiB = mib(sampler.peakMiB);
     const counts = { ...connection.counts };
@@ -258,6 +263,8 @@ async function streamsPart(port: number, pid: number | undefined, s: HostileSett
       streamsSent: opened,
       cappedAtRssGrowthMiB: capped ? s.rssCapMiB : undefined,
       advertisedMaxConcurrentStreams: counts.maxConcurrentStreams ?? "none",
+      answered: counts.headers,
+      answeredWithinMs: answerMs,
       refused: counts.refused,
       resets: counts.resets,
       goaway: counts.goaway ? `code ${counts.goawayCode}` : "no",
@@ -377,7 +384,7 @@ export function hostileReport(r: HostileResult): { lines: string[]; targets: Hos
         break;
       case "streams":
         lines.push(
-          `streams:  ${get("streamsSent")} WatchStream calls sent on one connection${get("cappedAtRssGrowthMiB") === undefined ? "" : ` (stopped at +${get("cappedAtRssGrowthMiB")} MiB)`}, MAX_CONCURRENT_STREAMS ${get("advertisedMaxConcurrentStreams")}, ${get("refused")} refused, ${get("resets")} reset, GOAWAY ${get("goaway")}: RSS ${get("rssBeforeMiB")} -> peak ${get("rssPeakMiB")} MiB (+${get("rssGrowthMiB")}); ${probeLine(o)}`,
+          `streams:  ${get("streamsSent")} WatchStream calls sent on one connection${get("cappedAtRssGrowthMiB") === undefined ? "" : ` (stopped at +${get("cappedAtRssGrowthMiB")} MiB)`}, MAX_CONCURRENT_STREAMS ${get("advertisedMaxConcurrentStreams")}, ${get("answered")} answered (${ms(get("answeredWithinMs"))} after the last was sent), ${get("refused")} refused, ${get("resets")} reset, GOAWAY ${get("goaway")}: RSS ${get("rssBeforeMiB")} -> peak ${get("rssPeakMiB")} MiB (+${get("rssGrowthMiB")}); ${probeLine(o)}`,
         );
         break;
       case "fuzz":

@@ -51,6 +51,8 @@ export function headerBlock(headers: Record<string, string>): Buffer {
 export interface RawH2Counts {
   bytes: number;
   frames: number;
+  /** HEADERS frames: responses started (and trailers). */
+  headers: number;
   resets: number;
   refused: number;
   goaway: boolean;
@@ -61,7 +63,7 @@ export interface RawH2Counts {
 
 /** One raw HTTP/2 connection to 127.0.0.1:port with the largest windows HTTP/2 allows. */
 export class RawH2Connection {
-  readonly counts: RawH2Counts = { bytes: 0, frames: 0, resets: 0, refused: 0, goaway: false };
+  readonly counts: RawH2Counts = { bytes: 0, frames: 0, headers: 0, resets: 0, refused: 0, goaway: false };
   readonly socket: net.Socket;
   readonly ready: Promise<void>;
   closed = false;
@@ -125,6 +127,7 @@ export class RawH2Connection {
         }
         this.socket.write(frame(frameType.settings, flag.ack, 0, Buffer.alloc(0)));
       } else if (type === frameType.headers) {
+        this.counts.headers++;
         this.onFirstResponse?.();
         this.onFirstResponse = undefined;
       } else if (type === frameType.rstStream) {
