@@ -253,7 +253,7 @@ async function streamsPart(port: number, pid: number | undefined, s: HostileSett
     // Until the server has answered (or refused) every stream it got, or closed the connection: at most 60 s.
     const sent = performance.now();
     const until = Date.now() + 60_000;
-    while (!connection.closed && connection.counts.headers + connection.counts.resets < opened && Date.now() < until) await sleep(100);
+    while (!connection.closed && connection.counts.answered < opened && Date.now() < until) await sleep(100);
     const answerMs = performance.now() - sent;
     await sleep(1000);
     sampler.stop();
@@ -263,7 +263,7 @@ async function streamsPart(port: number, pid: number | undefined, s: HostileSett
       streamsSent: opened,
       cappedAtRssGrowthMiB: capped ? s.rssCapMiB : undefined,
       advertisedMaxConcurrentStreams: counts.maxConcurrentStreams ?? "none",
-      answered: counts.headers,
+      answered: counts.answered,
       answeredWithinMs: answerMs,
       refused: counts.refused,
       resets: counts.resets,
@@ -384,7 +384,7 @@ export function hostileReport(r: HostileResult): { lines: string[]; targets: Hos
         break;
       case "streams":
         lines.push(
-          `streams:  ${get("streamsSent")} WatchStream calls sent on one connection${get("cappedAtRssGrowthMiB") === undefined ? "" : ` (stopped at +${get("cappedAtRssGrowthMiB")} MiB)`}, MAX_CONCURRENT_STREAMS ${get("advertisedMaxConcurrentStreams")}, ${get("answered")} answered (${ms(get("answeredWithinMs"))} after the last was sent), ${get("refused")} refused, ${get("resets")} reset, GOAWAY ${get("goaway")}: RSS ${get("rssBeforeMiB")} -> peak ${get("rssPeakMiB")} MiB (+${get("rssGrowthMiB")}); ${probeLine(o)}`,
+          `streams:  ${get("streamsSent")} WatchStream calls sent on one connection${get("cappedAtRssGrowthMiB") === undefined ? "" : ` (stopped at +${get("cappedAtRssGrowthMiB")} MiB)`}, MAX_CONCURRENT_STREAMS ${get("advertisedMaxConcurrentStreams")}, ${get("answered")} answered or reset (${ms(get("answeredWithinMs"))} after the last was sent), ${get("refused")} refused, ${get("resets")} reset, GOAWAY ${get("goaway")}: RSS ${get("rssBeforeMiB")} -> peak ${get("rssPeakMiB")} MiB (+${get("rssGrowthMiB")}); ${probeLine(o)}`,
         );
         break;
       case "fuzz":

@@ -51,8 +51,8 @@ export function headerBlock(headers: Record<string, string>): Buffer {
 export interface RawH2Counts {
   bytes: number;
   frames: number;
-  /** HEADERS frames: responses started (and trailers). */
-  headers: number;
+  /** Streams the server has answered (HEADERS) or reset (RST_STREAM). */
+  answered: number;
   resets: number;
   refused: number;
   goaway: boolean;
@@ -63,11 +63,12 @@ export interface RawH2Counts {
 
 /** One raw HTTP/2 connection to 127.0.0.1:port with the largest windows HTTP/2 allows. */
 export class RawH2Connection {
-  readonly counts: RawH2Counts = { bytes: 0, frames: 0, headers: 0, resets: 0, refused: 0, goaway: false };
+  readonly counts: RawH2Counts = { bytes: 0, frames: 0, answered: 0, resets: 0, refused: 0, goaway: false };
   readonly socket: net.Socket;
   readonly ready: Promise<void>;
   closed = false;
   private pending: Buffer = Buffer.alloc(0);
+  private readonly answeredStreams = new Set<number>();
   private onFirstResponse: (() => void) | undefined;
   /** Resolves when the server sends its first HEADERS frame (a response started). */
   readonly firstResponse: Promise<void>;
@@ -110,6 +111,11 @@ export class RawH2Connection {
     this.socket.destroy();
   }
 
+  private answer(streamId: number): void {
+    this.answeredStreams.add(streamId);
+    this.counts.answered = this.answeredStreams.size;
+  }
+
   private onData(chunk: Buffer): void {
     this.counts.bytes += chunk.length;
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
@@ -118,6 +124,7 @@ export class RawH2Connection {
       if (this.pending.length < 9 + length) break;
       const type = this.pending[3];
       const flags = this.pending[4] ?? 0;
+      const streamId = this.pending.readUInt32BE(5) & 0x7fffffff;
       const payload = this.pending.subarray(9, 9 + length);
       this.pending = this.pending.subarray(9 + length);
       this.counts.frames++;
@@ -127,10 +134,11 @@ export class RawH2Connection {
         }
         this.socket.write(frame(frameType.settings, flag.ack, 0, Buffer.alloc(0)));
       } else if (type === frameType.headers) {
-        this.counts.headers++;
+        this.answer(streamId);
         this.onFirstResponse?.();
         this.onFirstResponse = undefined;
       } else if (type === frameType.rstStream) {
+        this.answer(streamId);
         this.counts.resets++;
         if (payload.readUInt32BE(0) === refusedStream) this.counts.refused++;
       } else if (type === frameType.goaway) {
