@@ -4,12 +4,14 @@
 // Prints a table and writes bench/results/latest-node<major>.json. Only 127.0.0.1 is
 // ever targeted; every child process is stopped on exit, Ctrl-C or error.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { grpcCall } from "./lib/grpc-call.js";
 import { runH2load, type H2loadResult } from "./lib/h2load.js";
+import { hostileReport, hostileSettings, runHostile } from "./lib/hostile.js";
+import { rssMiB, sampleRss, spawnKeyquarry } from "./lib/keyquarry-process.js";
 import { freePort, installCleanup, isStoppingAll, run, spawnTracked, stopAll, stopChild, waitForPort, which } from "./lib/procs.js";
 import { benchValue, decodeFields, grpcFrame, lenField, varintField } from "./lib/proto.js";
 import { runRedisBenchmark, type RedisRow } from "./lib/redis.js";
@@ -290,6 +292,30 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), "keyquarry-bench-"));
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
 log(`keyquarry bench (${quick ? "quick" : "full"}): ${settings.rounds} round(s); temp dir ${tmp}`);
 
+// `--only hostile`: the hostile clients stage alone (a few minutes, to re-run after a change);
+// writes bench/results/hostile[-quick]-node<major>.json.
+const onlyFlag = process.argv.indexOf("--only");
+if (onlyFlag !== -1) {
+  const stage = process.argv[onlyFlag + 1];
+  if (stage !== "hostile") {
+    log(`--only: unknown stage ${JSON.stringify(stage)} (known: hostile)`);
+    process.exit(2);
+  }
+  const hostile = await runHostile(targetNode, rootDir, tmp, hostileSettings(quick), log);
+  const { lines, targets } = hostileReport(hostile);
+  const git = gitInfo();
+  const header = `keyquarry bench — hostile stage only${quick ? " (quick)" : ""}, ${startedAt.toISOString()}, Node ${targetNodeVersion}, git ${git.commit ?? "?"}${git.dirtyFiles ? ` (+${git.dirtyFiles} modified files)` : ""}, load average ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}`;
+  const targetLines = targets.map((t) => `${pad(t.check, 50)}${pad(t.measured === null ? "–" : String(Math.round(t.measured)), 12)}${pad(t.target, 12)}${t.pass === null ? "n/a" : t.pass ? "PASS" : "FAIL"}`);
+  process.stdout.write(`\n${[header, "", ...lines, "", "Targets", ...targetLines].join("\n")}\n`);
+  const nodeMajor = targetNodeVersion.replace(/^v/, "").split(".")[0];
+  const outFile = path.join(benchDir, "results", `hostile${quick ? "-quick" : ""}-node${nodeMajor}.json`);
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify({ schema: 1, date: startedAt.toISOString(), mode: quick ? "quick" : "full", node: targetNodeVersion, git, loadavgStart, loadavgEnd: os.loadavg(), hostile, targets }, null, 2)}\n`);
+  log(`wrote ${path.relative(rootDir, outFile)} (${Math.round((Date.now() - startedAt.getTime()) / 1000)} s)`);
+  await stopAll();
+  process.exit(0);
+}
+
 const tools = {
   h2load: await which("h2load"),
   wrk: await which("wrk"),
@@ -351,18 +377,7 @@ const childOutput = (name: string, child: ReturnType<typeof spawnTracked>) => {
 let stopping = false;
 
 log("starting keyquarry, etcd, redis and the ceilings on 127.0.0.1 ...");
-const keyquarry = childOutput(
-  "keyquarry",
-  spawnTracked(targetNode, [path.join(rootDir, "client-node/bin/keyquarry.js"), "serve", "--listen", `127.0.0.1:${ports.keyquarry}`], {
-    cwd: rootDir,
-    // Defaults only: no KEYQUARRY_* setting from the caller's environment, and a private data dir.
-    env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("KEYQUARRY_"))),
-      KEYQUARRY_LOG_LEVEL: "ERROR",
-      XDG_DATA_HOME: path.join(tmp, "xdg-data"),
-    },
-  }),
-);
+const keyquarry = childOutput("keyquarry", spawnKeyquarry(targetNode, rootDir, ports.keyquarry, path.join(tmp, "xdg-data")));
 const h2Ceiling = childOutput("h2-ceiling", spawnTracked(targetNode, ["--import", "tsx", path.join(benchDir, "ceiling-http2.ts"), String(ports.h2Ceiling)], { cwd: rootDir }));
 const httpCeiling = childOutput("http-ceiling", spawnTracked(targetNode, ["--import", "tsx", path.join(benchDir, "ceiling-http.ts"), String(ports.httpCeiling)], { cwd: rootDir }));
 const etcd = tools.etcd
@@ -584,26 +599,15 @@ interface OverloadRun {
   rssAfterMiB?: number;
 }
 const overloadRuns: OverloadRun[] = [];
-const rssMiB = (pid: number | undefined): number | undefined => {
-  try {
-    const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-    return kib === undefined ? undefined : Number(kib) / 1024;
-  } catch {
-    return undefined;
-  }
-};
 if (tools.h2load && targets.keyquarry.available) {
   const { runs, ...level } = settings.overload;
   log(`overload: ${level.clients * level.streams} Sets in flight, ${runs} runs of ${level.seconds} s ...`);
   for (let run = 0; run < runs; run++) {
     const rssBeforeMiB = rssMiB(keyquarry.pid);
-    let rssPeakMiB = rssBeforeMiB;
-    const sampler = setInterval(() => {
-      const rss = rssMiB(keyquarry.pid);
-      if (rss !== undefined && (rssPeakMiB === undefined || rss > rssPeakMiB)) rssPeakMiB = rss;
-    }, 50);
+    const sampler = sampleRss(keyquarry.pid);
     const result = await runH2load(`http://127.0.0.1:${ports.keyquarry}${targets.keyquarry.path.set}`, targets.keyquarry.bodyFile.set, { ...level, warmupSeconds: settings.warmupSeconds }, path.join(tmp, "h2load.log"));
-    clearInterval(sampler);
+    sampler.stop();
+    const rssPeakMiB = sampler.peakMiB;
     const round = grpcRound(result, targets.keyquarry, "set", undefined);
     const entry = { rps: round.rps, failed: round.failed, grpcErrors: round.grpcErrors, rssBeforeMiB, rssPeakMiB, rssAfterMiB: rssMiB(keyquarry.pid) };
     overloadRuns.push(entry);
@@ -631,6 +635,8 @@ if (!expiry.ok) flag("expiry", expiry.error ?? "failed");
 log(`watch fan-out: ${settings.watchers} watchers ...`);
 const watch = await runChild("watch-fanout.ts", [String(settings.watchers), String(settings.watchSets), String(settings.watchConnections)], 600_000, false);
 if (!watch.ok) flag("watch", watch.error ?? "failed");
+const hostile = await runHostile(targetNode, rootDir, tmp, hostileSettings(quick), log);
+const hostileSummary = hostileReport(hostile);
 await stopAll();
 
 // ---------------------------------------------------------------- report
@@ -824,6 +830,8 @@ if (watch.data) {
   if (num(w, "delivered") !== num(w, "expectedDeliveries")) flag("watch", `delivered ${num(w, "delivered")} of ${num(w, "expectedDeliveries")} events`);
 }
 out();
+for (const line of hostileSummary.lines) out(line);
+out();
 
 // Targets.
 const headline = (op: Op) => grpcReport.find((r) => r["op"] === op && r["clients"] === headlineLevel.clients && r["streams"] === headlineLevel.streams) as
@@ -867,6 +875,7 @@ const overloadGrowth =
 check(`overload: peak RSS growth, run 2 -> run ${overloadRuns.length}`, overloadGrowth, "< 10%", (v) => v < 0.1, (v) => `${(v * 100).toFixed(1)}%`);
 check(`expiry of ${fmtInt(settings.expiryKeys)} keys: CPU`, num(expiry.data, "cpuTotalS"), "< 2 s", (v) => v < 2, (v) => `${v.toFixed(2)} s`);
 check(`expiry lateness p99`, expiryLat["p99"], "< 100 ms", (v) => v < 100, (v) => `${fmtMs(v)} ms`);
+for (const t of hostileSummary.targets) targetRows.push({ check: t.check, measured: t.measured, value: t.measured === null ? "–" : String(Math.round(t.measured)), target: t.target, pass: t.pass });
 out("Targets");
 out(`${pad("check", 46)}${pad("measured", 12)}${pad("target", 16)}result`);
 for (const t of targetRows) out(`${pad(t.check, 46)}${pad(t.value, 12)}${pad(t.target, 16)}${t.pass === null ? `n/a${t.note ? ` (${t.note})` : ""}` : t.pass ? "PASS" : "FAIL"}`);
@@ -930,6 +939,7 @@ const report = {
   redis: redisReport,
   memory: memory.data ?? { error: memory.error },
   expiry: expiry.data ?? { error: expiry.error },
+  hostile,
   watch: watch.data ? { mode: "watchers + writer in one process (connect-node gRPC), server via build() in a second process", ...watch.data } : { error: watch.error },
   targets: targetRows,
   skipped,
