@@ -321,6 +321,20 @@ function validateConfig(c: Config): void {
     if (value < 1) throw ConfigError.invalidValue(option, `must be at least 1, got ${value}`);
   }
 
+  // A watcher must be able to hold a message being sent plus the next one, however large the value.
+  if (c.eventStreamMaxBytes > 0 && c.maxValueSize > 0 && c.eventStreamMaxBytes < 2 * c.maxValueSize) {
+    throw ConfigError.invalidValue(
+      "event_stream_max_bytes",
+      `must be at least twice max_value_size (event_stream_max_bytes is ${c.eventStreamMaxBytes}, max_value_size is ${c.maxValueSize})`,
+    );
+  }
+  if (c.eventStreamTotalMaxBytes > 0 && c.eventStreamTotalMaxBytes < c.eventStreamMaxBytes) {
+    throw ConfigError.invalidValue(
+      "event_stream_total_max_bytes",
+      `must be at least event_stream_max_bytes (event_stream_total_max_bytes is ${c.eventStreamTotalMaxBytes}, event_stream_max_bytes is ${c.eventStreamMaxBytes})`,
+    );
+  }
+
   // The connection string is deliberately not echoed: it may hold a password.
   if (c.snapshot.database !== "" && !/^(sqlite|postgres|postgresql):\/\/./.test(c.snapshot.database)) {
     throw ConfigError.invalidValue(

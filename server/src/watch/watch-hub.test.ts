@@ -12,10 +12,21 @@ import type { WatchItem, WatchSubscription } from "./watch-subscription.js";
 const second = 1_000_000_000n;
 const bytes = (text: string) => new TextEncoder().encode(text);
 
+const hubOptions: WatchHubOptions = {
+  bufferSize: 100,
+  maxBytes: 0,
+  totalMaxBytes: 0,
+  sendTimeout: 0n,
+  subscriberLimit: 0,
+  clientLimit: 0,
+  logSize: 100,
+  logMaxBytes: 1 << 20,
+};
+
 function setup(options: Partial<WatchHubOptions> = {}) {
   const clock = new ManualClock();
   const store = new KeyValueStore({ ...defaultConfig({}), minLockDuration: second, minLifespan: second }, clock);
-  const hub = new WatchHub(store, { bufferSize: 100, subscriberLimit: 0, logSize: 100, logMaxBytes: 1 << 20, ...options });
+  const hub = new WatchHub(store, { ...hubOptions, ...options }, clock);
   const set = (key: string, value = "v", clientId = "alice") => store.set(clientId, { key, value: bytes(value), contentType: "" });
   return { clock, store, hub, set };
 }
@@ -228,7 +239,7 @@ describe("WatchHub", () => {
     const clock = new ManualClock();
     const store = new KeyValueStore(defaultConfig({}), clock);
     store.set("alice", { key: "before", value: bytes("x"), contentType: "" }); // revision 1, before the hub
-    const hub = new WatchHub(store, { bufferSize: 10, subscriberLimit: 0, logSize: 100, logMaxBytes: 1 << 20 });
+    const hub = new WatchHub(store, { ...hubOptions, bufferSize: 10 }, clock);
     const error = thrown(() => hub.subscribe(any, 0n));
     expect(error.code).toBe(Code.OutOfRange);
     expect(error.rawMessage).toContain("the oldest revision available is 2");

@@ -1,35 +1,60 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { formatDuration } from "../config/parse-duration.js";
+import type { Clock } from "../store/clock.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import { StoreError } from "../store/store-error.js";
 import type { StoreEvent } from "../store/store-event.js";
 import { EventLog } from "./event-log.js";
+import type { WatchSink } from "./watch-sink.js";
 import { WatchSubscription } from "./watch-subscription.js";
 
 /** Settings of a {@link WatchHub}. */
 export interface WatchHubOptions {
   /** Events a watcher may fall behind by (event_stream_buffer_size). */
   bufferSize: number;
+  /** Bytes a watcher may have queued, transport included; 0 = no limit (event_stream_max_bytes). */
+  maxBytes: number;
+  /** Bytes all watchers together may have queued; 0 = no limit (event_stream_total_max_bytes). */
+  totalMaxBytes: number;
+  /** How long a watcher may take to take a message, in ns; 0 = forever (event_stream_send_timeout). */
+  sendTimeout: bigint;
   /** Maximum concurrent watchers; 0 = unlimited (event_stream_subscriber_limit). */
   subscriberLimit: number;
+  /** Maximum concurrent watchers of one client id; 0 = unlimited (event_stream_client_limit). */
+  clientLimit: number;
   /** Events kept for resumption (event_log_size). */
   logSize: number;
   /** Value bytes the event log may hold. */
   logMaxBytes: number;
 }
 
+/** Who opens a watch, and over what. */
+export interface Watcher {
+  /** The caller's client id, for the per-client limit. */
+  clientId?: string;
+  /** The transport the stream writes to, so that its buffers count and a stuck stream can be reset. */
+  sink?: WatchSink | undefined;
+}
+
 /**
  * Fans the store's events out to watch streams, in order, and keeps the
  * recent ones in an {@link EventLog} so that a stream can resume from a
  * revision. Subscribing is synchronous, so a replay followed by live events
- * has no gap and no duplicate.
+ * has no gap and no duplicate. Bounds what watchers may cost: their number
+ * (in all and per client), the bytes queued for each and for all together,
+ * and how long a message may wait for a watcher to take it ({@link sweep}).
  */
 export class WatchHub {
   private readonly log: EventLog;
   private readonly subscriptions = new Set<WatchSubscription>();
+  private readonly perClient = new Map<string, number>();
+  /** Watchers cut off while their transport still held a message, with when they were cut (clock ns). */
+  private readonly draining = new Map<WatchSubscription, bigint>();
 
   constructor(
     private readonly store: KeyValueStore,
     private readonly options: WatchHubOptions,
+    private readonly clock: Clock,
   ) {
     this.log = new EventLog(options.logSize, options.logMaxBytes, store.revision + 1n);
     store.subscribe((event) => {
@@ -45,15 +70,32 @@ export class WatchHub {
     return this.subscriptions.size;
   }
 
+  /** Bytes queued for all watchers together, their transports' buffers included (cut-off ones until reset). */
+  get queuedBytes(): number {
+    let total = 0;
+    for (const subscription of [...this.subscriptions, ...this.draining.keys()]) {
+      total += subscription.queuedBytes;
+    }
+    return total;
+  }
+
   /**
    * Opens a watch for the events `matches` accepts: with `startRevision`, the
    * held events after it first (OUT_OF_RANGE when some are gone), then live
-   * ones. RESOURCE_EXHAUSTED past the subscriber limit.
+   * ones. RESOURCE_EXHAUSTED past the subscriber limit or the client's limit.
    */
-  subscribe(matches: (event: StoreEvent) => boolean, startRevision?: bigint): WatchSubscription {
-    const limit = this.options.subscriberLimit;
-    if (limit > 0 && this.subscriptions.size >= limit) {
-      throw new StoreError("SUB_LIMIT", String(limit));
+  subscribe(matches: (event: StoreEvent) => boolean, startRevision?: bigint, watcher: Watcher = {}): WatchSubscription {
+    const { subscriberLimit, clientLimit } = this.options;
+    if (subscriberLimit > 0 && this.subscriptions.size >= subscriberLimit) {
+      throw new StoreError("SUB_LIMIT", String(subscriberLimit));
+    }
+    const { clientId } = watcher;
+    const ofClient = clientId === undefined ? 0 : (this.perClient.get(clientId) ?? 0);
+    if (clientLimit > 0 && ofClient >= clientLimit) {
+      throw new ConnectError(
+        `watch limit per client reached: client ${JSON.stringify(clientId)} already has ${ofClient} watch streams open (event_stream_client_limit is ${clientLimit})`,
+        Code.ResourceExhausted,
+      );
     }
     const latest = this.store.revision;
     let replay: StoreEvent[] = [];
@@ -73,15 +115,63 @@ export class WatchHub {
       }
       replay = held;
     }
-    const subscription = new WatchSubscription(
+    const subscription = new WatchSubscription({
       matches,
-      this.options.bufferSize,
-      startRevision ?? latest,
+      bufferSize: this.options.bufferSize,
+      maxBytes: this.options.maxBytes,
+      startRevision: startRevision ?? latest,
       replay,
-      (ended) => this.subscriptions.delete(ended),
-    );
+      sink: watcher.sink,
+      clock: this.clock,
+      onEnd: (ended) => {
+        this.subscriptions.delete(ended);
+        if (ended.isCut && ended.sendingSince !== undefined && ended.sink !== undefined) {
+          this.draining.set(ended, this.clock.now());
+        }
+        if (clientId !== undefined) {
+          const left = this.perClient.get(clientId)! - 1;
+          if (left === 0) this.perClient.delete(clientId);
+          else this.perClient.set(clientId, left);
+        }
+      },
+    });
     this.subscriptions.add(subscription);
+    if (clientId !== undefined) {
+      this.perClient.set(clientId, ofClient + 1);
+    }
     return subscription;
+  }
+
+  /**
+   * Enforces the limits that depend on time and on the transports: resets
+   * the cut-off watchers whose transport has still not taken its message a
+   * send timeout after the cut (the error could only follow that message);
+   * cuts off the watchers that have not taken a message within the send
+   * timeout; then, while all watchers together hold more than the total
+   * budget, resets or cuts off the ones holding the most. Run periodically:
+   * a watcher that is merely busy for a moment holds little at the next run.
+   */
+  sweep(): void {
+    const now = this.clock.now();
+    const { sendTimeout, totalMaxBytes } = this.options;
+    for (const [subscription, cutAt] of this.draining) {
+      if (subscription.sendingSince === undefined) {
+        this.draining.delete(subscription);
+      } else if (sendTimeout > 0n && now - cutAt >= sendTimeout) {
+        this.reset(subscription);
+      }
+    }
+    if (sendTimeout > 0n) {
+      for (const subscription of this.subscriptions) {
+        const since = subscription.sendingSince;
+        if (since !== undefined && now - since >= sendTimeout) {
+          subscription.cut(`watcher took no message for ${formatDuration(sendTimeout)}`);
+        }
+      }
+    }
+    if (totalMaxBytes > 0) {
+      this.enforceTotal(totalMaxBytes);
+    }
   }
 
   /** Ends every watch stream cleanly (server shutdown); new ones can still be opened. */
@@ -89,5 +179,35 @@ export class WatchHub {
     for (const subscription of [...this.subscriptions]) {
       subscription.end();
     }
+  }
+
+  private enforceTotal(budget: number): void {
+    const held = [...this.draining.keys(), ...this.subscriptions].map((subscription) => ({
+      subscription,
+      bytes: subscription.queuedBytes,
+    }));
+    let total = held.reduce((sum, { bytes }) => sum + bytes, 0);
+    if (total <= budget) {
+      return;
+    }
+    // Watchers already cut off first (nobody is taking what they hold), then the ones holding the most.
+    held.sort((a, b) => Number(b.subscription.isCut) - Number(a.subscription.isCut) || b.bytes - a.bytes);
+    for (const { subscription, bytes } of held) {
+      if (total <= budget) {
+        break;
+      }
+      subscription.cut(`watch streams together fell behind by more than ${budget} bytes, this one among the most`);
+      // Memory is what this limit is about: drop what the transport holds now rather than after a grace.
+      if (this.draining.has(subscription)) {
+        this.reset(subscription);
+      }
+      total -= bytes;
+    }
+  }
+
+  /** Resets a cut-off watcher's stream, dropping what its transport holds. */
+  private reset(subscription: WatchSubscription): void {
+    this.draining.delete(subscription);
+    subscription.sink?.reset();
   }
 }

@@ -2,7 +2,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { describe, expect, it, vi } from "vitest";
 import type { StoreEvent } from "../store/store-event.js";
+import { ManualClock } from "../store/clock.js";
 import { WatchSubscription, type WatchItem } from "./watch-subscription.js";
+import type { WatchSink } from "./watch-sink.js";
 
 function event(revision: number, key = "k", kind: KeyEvent = KeyEvent.UPDATED): StoreEvent {
   return { revision: BigInt(revision), key, event: kind, time: BigInt(revision), clientId: "c" };
@@ -12,16 +14,27 @@ const all = () => true;
 
 /** A subscription plus what its onEnd saw. */
 function subscription(
-  options: { matches?: (e: StoreEvent) => boolean; bufferSize?: number; start?: number; replay?: StoreEvent[] } = {},
+  options: {
+    matches?: (e: StoreEvent) => boolean;
+    bufferSize?: number;
+    maxBytes?: number;
+    start?: number;
+    replay?: StoreEvent[];
+    sink?: WatchSink;
+    clock?: ManualClock;
+  } = {},
 ) {
   const onEnd = vi.fn<(s: WatchSubscription) => void>();
-  const sub = new WatchSubscription(
-    options.matches ?? all,
-    options.bufferSize ?? 4,
-    BigInt(options.start ?? 0),
-    options.replay ?? [],
+  const sub = new WatchSubscription({
+    matches: options.matches ?? all,
+    bufferSize: options.bufferSize ?? 4,
+    maxBytes: options.maxBytes ?? 0,
+    startRevision: BigInt(options.start ?? 0),
+    replay: options.replay ?? [],
+    sink: options.sink,
+    clock: options.clock ?? new ManualClock(),
     onEnd,
-  );
+  });
   return { sub, onEnd, it: sub[Symbol.asyncIterator]() };
 }
 
