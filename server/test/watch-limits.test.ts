@@ -1,0 +1,207 @@
+import { Code } from "@connectrpc/connect";
+import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { constants } from "node:http2";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Config } from "../src/config/config.js";
+import { StallableConnection, type RawWatch } from "./stallable-connection.js";
+import { bytes, createClients, protocols, rejection, startTestServer, type TestServer } from "./test-server.js";
+import { millis, pollUntil, WatchScope } from "./watch-helpers.js";
+
+const key = "big";
+const valueSize = 900_000;
+const maxValueSize = 1_000_000;
+
+/** A value of `valueSize` bytes whose first 4 bytes number it. */
+function valueOf(n: number): Uint8Array {
+  const value = new Uint8Array(valueSize);
+  new DataView(value.buffer).setUint32(0, n);
+  return value;
+}
+
+/** The number of a value made by {@link valueOf}; -1 for another value. */
+function numberOf(value: Uint8Array): number {
+  return value.length === valueSize ? new DataView(value.buffer, value.byteOffset).getUint32(0) : -1;
+}
+
+/** Waits until `condition` holds (checked every 20 ms), failing after `timeoutMs`. */
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const holds = await pollUntil(async () => condition(), (value) => value, timeoutMs);
+  if (!holds) throw new Error(`timed out waiting for ${what}`);
+}
+
+/** What a run of {@link stallAndWrite} saw. */
+interface StallRun {
+  test: TestServer;
+  connections: StallableConnection[];
+  slow: RawWatch[];
+  /** The numbers of the values the fast watcher received in updates. */
+  fastValues: number[];
+  /** The numbers of the values written: 1 to the number of writes. */
+  written: number[];
+  /** The store's revision after the writes. */
+  latest: bigint;
+  /** The most bytes the hub held for all watchers, sampled after each write. */
+  peakQueued: number;
+}
+
+/**
+ * Opens `connections` × `perConnection` raw gRPC watchers of one key that stop
+ * reading, and one fast watcher (a Connect client reading everything); then
+ * sets the key to a 900 KB value `writes` times, and waits until the server
+ * has let go of every slow watcher while they still do not read.
+ */
+async function stallAndWrite(
+  scope: WatchScope,
+  config: Partial<Config>,
+  { connections: connectionCount = 2, perConnection = 5, writes = 40 } = {},
+): Promise<StallRun> {
+  const test = await startTestServer({ maxValueSize, ...config });
+  const writer = createClients("grpc", test.url, "writer").kv;
+  await writer.set({ key, value: bytes("small") });
+  const connections = await Promise.all(Array.from({ length: connectionCount }, () => StallableConnection.open(test.url)));
+  const slow = await Promise.all(
+    connections.flatMap((connection) => Array.from({ length: perConnection }, () => connection.watchKeyValue(key, "slow"))),
+  );
+  const fastClient = createClients("grpc", test.url, "fast").kv;
+  const fast = scope.open((signal) => fastClient.watchKeyValue({ key, progressInterval: millis(100) }, { signal }));
+  await fast.waitUntil(() => fast.items.some((m) => m.progress), "the fast watcher's first progress mark");
+  expect(test.server.hub.size).toBe(slow.length + 1);
+  for (const connection of connections) connection.stopReading();
+
+  const written: number[] = [];
+  let peakQueued = 0;
+  for (let i = 1; i <= writes; i++) {
+    await writer.set({ key, value: valueOf(i) });
+    written.push(i);
+    peakQueued = Math.max(peakQueued, test.server.hub.queuedBytes);
+  }
+  const latest = test.server.store.revision;
+  await fast.waitUntil(() => fast.items.some((m) => numberOf(m.value) === writes), `the fast watcher's value ${writes}`, 30_000);
+  // Only the fast watcher is left, though the slow ones still read nothing.
+  await waitFor(() => test.server.hub.size === 1, "every slow watcher to be let go");
+  expect(fast.done).toBe(false);
+  const fastValues = fast.items.filter((m) => m.keyEvent === KeyEvent.UPDATED).map((m) => numberOf(m.value));
+  return { test, connections, slow, fastValues, written, latest, peakQueued };
+}
+
+describe("watchers that stop reading", () => {
+  const scope = new WatchScope();
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    scope.cancelAll();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const track = (run: StallRun) => {
+    cleanups.push(() => run.test.close());
+    for (const connection of run.connections) cleanups.push(() => connection.close());
+    return run;
+  };
+
+  it("are ended past event_stream_max_bytes with RESOURCE_EXHAUSTED naming the revision, while a fast watcher gets every event", async () => {
+    const maxBytes = 2_000_000;
+    const run = track(
+      await stallAndWrite(scope, { eventStreamMaxBytes: maxBytes, eventStreamTotalMaxBytes: 0, eventStreamSendTimeout: 0n }),
+    );
+    expect(run.fastValues).toEqual(run.written);
+    // Each watcher held at most its budget plus the event that went over it.
+    expect(run.peakQueued).toBeLessThanOrEqual((run.slow.length + 1) * (maxBytes + maxValueSize + 1024));
+
+    // Once they read again, each gets what was on its way, then the error (nothing was reset: no send timeout).
+    for (const connection of run.connections) connection.resumeReading();
+    const ends = await Promise.all(run.slow.map((watch) => watch.ended));
+    for (const end of ends) {
+      expect(end.grpcStatus).toBe(Code.ResourceExhausted);
+      const named = /^watcher fell behind by more than 2000000 bytes; resume from revision (\d+)$/.exec(end.grpcMessage ?? "");
+      expect(named, end.grpcMessage).not.toBeNull();
+      expect(BigInt(named![1]!)).toBeLessThan(run.latest);
+    }
+  });
+
+  it("are ended past event_stream_total_max_bytes, the ones holding most first, while a fast watcher gets every event", async () => {
+    const totalMaxBytes = 8_000_000;
+    const run = track(
+      await stallAndWrite(scope, { eventStreamMaxBytes: 0, eventStreamTotalMaxBytes: totalMaxBytes, eventStreamSendTimeout: 0n }),
+    );
+    expect(run.fastValues).toEqual(run.written);
+    // What the stuck ones held is dropped at once: the hub holds no more than the budget.
+    await waitFor(() => run.test.server.hub.queuedBytes <= totalMaxBytes, "the hub to hold no more than the budget");
+
+    for (const connection of run.connections) connection.resumeReading();
+    const ends = await Promise.all(run.slow.map((watch) => watch.ended));
+    for (const end of ends) {
+      // Reset (RST_STREAM ENHANCE_YOUR_CALM, RESOURCE_EXHAUSTED to gRPC clients), or the error after what it held.
+      if (end.rstCode === undefined) {
+        expect(end.grpcStatus).toBe(Code.ResourceExhausted);
+        expect(end.grpcMessage).toMatch(/^watch streams together fell behind by more than 8000000 bytes, this one among the most; resume from revision \d+$/);
+      } else {
+        expect(end.rstCode).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      }
+    }
+  });
+
+  it("are ended after event_stream_send_timeout, and reset when they still take nothing", async () => {
+    const run = track(
+      await stallAndWrite(
+        scope,
+        { eventStreamMaxBytes: 0, eventStreamTotalMaxBytes: 0, eventStreamSendTimeout: 500_000_000n },
+        { connections: 1, perConnection: 3, writes: 30 },
+      ),
+    );
+    expect(run.fastValues).toEqual(run.written);
+    // Reset a send timeout after the cut: their buffers are dropped (what is left is the fast watcher's, if anything).
+    await waitFor(() => run.test.server.hub.queuedBytes < maxValueSize, "the slow watchers' buffers to be dropped");
+
+    run.connections[0]!.resumeReading();
+    const ends = await Promise.all(run.slow.map((watch) => watch.ended));
+    expect(ends).toEqual(run.slow.map(() => ({ rstCode: constants.NGHTTP2_ENHANCE_YOUR_CALM })));
+  });
+});
+
+describe.each(protocols)("watcher limits over %s", (protocol) => {
+  const scope = new WatchScope();
+  let test: TestServer | undefined;
+  afterEach(async () => {
+    scope.cancelAll();
+    await test?.close();
+  });
+
+  it("refuses a client's watcher past event_stream_client_limit, and all past event_stream_subscriber_limit", async () => {
+    test = await startTestServer({ eventStreamClientLimit: 2, eventStreamSubscriberLimit: 3 });
+    const url = test.url;
+    const open = (clientId: string) => {
+      const kv = createClients(protocol, url, clientId).kv;
+      return scope.open((signal) => kv.watchStream({ progressInterval: millis(100) }, { signal }));
+    };
+    const first = open("alice");
+    const second = open("alice");
+    await Promise.all([first.next(), second.next()]);
+
+    const refused = await rejection(firstMessage(protocol, url, "alice"));
+    expect([refused.code, refused.rawMessage]).toEqual([
+      Code.ResourceExhausted,
+      'watch limit per client reached: client "alice" already has 2 watch streams open (event_stream_client_limit is 2)',
+    ]);
+
+    await open("bob").next(); // another client may, up to the subscriber limit
+    const overall = await rejection(firstMessage(protocol, url, "carol"));
+    expect([overall.code, overall.rawMessage]).toEqual([Code.ResourceExhausted, "subscriber limit reached: 3"]);
+
+    // A client whose watcher ends may open another.
+    first.cancel();
+    await waitFor(() => test!.server.hub.size === 2, "the cancelled watcher to end");
+    await open("alice").next();
+  });
+});
+
+/** The first message of a new watch of `clientId` (rejects when the watch is refused). */
+async function firstMessage(protocol: (typeof protocols)[number], url: string, clientId: string): Promise<unknown> {
+  const abort = new AbortController();
+  try {
+    const iterator = createClients(protocol, url, clientId)
+      .kv.watchStream({ progressInterval: millis(100) }, { signal: abort.signal })
+      [Symbol.asyncIterator]();
+    return (await iterator.next()).value;
+  } finally {
+    abort.abort();
+  }
+}
