@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { defaultConfig } from "../config/default-config.js";
 import { ManualClock } from "../store/clock.js";
 import { KeyValueStore } from "../store/key-value-store.js";
@@ -8,6 +8,7 @@ import { StoreError } from "../store/store-error.js";
 import type { StoreEvent } from "../store/store-event.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
 import type { WatchItem, WatchSubscription } from "./watch-subscription.js";
+import type { WatchSink } from "./watch-sink.js";
 
 const second = 1_000_000_000n;
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -321,5 +322,132 @@ describe("WatchHub", () => {
     set("k");
     for await (const _ of watcher) break;
     expect(hub.size).toBe(0);
+  });
+
+  it("refuses a client's watchers past the client limit with RESOURCE_EXHAUSTED naming it, and frees a place when one ends", () => {
+    const { hub } = setup({ clientLimit: 2 });
+    const first = hub.subscribe(any, undefined, { clientId: "alice" });
+    hub.subscribe(any, undefined, { clientId: "alice" });
+    const error = thrown(() => hub.subscribe(any, undefined, { clientId: "alice" }));
+    expect([error.code, error.rawMessage]).toEqual([
+      Code.ResourceExhausted,
+      'watch limit per client reached: client "alice" already has 2 watch streams open (event_stream_client_limit is 2)',
+    ]);
+    hub.subscribe(any, undefined, { clientId: "bob" });
+    first.end();
+    hub.subscribe(any, undefined, { clientId: "alice" });
+    expect(hub.size).toBe(3);
+  });
+
+  it("has no client limit with clientLimit 0", () => {
+    const { hub } = setup({ clientLimit: 0 });
+    for (let i = 0; i < 200; i++) hub.subscribe(any, undefined, { clientId: "alice" });
+    expect(hub.size).toBe(200);
+  });
+});
+
+/** A sink holding `queuedBytes`, whose resets are counted. */
+function fakeSink(queuedBytes = 0) {
+  return { queuedBytes, reset: vi.fn<() => void>() } satisfies WatchSink;
+}
+
+/** Takes one item from a watcher, leaving it "being sent" until the next is asked for. */
+async function takeOne(watcher: WatchSubscription): Promise<AsyncIterator<WatchItem>> {
+  const iterator = watcher[Symbol.asyncIterator]();
+  await iterator.next();
+  return iterator;
+}
+
+describe("WatchHub.sweep", () => {
+  it("cuts off a watcher that has not taken a message within the send timeout, and resets it a send timeout later", async () => {
+    const { hub, set, clock } = setup({ sendTimeout: second });
+    const sink = fakeSink(500);
+    const stuck = hub.subscribe(any, undefined, { sink });
+    const idle = hub.subscribe(any, undefined, { sink: fakeSink() });
+    set("k");
+    const iterator = await takeOne(stuck);
+    await drain(idle);
+    clock.advance(second - 1n);
+    hub.sweep();
+    expect(hub.size).toBe(2);
+    clock.advance(1n);
+    hub.sweep();
+    expect(hub.size).toBe(1);
+    expect(stuck.isCut).toBe(true);
+    expect(hub.queuedBytes).toBe(500); // what its transport holds still counts
+    expect(sink.reset).not.toHaveBeenCalled(); // it may still take the message, then the error
+
+    clock.advance(second);
+    hub.sweep();
+    expect(sink.reset).toHaveBeenCalledTimes(1);
+    expect(hub.queuedBytes).toBe(0);
+    // Had the transport taken the message, the consumer would have got the error.
+    const error = await iterator.next().catch((e: unknown) => e as ConnectError);
+    expect((error as ConnectError).rawMessage).toMatch(/^watcher took no message for 1s; resume from revision \d+$/);
+  });
+
+  it("does not reset a cut-off watcher whose transport took its message", async () => {
+    const { hub, set, clock } = setup({ sendTimeout: second });
+    const sink = fakeSink();
+    const watcher = hub.subscribe(any, undefined, { sink });
+    set("k");
+    const iterator = await takeOne(watcher);
+    clock.advance(second);
+    hub.sweep();
+    expect(watcher.isCut).toBe(true);
+    await iterator.next().catch(() => {}); // taken: the error follows
+    clock.advance(second);
+    hub.sweep();
+    expect(sink.reset).not.toHaveBeenCalled();
+  });
+
+  it("never cuts a watcher for time with sendTimeout 0", async () => {
+    const { hub, set, clock } = setup({ sendTimeout: 0n });
+    const watcher = hub.subscribe(any, undefined, { sink: fakeSink() });
+    set("k");
+    await takeOne(watcher);
+    clock.advance(1000n * second);
+    hub.sweep();
+    expect(hub.size).toBe(1);
+  });
+
+  it("past the total budget, cuts the watchers holding the most first, resetting the stuck ones at once", async () => {
+    const { hub, set } = setup({ totalMaxBytes: 10_000 });
+    const big = fakeSink(6000);
+    const middle = fakeSink(4000);
+    const small = fakeSink(1000);
+    const bigWatcher = hub.subscribe(any, undefined, { sink: big });
+    const middleWatcher = hub.subscribe(any, undefined, { sink: middle });
+    const smallWatcher = hub.subscribe(any, undefined, { sink: small });
+    set("k", "v"); // 66 bytes queued for each
+    await takeOne(bigWatcher); // stuck sending its message
+    expect(hub.queuedBytes).toBe(6000 + 4066 + 1066);
+    hub.sweep();
+    expect([bigWatcher.isCut, middleWatcher.isCut, smallWatcher.isCut]).toEqual([true, false, false]);
+    expect(big.reset).toHaveBeenCalledTimes(1);
+    big.queuedBytes = 0; // a reset stream holds nothing
+
+    middle.queuedBytes = 9000;
+    hub.sweep();
+    expect([middleWatcher.isCut, smallWatcher.isCut]).toEqual([true, false]);
+    // It was not sending anything: it gets the error when it asks for more, without a reset.
+    expect(middle.reset).not.toHaveBeenCalled();
+    expect(hub.size).toBe(1);
+  });
+
+  it("resets the watchers already cut off first when over the total budget", async () => {
+    const { hub, set } = setup({ bufferSize: 1, totalMaxBytes: 5000 });
+    const cutSink = fakeSink(3000);
+    const cut = hub.subscribe(any, undefined, { sink: cutSink });
+    const other = hub.subscribe((e) => e.key === "a", undefined, { sink: fakeSink(4000) });
+    set("a");
+    await takeOne(cut);
+    await drain(other);
+    set("b");
+    set("c"); // two behind: cut off, while its transport still holds the first
+    expect(cut.isCut).toBe(true);
+    hub.sweep();
+    expect(cutSink.reset).toHaveBeenCalledTimes(1);
+    expect(other.isCut).toBe(false); // 4000 alone is within the budget
   });
 });
