@@ -11,6 +11,8 @@ export interface StreamEnd {
   grpcMessage?: string;
   /** The RST_STREAM code, when the server reset the stream. */
   rstCode?: number;
+  /** Set when the stream ended because the connection was closed. */
+  connectionClosed?: true;
 }
 
 /** A raw gRPC WatchKeyValue call on a {@link StallableConnection}. */
@@ -32,11 +34,15 @@ const maxWindow = 2 ** 31 - 1;
  */
 export class StallableConnection {
   private reading = true;
+  /** Settles when the TCP connection has closed (e.g. the server closed it). */
+  readonly closed: Promise<void>;
 
   private constructor(
     readonly session: http2.ClientHttp2Session,
     private readonly tcp: net.Socket,
-  ) {}
+  ) {
+    this.closed = new Promise((resolve) => tcp.once("close", () => resolve()));
+  }
 
   /** Connects to `url` (http://host:port) with prior knowledge. */
   static async open(url: string): Promise<StallableConnection> {
@@ -114,7 +120,9 @@ export class StallableConnection {
     const ended = new Promise<StreamEnd>((resolve) => {
       stream.on("error", () => {}); // a reset shows as rstCode below
       stream.on("close", () => {
-        if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+        if (this.tcp.destroyed && end.grpcStatus === undefined) {
+          end.connectionClosed = true;
+        } else if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
           end.rstCode = stream.rstCode;
         }
         resolve(end);

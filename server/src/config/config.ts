@@ -44,7 +44,7 @@ export interface Config {
   eventStreamClientLimit: number;
   /** Bytes one watcher may have queued (its transport's buffers included) before its stream is ended; 0 = no limit. */
   eventStreamMaxBytes: number;
-  /** Bytes all watchers together may have queued; past it the ones holding most are ended; 0 = no limit. */
+  /** Bytes of messages all watchers together may have in flight; past it messages wait and the slowest watchers are ended; 0 = no limit. */
   eventStreamTotalMaxBytes: number;
   /** Number of recent events kept for watch resumption. */
   eventLogSize: number;

@@ -26,7 +26,7 @@ describe("defaultConfig", () => {
       eventStreamSubscriberLimit: 10_000,
       eventStreamClientLimit: 100,
       eventStreamMaxBytes: 16 * 1024 * 1024,
-      eventStreamTotalMaxBytes: 256 * 1024 * 1024,
+      eventStreamTotalMaxBytes: 64 * 1024 * 1024,
       eventLogSize: 10000,
       monitorAddress: "localhost:33970",
       prometheus: false,

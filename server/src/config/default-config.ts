@@ -33,7 +33,7 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
     eventStreamSubscriberLimit: 10_000,
     eventStreamClientLimit: 100,
     eventStreamMaxBytes: 16 * 1024 * 1024,
-    eventStreamTotalMaxBytes: 256 * 1024 * 1024,
+    eventStreamTotalMaxBytes: 64 * 1024 * 1024,
     eventLogSize: 10_000,
     monitorAddress: `localhost:${defaultMonitorPort}`,
     prometheus: false,

@@ -328,12 +328,6 @@ function validateConfig(c: Config): void {
       `must be at least twice max_value_size (event_stream_max_bytes is ${c.eventStreamMaxBytes}, max_value_size is ${c.maxValueSize})`,
     );
   }
-  if (c.eventStreamTotalMaxBytes > 0 && c.eventStreamTotalMaxBytes < c.eventStreamMaxBytes) {
-    throw ConfigError.invalidValue(
-      "event_stream_total_max_bytes",
-      `must be at least event_stream_max_bytes (event_stream_total_max_bytes is ${c.eventStreamTotalMaxBytes}, event_stream_max_bytes is ${c.eventStreamMaxBytes})`,
-    );
-  }
 
   // The connection string is deliberately not echoed: it may hold a password.
   if (c.snapshot.database !== "" && !/^(sqlite|postgres|postgresql):\/\/./.test(c.snapshot.database)) {

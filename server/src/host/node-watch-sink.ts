@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { constants, type Http2ServerRequest } from "node:http2";
+import { constants, type Http2ServerRequest, type Http2Session } from "node:http2";
 import type { WatchSink } from "../watch/watch-sink.js";
 
 /**
@@ -19,10 +19,13 @@ export function nodeWatchSink(request: IncomingMessage | Http2ServerRequest): Wa
         return stream.writableLength;
       },
       reset() {
-        // RST_STREAM ENHANCE_YOUR_CALM, which gRPC and Connect clients report as RESOURCE_EXHAUSTED;
-        // destroy() drops the buffered data at once instead of when the RST frame gets through.
+        const session = stream.session;
+        // RST_STREAM ENHANCE_YOUR_CALM, which gRPC and Connect clients report as RESOURCE_EXHAUSTED.
         stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM);
         stream.destroy();
+        if (session !== undefined) {
+          closeIfStuck(session);
+        }
       },
     };
   }
@@ -36,4 +39,32 @@ export function nodeWatchSink(request: IncomingMessage | Http2ServerRequest): Wa
       socket.destroy();
     },
   };
+}
+
+/** How long the frames of a session with reset watch streams may wait to leave before its connection is closed. */
+export const stuckConnectionGraceMs = 1000;
+
+// Sessions already being checked, so that resetting many streams of one arms one timer.
+const checking = new WeakSet<Http2Session>();
+
+/**
+ * Closes `session`'s connection when its queued frames (at least the reset
+ * streams' RST_STREAM) have still not left a grace period later. Node's
+ * HTTP/2 session holds the data of its streams, reset or not, until the
+ * socket takes it: for a client that does not read its connection at all,
+ * only closing the connection frees that memory (and nothing on it could
+ * progress anyway).
+ */
+function closeIfStuck(session: Http2Session): void {
+  if (checking.has(session)) {
+    return;
+  }
+  checking.add(session);
+  setTimeout(() => {
+    checking.delete(session);
+    if (!session.destroyed && (session.state.outboundQueueSize ?? 0) > 0) {
+      // Through the session's socket proxy, which refuses destroy() but not this; a TCP RST, nothing flushed.
+      session.socket.resetAndDestroy();
+    }
+  }, stuckConnectionGraceMs).unref();
 }

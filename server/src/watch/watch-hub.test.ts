@@ -411,43 +411,49 @@ describe("WatchHub.sweep", () => {
     expect(hub.size).toBe(1);
   });
 
-  it("past the total budget, cuts the watchers holding the most first, resetting the stuck ones at once", async () => {
-    const { hub, set } = setup({ totalMaxBytes: 10_000 });
-    const big = fakeSink(6000);
-    const middle = fakeSink(4000);
-    const small = fakeSink(1000);
-    const bigWatcher = hub.subscribe(any, undefined, { sink: big });
-    const middleWatcher = hub.subscribe(any, undefined, { sink: middle });
-    const smallWatcher = hub.subscribe(any, undefined, { sink: small });
-    set("k", "v"); // 66 bytes queued for each
-    await takeOne(bigWatcher); // stuck sending its message
-    expect(hub.queuedBytes).toBe(6000 + 4066 + 1066);
-    hub.sweep();
-    expect([bigWatcher.isCut, middleWatcher.isCut, smallWatcher.isCut]).toEqual([true, false, false]);
-    expect(big.reset).toHaveBeenCalledTimes(1);
-    big.queuedBytes = 0; // a reset stream holds nothing
+  it("past the total budget, a message waits for room, and the slowest watcher in flight is cut off and reset", async () => {
+    const { hub, set, clock, store } = setup({ totalMaxBytes: 300 });
+    const slowSink = fakeSink();
+    const slow = hub.subscribe(any, undefined, { sink: slowSink });
+    const fast = hub.subscribe(any, undefined, { sink: fakeSink() });
+    set("k", "v".repeat(100)); // 165 bytes counted
+    const slowIterator = await takeOne(slow);
+    const fastNext = fast[Symbol.asyncIterator]().next();
+    await Promise.resolve();
+    expect([hub.sendingBytes, hub.waitingMessages]).toEqual([165, 1]);
 
-    middle.queuedBytes = 9000;
+    clock.advance(99_000_000n);
     hub.sweep();
-    expect([middleWatcher.isCut, smallWatcher.isCut]).toEqual([true, false]);
-    // It was not sending anything: it gets the error when it asks for more, without a reset.
-    expect(middle.reset).not.toHaveBeenCalled();
-    expect(hub.size).toBe(1);
+    expect(slow.isCut).toBe(false); // in flight for less than 100 ms: not slow yet
+    clock.advance(1_000_000n);
+    hub.sweep();
+    expect(slow.isCut).toBe(true);
+    expect(slowSink.reset).toHaveBeenCalledTimes(1);
+    expect((await fastNext).value?.revision).toBe(store.revision);
+    expect([hub.sendingBytes, hub.waitingMessages]).toEqual([165, 0]);
+    const error = await slowIterator.next().catch((e: unknown) => e as ConnectError);
+    expect((error as ConnectError).rawMessage).toMatch(
+      /^watch streams together have more than 300 bytes in flight, and this one is among the slowest to take them; resume from revision \d+$/,
+    );
   });
 
-  it("resets the watchers already cut off first when over the total budget", async () => {
-    const { hub, set } = setup({ bufferSize: 1, totalMaxBytes: 5000 });
-    const cutSink = fakeSink(3000);
+  it("frees room for waiting messages from cut-off watchers first, without waiting for their send timeout", async () => {
+    const { hub, set } = setup({ bufferSize: 1, totalMaxBytes: 100, sendTimeout: 60n * second });
+    const cutSink = fakeSink();
     const cut = hub.subscribe(any, undefined, { sink: cutSink });
-    const other = hub.subscribe((e) => e.key === "a", undefined, { sink: fakeSink(4000) });
-    set("a");
-    await takeOne(cut);
-    await drain(other);
-    set("b");
-    set("c"); // two behind: cut off, while its transport still holds the first
+    const other = hub.subscribe((e) => e.key === "b", undefined, { sink: fakeSink() });
+    set("a", "1");
+    await takeOne(cut); // in flight
+    set("a", "2");
+    set("a", "3"); // two behind: cut off, its message still in flight
     expect(cut.isCut).toBe(true);
+    set("b");
+    const otherNext = other[Symbol.asyncIterator]().next();
+    await Promise.resolve();
+    expect(hub.waitingMessages).toBe(1);
     hub.sweep();
     expect(cutSink.reset).toHaveBeenCalledTimes(1);
-    expect(other.isCut).toBe(false); // 4000 alone is within the budget
+    expect((await otherNext).done).toBe(false);
+    expect(other.isCut).toBe(false);
   });
 });

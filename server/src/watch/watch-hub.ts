@@ -5,8 +5,12 @@ import type { KeyValueStore } from "../store/key-value-store.js";
 import { StoreError } from "../store/store-error.js";
 import type { StoreEvent } from "../store/store-event.js";
 import { EventLog } from "./event-log.js";
+import { SendBudget } from "./send-budget.js";
 import type { WatchSink } from "./watch-sink.js";
 import { WatchSubscription } from "./watch-subscription.js";
+
+/** How long a message may be in flight before its watcher counts as slow when others wait for room. */
+const slowSendNs = 100_000_000n;
 
 /** Settings of a {@link WatchHub}. */
 export interface WatchHubOptions {
@@ -14,7 +18,7 @@ export interface WatchHubOptions {
   bufferSize: number;
   /** Bytes a watcher may have queued, transport included; 0 = no limit (event_stream_max_bytes). */
   maxBytes: number;
-  /** Bytes all watchers together may have queued; 0 = no limit (event_stream_total_max_bytes). */
+  /** Bytes all watchers together may have in flight in their transports; 0 = no limit (event_stream_total_max_bytes). */
   totalMaxBytes: number;
   /** How long a watcher may take to take a message, in ns; 0 = forever (event_stream_send_timeout). */
   sendTimeout: bigint;
@@ -41,8 +45,9 @@ export interface Watcher {
  * recent ones in an {@link EventLog} so that a stream can resume from a
  * revision. Subscribing is synchronous, so a replay followed by live events
  * has no gap and no duplicate. Bounds what watchers may cost: their number
- * (in all and per client), the bytes queued for each and for all together,
- * and how long a message may wait for a watcher to take it ({@link sweep}).
+ * (in all and per client), the bytes queued for each, the bytes of messages
+ * all have in flight together ({@link SendBudget}), and how long a watcher
+ * may take to take a message ({@link sweep}).
  */
 export class WatchHub {
   private readonly log: EventLog;
@@ -50,6 +55,7 @@ export class WatchHub {
   private readonly perClient = new Map<string, number>();
   /** Watchers cut off while their transport still held a message, with when they were cut (clock ns). */
   private readonly draining = new Map<WatchSubscription, bigint>();
+  private readonly budget: SendBudget;
 
   constructor(
     private readonly store: KeyValueStore,
@@ -57,6 +63,7 @@ export class WatchHub {
     private readonly clock: Clock,
   ) {
     this.log = new EventLog(options.logSize, options.logMaxBytes, store.revision + 1n);
+    this.budget = new SendBudget(options.totalMaxBytes);
     store.subscribe((event) => {
       this.log.append(event);
       for (const subscription of this.subscriptions) {
@@ -77,6 +84,16 @@ export class WatchHub {
       total += subscription.queuedBytes;
     }
     return total;
+  }
+
+  /** Bytes of the messages all watchers have in flight (handed to their transports, not taken yet). */
+  get sendingBytes(): number {
+    return this.budget.inUse;
+  }
+
+  /** Messages waiting for room in the send budget. */
+  get waitingMessages(): number {
+    return this.budget.waiting;
   }
 
   /**
@@ -122,6 +139,7 @@ export class WatchHub {
       startRevision: startRevision ?? latest,
       replay,
       sink: watcher.sink,
+      budget: this.budget,
       clock: this.clock,
       onEnd: (ended) => {
         this.subscriptions.delete(ended);
@@ -147,9 +165,9 @@ export class WatchHub {
    * the cut-off watchers whose transport has still not taken its message a
    * send timeout after the cut (the error could only follow that message);
    * cuts off the watchers that have not taken a message within the send
-   * timeout; then, while all watchers together hold more than the total
-   * budget, resets or cuts off the ones holding the most. Run periodically:
-   * a watcher that is merely busy for a moment holds little at the next run.
+   * timeout; and while messages wait for room in the send budget, resets the
+   * cut-off watchers and then cuts off and resets the slowest ones (a message
+   * in flight for 100 ms or more). Run periodically.
    */
   sweep(): void {
     const now = this.clock.now();
@@ -169,8 +187,8 @@ export class WatchHub {
         }
       }
     }
-    if (totalMaxBytes > 0) {
-      this.enforceTotal(totalMaxBytes);
+    if (this.budget.waiting > 0) {
+      this.relieve(now, totalMaxBytes);
     }
   }
 
@@ -181,33 +199,25 @@ export class WatchHub {
     }
   }
 
-  private enforceTotal(budget: number): void {
-    const held = [...this.draining.keys(), ...this.subscriptions].map((subscription) => ({
-      subscription,
-      bytes: subscription.queuedBytes,
-    }));
-    let total = held.reduce((sum, { bytes }) => sum + bytes, 0);
-    if (total <= budget) {
-      return;
+  /** Frees room in the send budget for the messages waiting: the cut-off watchers' first, then the slowest ones'. */
+  private relieve(now: bigint, budget: number): void {
+    for (const subscription of this.draining.keys()) {
+      this.reset(subscription);
+      if (this.budget.waiting === 0) return;
     }
-    // Watchers already cut off first (nobody is taking what they hold), then the ones holding the most.
-    held.sort((a, b) => Number(b.subscription.isCut) - Number(a.subscription.isCut) || b.bytes - a.bytes);
-    for (const { subscription, bytes } of held) {
-      if (total <= budget) {
-        break;
-      }
-      subscription.cut(`watch streams together fell behind by more than ${budget} bytes, this one among the most`);
-      // Memory is what this limit is about: drop what the transport holds now rather than after a grace.
-      if (this.draining.has(subscription)) {
-        this.reset(subscription);
-      }
-      total -= bytes;
+    const slowest = [...this.subscriptions]
+      .filter((subscription) => subscription.sendingSince !== undefined && now - subscription.sendingSince >= slowSendNs)
+      .sort((a, b) => (a.sendingSince! < b.sendingSince! ? -1 : a.sendingSince! > b.sendingSince! ? 1 : 0));
+    for (const subscription of slowest) {
+      if (this.budget.waiting === 0) return;
+      subscription.cut(`watch streams together have more than ${budget} bytes in flight, and this one is among the slowest to take them`);
+      this.reset(subscription);
     }
   }
 
   /** Resets a cut-off watcher's stream, dropping what its transport holds. */
   private reset(subscription: WatchSubscription): void {
     this.draining.delete(subscription);
-    subscription.sink?.reset();
+    subscription.reset();
   }
 }

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Clock } from "../store/clock.js";
 import type { StoreEvent } from "../store/store-event.js";
+import type { SendBudget } from "./send-budget.js";
 import type { WatchSink } from "./watch-sink.js";
 
 /** A progress message: everything up to `revision` has been delivered. */
@@ -34,6 +35,8 @@ export interface WatchSubscriptionOptions {
   replay: readonly StoreEvent[];
   /** The transport the stream writes to, when there is one to watch. */
   sink?: WatchSink | undefined;
+  /** Room for the messages all watchers have in flight; a message waits for its share. */
+  budget?: SendBudget | undefined;
   /** Times how long a message waits for the transport to take it. */
   clock: Clock;
   /** Called once, when the stream ends. */
@@ -66,6 +69,10 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
   private taken: bigint;
   /** When the transport was handed the message it has not taken yet; undefined when it has taken them all. */
   private sendingSinceNs: bigint | undefined;
+  /** Bytes taken from the send budget for the message in flight. */
+  private holding = 0;
+  /** The request for room in the send budget the next message waits on. */
+  private budgetWait: { handle: object; resolve: (granted: boolean) => void } | undefined;
 
   constructor(private readonly options: WatchSubscriptionOptions) {
     this.taken = options.startRevision;
@@ -154,6 +161,11 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
       this.backlog = 0;
       this.progressQueued = 0;
       this.liveBytes = 0;
+      if (this.budgetWait !== undefined) {
+        this.options.budget?.cancel(this.budgetWait.handle);
+        this.budgetWait.resolve(false);
+        this.budgetWait = undefined;
+      }
     }
     this.options.onEnd(this);
     this.wakeUp();
@@ -176,10 +188,15 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
             this.queue = this.queue.slice(this.head);
             this.head = 0;
           }
+          const room = this.roomFor("progress" in event ? itemOverheadBytes : eventBytes(event));
+          if (room !== true && !(await room)) {
+            continue; // cut off while waiting: the queue is gone, the error follows
+          }
           // The consumer resumes this generator once its transport has taken the message.
           this.sendingSinceNs = this.options.clock.now();
           yield event;
           this.sendingSinceNs = undefined;
+          this.releaseHeld();
           this.taken = event.revision;
           continue;
         }
@@ -197,8 +214,55 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
       }
     } finally {
       this.sendingSinceNs = undefined;
+      this.releaseHeld();
       // The consumer went away (or finished): stop queueing for it.
       this.end();
+    }
+  }
+
+  /**
+   * Resets the stream's transport, dropping what it holds, and gives its
+   * message's room in the send budget back at once.
+   */
+  reset(): void {
+    this.options.sink?.reset();
+    this.releaseHeld();
+  }
+
+  /** Room in the send budget for a message of `bytes`: true at once, else whether it came before the watcher was cut off. */
+  private roomFor(bytes: number): true | Promise<boolean> {
+    const budget = this.options.budget;
+    if (budget === undefined) {
+      return true;
+    }
+    let handle: object | undefined;
+    const granted = new Promise<boolean>((resolve) => {
+      handle = budget.take(bytes, () => resolve(true));
+      if (handle !== undefined) {
+        this.budgetWait = { handle, resolve };
+      }
+    });
+    if (handle === undefined) {
+      this.holding = bytes;
+      return true;
+    }
+    return granted.then((got) => {
+      this.budgetWait = undefined;
+      if (got && (this.error !== undefined || this.cutReason !== undefined)) {
+        budget.release(bytes); // granted just before the cut: nothing will be sent
+        return false;
+      }
+      if (got) {
+        this.holding = bytes;
+      }
+      return got;
+    });
+  }
+
+  private releaseHeld(): void {
+    if (this.holding > 0) {
+      this.options.budget?.release(this.holding);
+      this.holding = 0;
     }
   }
 
