@@ -3,8 +3,9 @@
 // (HTTP/2 windows as large as allowed, sockets paused; one client id each,
 // spread over CONNECTIONS connections), sets their key to a 990 KB value
 // WRITES times, and reports the server's RSS before, at its peak, and 3 s
-// after; then closes the watchers while a Get runs every 20 ms and reports
-// the slowest Get (a stall while they are let go shows there).
+// after; then closes the watchers. A Get runs every 20 ms throughout: the
+// slowest one while writing (the server cuts watchers off meanwhile) and
+// while the watchers close shows any stall.
 // The server is ROOT's bench/watch-server.ts (default configuration), so
 // the same probe measures another checkout, e.g. /work/main.
 // Usage: node --import tsx bench/unread-watchers-probe.ts [ROOT] [WATCHERS] [CONNECTIONS] [WRITES]
@@ -55,6 +56,24 @@ for (const connection of connections) connection.stopReading();
 await sleep(500);
 const before = await rss();
 
+/** Gets every 20 ms until stopped; resolves to the slowest, in ms. */
+function pingUntil(stop: Promise<void>): Promise<number> {
+  let slowest = 0;
+  let pinging = true;
+  void stop.then(() => (pinging = false));
+  return (async () => {
+    while (pinging) {
+      const start = performance.now();
+      await kv.get({ key: "absent" }).catch(() => {});
+      slowest = Math.max(slowest, performance.now() - start);
+      await sleep(20);
+    }
+    return slowest;
+  })();
+}
+
+let stopWritePings = () => {};
+const writePings = pingUntil(new Promise((resolve) => (stopWritePings = resolve)));
 let peak = before;
 const sampler = setInterval(() => void rss().then((value) => (peak = Math.max(peak, value))), 200);
 const value = new Uint8Array(990_000);
@@ -62,25 +81,19 @@ for (let i = 0; i < writes; i++) {
   await kv.set({ key, value });
 }
 await sleep(3000);
+stopWritePings();
+const slowestGetWhileWritingMs = await writePings;
 clearInterval(sampler);
 const after = await rss();
 peak = Math.max(peak, after);
 
-let slowestGetMs = 0;
-let pinging = true;
-const pinger = (async () => {
-  while (pinging) {
-    const start = performance.now();
-    await kv.get({ key: "absent" }).catch(() => {});
-    slowestGetMs = Math.max(slowestGetMs, performance.now() - start);
-    await sleep(20);
-  }
-})();
+let stopClosePings = () => {};
+const closePings = pingUntil(new Promise((resolve) => (stopClosePings = resolve)));
 await sleep(200);
 for (const connection of connections) connection.close();
 await sleep(3000);
-pinging = false;
-await pinger;
+stopClosePings();
+const slowestGetWhileClosingMs = await closePings;
 
 console.log(
   JSON.stringify({
@@ -93,7 +106,8 @@ console.log(
     rssAfter3s: mib(after),
     growthPeak: mib(peak - before),
     growthAfter: mib(after - before),
-    slowestGetWhileClosingMs: Math.round(slowestGetMs),
+    slowestGetWhileWritingMs: Math.round(slowestGetWhileWritingMs),
+    slowestGetWhileClosingMs: Math.round(slowestGetWhileClosingMs),
   }),
 );
 await stopChild(server);

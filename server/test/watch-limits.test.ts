@@ -1,6 +1,9 @@
 import { Code } from "@connectrpc/connect";
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { WatchKeyValueRequestSchema } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { constants } from "node:http2";
+import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Config } from "../src/config/config.js";
 import { StallableConnection, type RawWatch } from "./stallable-connection.js";
@@ -178,6 +181,54 @@ describe("watchers that stop reading", () => {
     await run.connections[0]!.closed;
     const ends = await Promise.all(run.slow.map((watch) => watch.ended));
     expect(ends).toEqual(run.slow.map(() => ({ connectionClosed: true })));
+  });
+});
+
+describe("a Connect watcher over HTTP/1.1 that stops reading", () => {
+  let test: TestServer | undefined;
+  let socket: net.Socket | undefined;
+  afterEach(async () => {
+    socket?.destroy();
+    await test?.close();
+  });
+
+  it("is ended past event_stream_max_bytes with RESOURCE_EXHAUSTED naming the revision once it reads again", async () => {
+    test = await startTestServer({ maxValueSize, eventStreamMaxBytes: 6_000_000, eventStreamSendTimeout: 0n });
+    const writer = createClients("grpc", test.url, "writer").kv;
+    await writer.set({ key, value: bytes("small") });
+    const { hostname, port } = new URL(test.url);
+    const connected = net.connect(Number(port), hostname);
+    socket = connected;
+    const message = toBinary(WatchKeyValueRequestSchema, create(WatchKeyValueRequestSchema, { key }));
+    const body = Buffer.alloc(5 + message.length);
+    body.writeUInt32BE(message.length, 1);
+    body.set(message, 5);
+    connected.write(
+      [
+        "POST /keyquarry.KeyQuarry/WatchKeyValue HTTP/1.1",
+        `Host: ${hostname}:${port}`,
+        "Content-Type: application/connect+proto",
+        "Connect-Protocol-Version: 1",
+        "client-id: slow",
+        `Content-Length: ${body.length}`,
+        "",
+        "",
+      ].join("\r\n"),
+    );
+    connected.write(body);
+    const received: Buffer[] = [];
+    connected.on("data", (chunk: Buffer) => received.push(chunk));
+    await waitFor(() => test!.server.hub.size === 1 && received.length > 0, "the watch to start");
+    connected.pause();
+
+    for (let i = 1; i <= 30; i++) await writer.set({ key, value: valueOf(i) });
+    await waitFor(() => test!.server.hub.size === 0, "the slow watcher to be cut off");
+
+    connected.resume();
+    // The chunked response's last chunk: the error came after what was on its way.
+    await waitFor(() => Buffer.concat(received).includes("\r\n0\r\n\r\n"), "the end of the response");
+    const text = Buffer.concat(received).toString("latin1");
+    expect(text).toMatch(/"code":"resource_exhausted","message":"watcher fell behind by more than 6000000 bytes; resume from revision \d+"/);
   });
 });
 
