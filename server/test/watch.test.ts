@@ -591,7 +591,8 @@ describe("1000 concurrent watchers over grpc", () => {
   const scope = new WatchScope();
   let test: TestServer;
   beforeAll(async () => {
-    test = await startTestServer();
+    // All of one client id: past the default per-client limit.
+    test = await startTestServer({ eventStreamClientLimit: 0 });
   });
   afterAll(async () => {
     scope.cancelAll();
@@ -650,7 +651,8 @@ interface Stall {
  * more. Then the stalled watcher reads what it has, and resumes.
  */
 async function stall(protocol: Protocol, scope: WatchScope): Promise<Stall> {
-  const test = await startTestServer({ eventStreamBufferSize: 16 });
+  // A long send timeout: the cut is by event count, and the stalled watcher gets the error once it reads again.
+  const test = await startTestServer({ eventStreamBufferSize: 16, eventStreamSendTimeout: 60_000_000_000n });
   try {
     // Three clients, three connections: the stalled one backs up only its own.
     const writer = createClients(protocol, test.url, "writer").kv;

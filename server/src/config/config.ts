@@ -40,6 +40,12 @@ export interface Config {
   eventStreamSendTimeout: Nanoseconds;
   /** Maximum concurrent watch streams; 0 = unlimited. */
   eventStreamSubscriberLimit: number;
+  /** Maximum concurrent watch streams of one client id; 0 = unlimited. */
+  eventStreamClientLimit: number;
+  /** Bytes one watcher may have queued (its transport's buffers included) before its stream is ended; 0 = no limit. */
+  eventStreamMaxBytes: number;
+  /** Bytes of messages all watchers together may have in flight; past it messages wait and the slowest watchers are ended; 0 = no limit. */
+  eventStreamTotalMaxBytes: number;
   /** Number of recent events kept for watch resumption. */
   eventLogSize: number;
   /** Address of the HTTP monitor (metrics) server. */

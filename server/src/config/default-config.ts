@@ -30,7 +30,10 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
     logEvents: false,
     eventStreamBufferSize: 1000,
     eventStreamSendTimeout: 1_000_000_000n, // 1s
-    eventStreamSubscriberLimit: 0,
+    eventStreamSubscriberLimit: 10_000,
+    eventStreamClientLimit: 100,
+    eventStreamMaxBytes: 16 * 1024 * 1024,
+    eventStreamTotalMaxBytes: 64 * 1024 * 1024,
     eventLogSize: 10_000,
     monitorAddress: `localhost:${defaultMonitorPort}`,
     prometheus: false,

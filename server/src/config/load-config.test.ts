@@ -280,6 +280,19 @@ describe("loadConfig value parsing", () => {
     expect([config.maxPatternLength, config.maxScanDuration, config.maxListKeysResponseSize]).toEqual([64, 250_000_000n, 65536]);
   });
 
+  it("reads the watch limits from the environment", () => {
+    const config = loadConfig({
+      env: {
+        KEYQUARRY_EVENT_STREAM_CLIENT_LIMIT: "7",
+        KEYQUARRY_EVENT_STREAM_MAX_BYTES: "3000000",
+        KEYQUARRY_EVENT_STREAM_TOTAL_MAX_BYTES: "9000000",
+      },
+    });
+    expect([config.eventStreamClientLimit, config.eventStreamMaxBytes, config.eventStreamTotalMaxBytes]).toEqual([
+      7, 3_000_000, 9_000_000,
+    ]);
+  });
+
   it("treats a unit-less duration string as nanoseconds", () => {
     expect(loadConfig({ env: { KEYQUARRY_EVENT_STREAM_SEND_TIMEOUT: "1500" } }).eventStreamSendTimeout).toBe(1500n);
   });
@@ -463,6 +476,11 @@ describe("loadConfig validation", () => {
     ["idle_timeout", { idle_timeout: "720h" }, "must be at most 596h31m23.647s, got 720h0m0s"],
     ["keepalive_interval", { keepalive_interval: "1000h" }, "must be at most 596h31m23.647s, got 1000h0m0s"],
     ["keepalive_timeout", { keepalive_timeout: "0s" }, "must be greater than 0 while keepalive_interval is set"],
+    [
+      "event_stream_max_bytes",
+      { event_stream_max_bytes: 1_999_999 },
+      "must be at least twice max_value_size (event_stream_max_bytes is 1999999, max_value_size is 1000000)",
+    ],
     ...["mysql://u:secret@h/db", "sqlite:", "sqlite://", "file.db", "SQLITE:///x.db"].map(
       (database): [string, ConfigSources["flags"], string] => [
         "snapshot.database",
@@ -497,6 +515,10 @@ describe("loadConfig validation", () => {
     ["the longest timer", { idle_timeout: "596h31m23.647s", max_concurrent_streams: 2 ** 32 - 1 }],
     ["minimums", { event_stream_buffer_size: 1, event_log_size: 1, "snapshot.retain": 1, revision_limit: -1 }],
     ["no state bounds", { max_client_id_length: 0, max_clients: 0, max_removed_key_metrics: -1 }],
+    ["watch byte budgets off", { event_stream_max_bytes: 0, event_stream_total_max_bytes: 0 }],
+    ["a watcher budget of twice max_value_size", { event_stream_max_bytes: 2_000_000 }],
+    ["any watcher budget without a value size limit", { max_value_size: 0, event_stream_max_bytes: 1 }],
+    ["unlimited watchers", { event_stream_subscriber_limit: 0, event_stream_client_limit: 0 }],
   ])("accepts %s", (_name, flags) => {
     expect(() => loadConfig({ flags })).not.toThrow();
   });

@@ -328,6 +328,13 @@ function validateConfig(c: Config): void {
   }
 
   validateConnectionLimits(c);
+  // A watcher must be able to hold a message being sent plus the next one, however large the value.
+  if (c.eventStreamMaxBytes > 0 && c.maxValueSize > 0 && c.eventStreamMaxBytes < 2 * c.maxValueSize) {
+    throw ConfigError.invalidValue(
+      "event_stream_max_bytes",
+      `must be at least twice max_value_size (event_stream_max_bytes is ${c.eventStreamMaxBytes}, max_value_size is ${c.maxValueSize})`,
+    );
+  }
 
   // The connection string is deliberately not echoed: it may hold a password.
   if (c.snapshot.database !== "" && !/^(sqlite|postgres|postgresql):\/\/./.test(c.snapshot.database)) {

@@ -24,6 +24,10 @@ import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js"
 import { readMaxBytesFor } from "./read-max-bytes.js";
 import { removeStaleSocket } from "./remove-stale-socket.js";
 import { unknownMethodHandler } from "./unknown-method-handler.js";
+import { nodeWatchSink } from "./node-watch-sink.js";
+import { startWatchSweepTimer } from "./watch-sweep-timer.js";
+import { watchSinkKey } from "../rpc/watch-sink-key.js";
+import { createContextValues } from "@connectrpc/connect";
 
 /** Value bytes the event log may hold for resuming watchers. */
 export const eventLogMaxBytes = 64 * 1024 * 1024;
@@ -40,6 +44,8 @@ export interface BuildOptions {
 export interface KeyquarryServer {
   readonly app: FastifyInstance;
   readonly store: KeyValueStore;
+  /** The watch streams' fan-out (its counts show what watchers hold). */
+  readonly hub: WatchHub;
   /** Starts listening; resolves to the address clients use (`http://host:port` or `unix:///path`). */
   listen(): Promise<string>;
   /**
@@ -65,17 +71,26 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const store = new KeyValueStore(config, clock);
   const snapshots = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
   // After the restore (the log continues its revisions), before the reserved keys.
-  const hub = new WatchHub(store, {
-    bufferSize: config.eventStreamBufferSize,
-    subscriberLimit: config.eventStreamSubscriberLimit,
-    logSize: config.eventLogSize,
-    logMaxBytes: eventLogMaxBytes,
-  });
+  const hub = new WatchHub(
+    store,
+    {
+      bufferSize: config.eventStreamBufferSize,
+      maxBytes: config.eventStreamMaxBytes,
+      totalMaxBytes: config.eventStreamTotalMaxBytes,
+      sendTimeout: config.eventStreamSendTimeout,
+      subscriberLimit: config.eventStreamSubscriberLimit,
+      clientLimit: config.eventStreamClientLimit,
+      logSize: config.eventLogSize,
+      logMaxBytes: eventLogMaxBytes,
+    },
+    clock,
+  );
   store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
   // Locks and lifespans that ended while the server was down end now, with their events.
   store.expireDue();
   const stopExpiryTimer = startExpiryTimer(store, clock);
   const stopPruneTimer = startPruneTimer(store, config.pruneInterval);
+  const stopWatchSweepTimer = startWatchSweepTimer(hub, config.eventStreamSendTimeout);
   let requestShutdown = () => {};
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
 
@@ -106,6 +121,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   app.addHook("onClose", (_instance, done) => {
     stopExpiryTimer();
     stopPruneTimer();
+    stopWatchSweepTimer();
     done();
   });
   app.addHook("preClose", (done) => {
@@ -130,6 +146,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     routes: rpcs.routes,
     interceptors: [clientIdInterceptor(config.maxClientIdLength)],
     readMaxBytes,
+    contextValues: (request) => createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)),
   });
 
   snapshotter =
@@ -152,6 +169,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   return {
     app,
     store,
+    hub,
     shutdownRequested,
     async listen() {
       if (address.kind === "unix") {

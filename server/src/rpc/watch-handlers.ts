@@ -3,11 +3,12 @@ import type { Duration } from "@bufbuild/protobuf/wkt";
 import { KeyEvent, type KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import { serverClientId, valueEvents, type StoreEvent, type ValueSnapshot } from "../store/store-event.js";
-import type { WatchHub } from "../watch/watch-hub.js";
+import type { WatchHub, Watcher } from "../watch/watch-hub.js";
 import type { WatchSubscription } from "../watch/watch-subscription.js";
 import { clientIdKey } from "./client-id.js";
 import { nanosFromDuration } from "./duration.js";
 import { timestampFromNanos } from "./timestamp.js";
+import { watchSinkKey } from "./watch-sink-key.js";
 
 /** Shortest accepted progress interval, so a client cannot make the server spin. */
 export const minProgressIntervalMs = 100;
@@ -30,6 +31,7 @@ export function createWatchHandlers(
           (kinds.size === 0 || kinds.has(event.event)) &&
           (clientIds.size === 0 || clientIds.has(event.clientId)),
         request.startRevision,
+        watcherOf(context),
       );
       for await (const item of stream(subscription, store, progressMs, context)) {
         if ("progress" in item) {
@@ -59,6 +61,7 @@ export function createWatchHandlers(
             event.lockOwner !== undefined &&
             event.lockOwner !== clientId),
         request.startRevision,
+        watcherOf(context),
       );
       // Synchronously after subscribing: no change can fall between the two.
       const current = request.startRevision === undefined ? store.watchValue(clientId, key) : undefined;
@@ -75,6 +78,11 @@ export function createWatchHandlers(
       }
     },
   };
+}
+
+/** The caller and transport of a watch call, for the hub's limits. */
+function watcherOf(context: HandlerContext): Watcher {
+  return { clientId: context.values.get(clientIdKey), sink: context.values.get(watchSinkKey) };
 }
 
 /** A WatchKeyValue message for an event: removals carry the last value, as the README promises. */

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { defaultConfig } from "../config/default-config.js";
 import { ManualClock } from "../store/clock.js";
 import { KeyValueStore } from "../store/key-value-store.js";
@@ -8,14 +8,26 @@ import { StoreError } from "../store/store-error.js";
 import type { StoreEvent } from "../store/store-event.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
 import type { WatchItem, WatchSubscription } from "./watch-subscription.js";
+import type { WatchSink } from "./watch-sink.js";
 
 const second = 1_000_000_000n;
 const bytes = (text: string) => new TextEncoder().encode(text);
 
+const hubOptions: WatchHubOptions = {
+  bufferSize: 100,
+  maxBytes: 0,
+  totalMaxBytes: 0,
+  sendTimeout: 0n,
+  subscriberLimit: 0,
+  clientLimit: 0,
+  logSize: 100,
+  logMaxBytes: 1 << 20,
+};
+
 function setup(options: Partial<WatchHubOptions> = {}) {
   const clock = new ManualClock();
   const store = new KeyValueStore({ ...defaultConfig({}), minLockDuration: second, minLifespan: second }, clock);
-  const hub = new WatchHub(store, { bufferSize: 100, subscriberLimit: 0, logSize: 100, logMaxBytes: 1 << 20, ...options });
+  const hub = new WatchHub(store, { ...hubOptions, ...options }, clock);
   const set = (key: string, value = "v", clientId = "alice") => store.set(clientId, { key, value: bytes(value), contentType: "" });
   return { clock, store, hub, set };
 }
@@ -228,7 +240,7 @@ describe("WatchHub", () => {
     const clock = new ManualClock();
     const store = new KeyValueStore(defaultConfig({}), clock);
     store.set("alice", { key: "before", value: bytes("x"), contentType: "" }); // revision 1, before the hub
-    const hub = new WatchHub(store, { bufferSize: 10, subscriberLimit: 0, logSize: 100, logMaxBytes: 1 << 20 });
+    const hub = new WatchHub(store, { ...hubOptions, bufferSize: 10 }, clock);
     const error = thrown(() => hub.subscribe(any, 0n));
     expect(error.code).toBe(Code.OutOfRange);
     expect(error.rawMessage).toContain("the oldest revision available is 2");
@@ -310,5 +322,138 @@ describe("WatchHub", () => {
     set("k");
     for await (const _ of watcher) break;
     expect(hub.size).toBe(0);
+  });
+
+  it("refuses a client's watchers past the client limit with RESOURCE_EXHAUSTED naming it, and frees a place when one ends", () => {
+    const { hub } = setup({ clientLimit: 2 });
+    const first = hub.subscribe(any, undefined, { clientId: "alice" });
+    hub.subscribe(any, undefined, { clientId: "alice" });
+    const error = thrown(() => hub.subscribe(any, undefined, { clientId: "alice" }));
+    expect([error.code, error.rawMessage]).toEqual([
+      Code.ResourceExhausted,
+      'watch limit per client reached: client "alice" already has 2 watch streams open (event_stream_client_limit is 2)',
+    ]);
+    hub.subscribe(any, undefined, { clientId: "bob" });
+    first.end();
+    hub.subscribe(any, undefined, { clientId: "alice" });
+    expect(hub.size).toBe(3);
+  });
+
+  it("has no client limit with clientLimit 0", () => {
+    const { hub } = setup({ clientLimit: 0 });
+    for (let i = 0; i < 200; i++) hub.subscribe(any, undefined, { clientId: "alice" });
+    expect(hub.size).toBe(200);
+  });
+});
+
+/** A sink holding `queuedBytes`, whose resets are counted. */
+function fakeSink(queuedBytes = 0) {
+  return { queuedBytes, reset: vi.fn<() => void>() } satisfies WatchSink;
+}
+
+/** Takes one item from a watcher, leaving it "being sent" until the next is asked for. */
+async function takeOne(watcher: WatchSubscription): Promise<AsyncIterator<WatchItem>> {
+  const iterator = watcher[Symbol.asyncIterator]();
+  await iterator.next();
+  return iterator;
+}
+
+describe("WatchHub.sweep", () => {
+  it("cuts off a watcher that has not taken a message within the send timeout, and resets it a send timeout later", async () => {
+    const { hub, set, clock } = setup({ sendTimeout: second });
+    const sink = fakeSink(500);
+    const stuck = hub.subscribe(any, undefined, { sink });
+    const idle = hub.subscribe(any, undefined, { sink: fakeSink() });
+    set("k");
+    const iterator = await takeOne(stuck);
+    await drain(idle);
+    clock.advance(second - 1n);
+    hub.sweep();
+    expect(hub.size).toBe(2);
+    clock.advance(1n);
+    hub.sweep();
+    expect(hub.size).toBe(1);
+    expect(stuck.isCut).toBe(true);
+    expect(hub.queuedBytes).toBe(500); // what its transport holds still counts
+    expect(sink.reset).not.toHaveBeenCalled(); // it may still take the message, then the error
+
+    clock.advance(second);
+    hub.sweep();
+    expect(sink.reset).toHaveBeenCalledTimes(1);
+    expect(hub.queuedBytes).toBe(0);
+    // Had the transport taken the message, the consumer would have got the error.
+    const error = await iterator.next().catch((e: unknown) => e as ConnectError);
+    expect((error as ConnectError).rawMessage).toMatch(/^watcher took no message for 1s; resume from revision \d+$/);
+  });
+
+  it("does not reset a cut-off watcher whose transport took its message", async () => {
+    const { hub, set, clock } = setup({ sendTimeout: second });
+    const sink = fakeSink();
+    const watcher = hub.subscribe(any, undefined, { sink });
+    set("k");
+    const iterator = await takeOne(watcher);
+    clock.advance(second);
+    hub.sweep();
+    expect(watcher.isCut).toBe(true);
+    await iterator.next().catch(() => {}); // taken: the error follows
+    clock.advance(second);
+    hub.sweep();
+    expect(sink.reset).not.toHaveBeenCalled();
+  });
+
+  it("never cuts a watcher for time with sendTimeout 0", async () => {
+    const { hub, set, clock } = setup({ sendTimeout: 0n });
+    const watcher = hub.subscribe(any, undefined, { sink: fakeSink() });
+    set("k");
+    await takeOne(watcher);
+    clock.advance(1000n * second);
+    hub.sweep();
+    expect(hub.size).toBe(1);
+  });
+
+  it("past the total budget, a message waits for room, and the slowest watcher in flight is cut off and reset", async () => {
+    const { hub, set, clock, store } = setup({ totalMaxBytes: 300 });
+    const slowSink = fakeSink();
+    const slow = hub.subscribe(any, undefined, { sink: slowSink });
+    const fast = hub.subscribe(any, undefined, { sink: fakeSink() });
+    set("k", "v".repeat(100)); // 165 bytes counted
+    const slowIterator = await takeOne(slow);
+    const fastNext = fast[Symbol.asyncIterator]().next();
+    await Promise.resolve();
+    expect([hub.sendingBytes, hub.waitingMessages]).toEqual([165, 1]);
+
+    clock.advance(99_000_000n);
+    hub.sweep();
+    expect(slow.isCut).toBe(false); // in flight for less than 100 ms: not slow yet
+    clock.advance(1_000_000n);
+    hub.sweep();
+    expect(slow.isCut).toBe(true);
+    expect(slowSink.reset).toHaveBeenCalledTimes(1);
+    expect((await fastNext).value?.revision).toBe(store.revision);
+    expect([hub.sendingBytes, hub.waitingMessages]).toEqual([165, 0]);
+    const error = await slowIterator.next().catch((e: unknown) => e as ConnectError);
+    expect((error as ConnectError).rawMessage).toMatch(
+      /^watch streams together have more than 300 bytes in flight, and this one is among the slowest to take them; resume from revision \d+$/,
+    );
+  });
+
+  it("frees room for waiting messages from cut-off watchers first, without waiting for their send timeout", async () => {
+    const { hub, set } = setup({ bufferSize: 1, totalMaxBytes: 100, sendTimeout: 60n * second });
+    const cutSink = fakeSink();
+    const cut = hub.subscribe(any, undefined, { sink: cutSink });
+    const other = hub.subscribe((e) => e.key === "b", undefined, { sink: fakeSink() });
+    set("a", "1");
+    await takeOne(cut); // in flight
+    set("a", "2");
+    set("a", "3"); // two behind: cut off, its message still in flight
+    expect(cut.isCut).toBe(true);
+    set("b");
+    const otherNext = other[Symbol.asyncIterator]().next();
+    await Promise.resolve();
+    expect(hub.waitingMessages).toBe(1);
+    hub.sweep();
+    expect(cutSink.reset).toHaveBeenCalledTimes(1);
+    expect((await otherNext).done).toBe(false);
+    expect(other.isCut).toBe(false);
   });
 });

@@ -2,7 +2,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { describe, expect, it, vi } from "vitest";
 import type { StoreEvent } from "../store/store-event.js";
+import { ManualClock } from "../store/clock.js";
 import { WatchSubscription, type WatchItem } from "./watch-subscription.js";
+import type { WatchSink } from "./watch-sink.js";
 
 function event(revision: number, key = "k", kind: KeyEvent = KeyEvent.UPDATED): StoreEvent {
   return { revision: BigInt(revision), key, event: kind, time: BigInt(revision), clientId: "c" };
@@ -10,18 +12,40 @@ function event(revision: number, key = "k", kind: KeyEvent = KeyEvent.UPDATED): 
 
 const all = () => true;
 
+/** An UPDATED event of key "k" carrying a value of `size` bytes (counted as size + 1 + 64). */
+function valueEvent(revision: number, size: number): StoreEvent {
+  const value = { value: new Uint8Array(size), size, hash: 0n, version: 1n, contentType: "" };
+  return { ...event(revision), value };
+}
+
+/** A sink holding `queuedBytes`, whose resets are counted. */
+function fakeSink(queuedBytes = 0) {
+  return { queuedBytes, reset: vi.fn<() => void>() } satisfies WatchSink;
+}
+
 /** A subscription plus what its onEnd saw. */
 function subscription(
-  options: { matches?: (e: StoreEvent) => boolean; bufferSize?: number; start?: number; replay?: StoreEvent[] } = {},
+  options: {
+    matches?: (e: StoreEvent) => boolean;
+    bufferSize?: number;
+    maxBytes?: number;
+    start?: number;
+    replay?: StoreEvent[];
+    sink?: WatchSink;
+    clock?: ManualClock;
+  } = {},
 ) {
   const onEnd = vi.fn<(s: WatchSubscription) => void>();
-  const sub = new WatchSubscription(
-    options.matches ?? all,
-    options.bufferSize ?? 4,
-    BigInt(options.start ?? 0),
-    options.replay ?? [],
+  const sub = new WatchSubscription({
+    matches: options.matches ?? all,
+    bufferSize: options.bufferSize ?? 4,
+    maxBytes: options.maxBytes ?? 0,
+    startRevision: BigInt(options.start ?? 0),
+    replay: options.replay ?? [],
+    sink: options.sink,
+    clock: options.clock ?? new ManualClock(),
     onEnd,
-  );
+  });
   return { sub, onEnd, it: sub[Symbol.asyncIterator]() };
 }
 
@@ -280,5 +304,90 @@ describe("WatchSubscription", () => {
     }
     expect(onEnd).not.toHaveBeenCalled();
     expect(seen).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
+  });
+
+  describe("bytes", () => {
+    it("counts the live events queued (value, key and 65 bytes of fields), not the replay, and what its sink holds", async () => {
+      const sink = fakeSink(1000);
+      const { sub, it: iterator } = subscription({ replay: [valueEvent(1, 5000)], sink });
+      expect(sub.queuedBytes).toBe(1000);
+      sub.offer(valueEvent(2, 100));
+      sub.offer(valueEvent(3, 200));
+      expect(sub.queuedBytes).toBe(1000 + 165 + 265);
+      await take(iterator, 2);
+      expect(sub.queuedBytes).toBe(1000 + 265);
+      sink.queuedBytes = 0;
+      await take(iterator, 1);
+      expect(sub.queuedBytes).toBe(0);
+    });
+
+    it("cuts off a watcher past maxBytes, its sink included, naming the revision to resume from", async () => {
+      const sink = fakeSink(600);
+      const { sub, onEnd, it: iterator } = subscription({ maxBytes: 1000, start: 7, sink });
+      sub.offer(valueEvent(8, 200)); // 600 + 265
+      expect(onEnd).not.toHaveBeenCalled();
+      sub.offer(valueEvent(9, 100)); // would make 1030
+      expect(onEnd).toHaveBeenCalledTimes(1);
+      expect(sub.isCut).toBe(true);
+      expect(sub.queuedBytes).toBe(600); // the queue is dropped; the sink still holds its part
+      const error = await iterator.next().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConnectError);
+      expect([(error as ConnectError).code, (error as ConnectError).rawMessage]).toEqual([
+        Code.ResourceExhausted,
+        "watcher fell behind by more than 1000 bytes; resume from revision 7",
+      ]);
+      expect(sink.reset).not.toHaveBeenCalled(); // resetting is the hub's call
+    });
+
+    it("lets a watcher with nothing queued take an event larger than maxBytes", async () => {
+      const { sub, onEnd, it: iterator } = subscription({ maxBytes: 1000 });
+      sub.offer(valueEvent(1, 5000));
+      expect(onEnd).not.toHaveBeenCalled();
+      expect(await take(iterator, 1)).toEqual([1]);
+    });
+
+    it("has no byte limit with maxBytes 0", () => {
+      const { sub, onEnd } = subscription({ maxBytes: 0, sink: fakeSink(1e9) });
+      sub.offer(valueEvent(1, 1e6));
+      sub.offer(valueEvent(2, 1e6));
+      expect(onEnd).not.toHaveBeenCalled();
+    });
+  });
+
+  describe("sendingSince", () => {
+    it("is the time an item was handed to the consumer until the consumer asks for the next", async () => {
+      const clock = new ManualClock(1000n);
+      const { sub, it: iterator } = subscription({ clock });
+      expect(sub.sendingSince).toBeUndefined();
+      sub.offer(event(1));
+      sub.offer(event(2));
+      await take(iterator, 1);
+      expect(sub.sendingSince).toBe(1000n);
+      clock.advance(5n);
+      await take(iterator, 1);
+      expect(sub.sendingSince).toBe(1005n);
+      const waiting = iterator.next(); // took item 2; now waits for more
+      expect(await peek(waiting)).toBe("pending");
+      expect(sub.sendingSince).toBeUndefined();
+    });
+
+    it("is cleared when the consumer goes away", async () => {
+      const { sub, it: iterator } = subscription();
+      sub.offer(event(1));
+      await take(iterator, 1);
+      await iterator.return!(undefined);
+      expect(sub.sendingSince).toBeUndefined();
+    });
+  });
+
+  it("cut: ends with RESOURCE_EXHAUSTED giving the reason and the revision to resume from, after the message being sent", async () => {
+    const { sub, onEnd, it: iterator } = subscription({ start: 3 });
+    sub.offer(event(4));
+    sub.offer(event(5));
+    await take(iterator, 1);
+    sub.cut("watcher took no message for 1s");
+    expect(onEnd).toHaveBeenCalledTimes(1);
+    const error = await iterator.next().catch((e: unknown) => e);
+    expect((error as ConnectError).rawMessage).toBe("watcher took no message for 1s; resume from revision 4");
   });
 });
