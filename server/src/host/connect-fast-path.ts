@@ -3,7 +3,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
+import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
+import { requestTooLarge, type RequestSizeLimit } from "./read-max-bytes.js";
+import { connectTimeoutMs, deadlineExceeded } from "./request-deadline.js";
+import { stopReadingRequest } from "./stop-reading-request.js";
 
 /** Serves a request and returns true, or returns false to leave it to the general (Fastify/Connect) handler. */
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -17,7 +21,7 @@ export type RequestHandler = (request: IncomingMessage, response: ServerResponse
  * gRPC-Web, browsers' cross-origin calls when CORS is on, unknown paths)
  * goes to the general handler.
  */
-export function createConnectFastPath(methods: UnaryMethodTable, readMaxBytes: number, cors: boolean): RequestHandler {
+export function createConnectFastPath(methods: UnaryMethodTable, limit: RequestSizeLimit, cors: boolean): RequestHandler {
   return (request, response) => {
     const { headers } = request;
     const entry = methods.get(request.url ?? "");
@@ -34,26 +38,45 @@ export function createConnectFastPath(methods: UnaryMethodTable, readMaxBytes: n
       return false;
     }
     const declared = Number(headers["content-length"] ?? 0);
-    if (declared > readMaxBytes) {
-      fail(request, response, new ConnectError(`message size ${declared} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+    if (declared > limit.bytes) {
+      fail(request, response, requestTooLarge(limit, declared, true));
       return true;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = firstHeaderValue(headers["connect-timeout-ms"]);
+    if (timeout !== undefined) {
+      let ms;
+      try {
+        ms = connectTimeoutMs(timeout);
+      } catch (error) {
+        fail(request, response, error as ConnectError);
+        return true;
+      }
+      // The operations are synchronous: the deadline can only pass while the body is read.
+      timer = ms === undefined ? undefined : setTimeout(() => refuse(deadlineExceeded()), ms);
     }
     const chunks: Buffer[] = [];
     let received = 0;
     let failed = false;
+    const refuse = (error: ConnectError) => {
+      failed = true;
+      clearTimeout(timer);
+      chunks.length = 0;
+      fail(request, response, error);
+    };
     request.on("data", (chunk: Buffer) => {
       received += chunk.length;
       if (failed) {
         return;
       }
-      if (received > readMaxBytes) {
-        failed = true;
-        fail(request, response, new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+      if (received > limit.bytes) {
+        refuse(requestTooLarge(limit, received, false));
         return;
       }
       chunks.push(chunk);
     });
     request.on("end", () => {
+      clearTimeout(timer);
       if (failed) {
         return;
       }
@@ -95,6 +118,6 @@ function answer(response: ServerResponse, status: number, body: Uint8Array | str
 
 /** Answers with a Connect error and stops reading a request that is not complete (an oversized body, say). */
 function fail(request: IncomingMessage, response: ServerResponse, error: ConnectError): void {
+  stopReadingRequest(request, response);
   answer(response, codeToHttpStatus(error.code), errorToJsonBytes(error, {}), "application/json");
-  request.resume();
 }
