@@ -5,7 +5,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bytes, createTransport, startTestServer, type Protocol, type TestServer } from "./test-server.js";
-import { Watcher, WatchScope } from "./watch-helpers.js";
+import { Watcher, WatchScope, writeUntilSeen } from "./watch-helpers.js";
 
 let test: TestServer;
 let session: http2.ClientHttp2Session;
@@ -28,14 +28,10 @@ function watchWith(protocol: Protocol, key: string, headers: Record<string, stri
   return scope.open((signal) => kv.watchStream({ keys: [key] }, { signal, headers }));
 }
 
-/** Sets `key` until `watcher` has seen an event (the watch is registered some time after it opens). */
-async function setUntilSeen(protocol: Protocol, key: string, watcher: Watcher<Event>): Promise<void> {
+/** Sets `key` until `watcher` has seen an event. */
+function setUntilSeen(protocol: Protocol, key: string, watcher: Watcher<Event>): Promise<void> {
   const kv = createClient(KeyQuarry, createTransport(protocol, test.url, `writer-${protocol}`));
-  const deadline = Date.now() + 20_000;
-  while (watcher.items.length === 0 && !watcher.done && Date.now() < deadline) {
-    await kv.set({ key, value: bytes("v") });
-    await watcher.waitUntil(() => watcher.items.length > 0, "an event", 100).catch(() => {});
-  }
+  return writeUntilSeen(watcher, () => kv.set({ key, value: bytes("v") }));
 }
 
 describe("deadlines longer than Node's timers hold (about 24.8 days)", () => {

@@ -1,10 +1,12 @@
-import { create, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { create, fromBinary, fromJson, toBinary, toJsonString, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
+import { invalidBase64Field } from "../rpc/invalid-base64-field.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
+import { invalidBase64 } from "./check-json-body.js";
 import { requestTooLarge, type RequestSizeLimit } from "./read-max-bytes.js";
 import { connectTimeoutMs, deadlineExceeded } from "./request-deadline.js";
 import { stopReadingRequest } from "./stop-reading-request.js";
@@ -84,9 +86,17 @@ export function createConnectFastPath(methods: UnaryMethodTable, limit: RequestS
       const { method, operation } = entry;
       let input;
       try {
-        input = json
-          ? fromJsonString(method.input, body.length === 0 ? "{}" : body.toString("utf8"), { ignoreUnknownFields: true })
-          : fromBinary(method.input, body);
+        if (json) {
+          const parsed: unknown = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+          const field = invalidBase64Field(method.input, parsed);
+          if (field !== undefined) {
+            fail(request, response, invalidBase64(method.input, field));
+            return;
+          }
+          input = fromJson(method.input, parsed as JsonValue, { ignoreUnknownFields: true });
+        } else {
+          input = fromBinary(method.input, body);
+        }
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         fail(request, response, new ConnectError(`cannot decode message ${method.input.typeName} from ${json ? "JSON" : "binary"}: ${reason}`, Code.InvalidArgument));

@@ -6,6 +6,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { FastifyPluginCallback } from "fastify";
+import { checkJsonBody, isJsonContentType } from "./check-json-body.js";
 import { guardRequestBody } from "./guard-request-body.js";
 import type { RequestSizeLimit } from "./read-max-bytes.js";
 import { replyWithError } from "./reply-with-error.js";
@@ -26,7 +27,8 @@ export interface ConnectPluginOptions extends Omit<ConnectRouterOptions, "readMa
  * Node's timers hold counts as none (instead of expiring at once); an
  * oversized request is refused with its size and the limit, and the rest of
  * it is not read; a request whose content type no protocol takes gets its
- * protocol's own error (instead of Fastify's). Connect reads every body
+ * protocol's own error (instead of Fastify's); a JSON `bytes` field that is
+ * not base64 gets INVALID_ARGUMENT (instead of being read as other bytes). Connect reads every body
  * itself, through the guard; Fastify parses none.
  */
 export const connectPlugin: FastifyPluginCallback<ConnectPluginOptions> = (instance, options, done) => {
@@ -59,13 +61,14 @@ export const connectPlugin: FastifyPluginCallback<ConnectPluginOptions> = (insta
           // Connect would refuse it before reading, naming its own option; the guard does it in our terms.
           universal.header.delete("content-length");
         }
-        const body = guardRequestBody(universal.body as AsyncIterable<Uint8Array>, {
+        const guarded = guardRequestBody(universal.body as AsyncIterable<Uint8Array>, {
           deadlineMs: holdableDeadlineMs(universal.header),
           limit,
           enveloped,
           declaredBytes,
           onRefuse: () => stopReadingRequest(request.raw, reply.raw),
         });
+        const body = isJsonContentType(contentType) ? checkJsonBody(guarded, handler.method.input, enveloped) : guarded;
         try {
           const response = await handler({ ...universal, body });
           // Headers set through Fastify (CORS) live on the reply until reply.send, which is not used here.

@@ -1,12 +1,13 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { grpcStatusHeaders } from "./grpc-message.js";
 import { requestTooLarge, type RequestSizeLimit } from "./read-max-bytes.js";
 import { deadlineExceeded, grpcTimeoutMs } from "./request-deadline.js";
+import { stopStreamAfterResponse } from "./stop-reading-request.js";
 
 /** Serves a stream and returns true, or returns false to leave it to the general (Connect) handler. */
 export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;
@@ -172,10 +173,8 @@ class FastCall {
         { endStream: true },
       );
     }
-    if (!stream.readableEnded) {
-      // The rest of the request is not wanted.
-      stream.close(constants.NGHTTP2_CANCEL);
-    }
+    // The rest of the request is not wanted.
+    stopStreamAfterResponse(stream);
   }
 
   private finish(): void {

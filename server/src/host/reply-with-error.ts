@@ -1,9 +1,9 @@
 import type { ConnectError } from "@connectrpc/connect";
 import { errorToJson } from "@connectrpc/connect/protocol-connect";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { constants, type Http2ServerResponse } from "node:http2";
+import type { Http2ServerResponse } from "node:http2";
 import { grpcStatusHeaders } from "./grpc-message.js";
-import { stopReadingRequest } from "./stop-reading-request.js";
+import { stopReadingRequest, stopStreamAfterResponse } from "./stop-reading-request.js";
 
 /**
  * Answers a request that never reaches an RPC handler (an unknown method, a
@@ -25,10 +25,7 @@ export function replyWithError(request: FastifyRequest, reply: FastifyReply, err
     reply.hijack();
     const { stream } = raw as unknown as Http2ServerResponse;
     stream.respond({ ":status": 200, ...headers }, { endStream: true });
-    if (!stream.readableEnded) {
-      // The rest of the request is not wanted (Node sends the reset after the headers).
-      stream.close(constants.NGHTTP2_CANCEL);
-    }
+    stopStreamAfterResponse(stream);
     return;
   }
   stopReadingRequest(request.raw, reply.raw);
