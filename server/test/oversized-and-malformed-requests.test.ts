@@ -96,8 +96,8 @@ describe("an oversized gRPC request", () => {
     expect(session.destroyed).toBe(false);
   });
 
-  it("declaring 500 MB gets RESOURCE_EXHAUSTED before any of it is sent", async () => {
-    const status = await rawGrpc("/keyquarry.KeyQuarry/Set", "application/grpc", Buffer.alloc(0), { "content-length": "500000005" }, false);
+  it.each(["application/grpc", "application/grpc+json"])("(%s) declaring 500 MB gets RESOURCE_EXHAUSTED before any of it is sent", async (contentType) => {
+    const status = await rawGrpc("/keyquarry.KeyQuarry/Set", contentType, Buffer.alloc(0), { "content-length": "500000005" }, false);
     expect(status.code).toBe(Code.ResourceExhausted);
     expect(status.message).toMatch(tooLarge(500_000_000));
   });

@@ -9,7 +9,7 @@ export interface BodyGuard {
   readonly limit: RequestSizeLimit;
   /** Whether the body holds 5-byte-enveloped messages (gRPC, gRPC-Web, Connect streaming) rather than one bare message. */
   readonly enveloped: boolean;
-  /** The declared length of a bare message (content-length), if any. */
+  /** The declared length of the body (content-length), if any. */
   readonly declaredBytes: number | undefined;
   /** Called once when the body is refused, before the reader gets the error. */
   onRefuse(): void;
@@ -29,8 +29,10 @@ export async function* guardRequestBody(body: AsyncIterable<Uint8Array>, guard: 
     guard.onRefuse();
     return error;
   };
-  if (!guard.enveloped && guard.declaredBytes !== undefined && guard.declaredBytes > limit.bytes) {
-    throw refuse(requestTooLarge(limit, guard.declaredBytes, true));
+  // The envelope overhead: the 5-byte prefix of the one request message.
+  const overhead = guard.enveloped ? 5 : 0;
+  if (guard.declaredBytes !== undefined && guard.declaredBytes - overhead > limit.bytes) {
+    throw refuse(requestTooLarge(limit, guard.declaredBytes - overhead, true));
   }
   let timer: NodeJS.Timeout | undefined;
   let expired = false;
@@ -46,8 +48,6 @@ export async function* guardRequestBody(body: AsyncIterable<Uint8Array>, guard: 
   // Raced below; this only keeps an expiry between two reads from counting as unhandled.
   deadline?.catch(() => {});
   const source = body[Symbol.asyncIterator]();
-  // The envelope overhead: the 5-byte prefix of the one request message.
-  const overhead = guard.enveloped ? 5 : 0;
   let head = new Uint8Array(0);
   let received = 0;
   try {
