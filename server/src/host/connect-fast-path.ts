@@ -44,7 +44,16 @@ export function createConnectFastPath(methods: UnaryMethodTable, limit: RequestS
       fail(request, response, requestTooLarge(limit, declared, true));
       return true;
     }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let failed = false;
     let timer: NodeJS.Timeout | undefined;
+    const refuse = (error: ConnectError) => {
+      failed = true;
+      clearTimeout(timer);
+      chunks.length = 0;
+      fail(request, response, error);
+    };
     const timeout = firstHeaderValue(headers["connect-timeout-ms"]);
     if (timeout !== undefined) {
       let ms;
@@ -57,15 +66,6 @@ export function createConnectFastPath(methods: UnaryMethodTable, limit: RequestS
       // The operations are synchronous: the deadline can only pass while the body is read.
       timer = ms === undefined ? undefined : setTimeout(() => refuse(deadlineExceeded()), ms);
     }
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let failed = false;
-    const refuse = (error: ConnectError) => {
-      failed = true;
-      clearTimeout(timer);
-      chunks.length = 0;
-      fail(request, response, error);
-    };
     request.on("data", (chunk: Buffer) => {
       received += chunk.length;
       if (failed) {
