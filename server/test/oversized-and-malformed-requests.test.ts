@@ -4,6 +4,7 @@ import { Http2SessionManager } from "@connectrpc/connect-node";
 import { KeyQuarry, KeyValueSchema, WatchRequestSchema } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import http from "node:http";
 import http2 from "node:http2";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/config/default-config.js";
 import { readMaxBytesFor } from "../src/host/read-max-bytes.js";
@@ -153,6 +154,26 @@ function rawHttp1(url: string, headers: Record<string, string>, body: Buffer | s
     }
   });
 }
+
+describe("a compressed request over the limit once decompressed", () => {
+  const zipped = gzipSync(toBinary(KeyValueSchema, setMessage("bomb", 5_000_000)));
+
+  it("gets RESOURCE_EXHAUSTED in the options' terms over gRPC", async () => {
+    const frame = Buffer.concat([Buffer.from([1, 0, 0, 0, 0]), zipped]);
+    frame.writeUInt32BE(zipped.length, 1);
+    const status = await rawGrpc("/keyquarry.KeyQuarry/Set", "application/grpc", frame, { "grpc-encoding": "gzip" });
+    expect(status).toEqual({ code: Code.ResourceExhausted, message: expect.stringMatching(tooLarge("at least")) });
+  });
+
+  it("gets resource_exhausted in the options' terms over Connect", async () => {
+    const response = await rawHttp1(
+      `${test.url}/keyquarry.KeyQuarry/Set`,
+      { "content-type": "application/proto", "content-encoding": "gzip" },
+      zipped,
+    );
+    expect(JSON.parse(response.body)).toEqual({ code: "resource_exhausted", message: expect.stringMatching(tooLarge("at least")) });
+  });
+});
 
 describe("an oversized Connect request declaring 500 MB", () => {
   it.each([

@@ -5,10 +5,11 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import type { Compression } from "@connectrpc/connect/protocol";
 import type { FastifyPluginCallback } from "fastify";
 import { checkJsonBody, isJsonContentType } from "./check-json-body.js";
 import { guardRequestBody } from "./guard-request-body.js";
-import type { RequestSizeLimit } from "./read-max-bytes.js";
+import { requestTooLarge, type RequestSizeLimit } from "./read-max-bytes.js";
 import { replyWithError } from "./reply-with-error.js";
 import { holdableDeadlineMs } from "./request-deadline.js";
 import { stopReadingRequest } from "./stop-reading-request.js";
@@ -34,7 +35,7 @@ export interface ConnectPluginOptions extends Omit<ConnectRouterOptions, "readMa
 export const connectPlugin: FastifyPluginCallback<ConnectPluginOptions> = (instance, options, done) => {
   const { routes, limit, ...routerOptions } = options;
   const router = createConnectRouter({
-    acceptCompression: [compressionGzip, compressionBrotli],
+    acceptCompression: [compressionGzip, compressionBrotli].map((compression) => withLimitInOurTerms(compression, limit)),
     ...routerOptions,
     readMaxBytes: limit.bytes,
   });
@@ -97,4 +98,21 @@ function unsupportedContentType(contentType: string | undefined): ConnectError {
       : "application/json or application/proto (Connect), application/grpc (gRPC) or application/grpc-web (gRPC-Web)";
   const got = contentType === undefined ? "missing content type" : `unsupported content type "${contentType}"`;
   return new ConnectError(`${got}; use ${expected}`, Code.InvalidArgument);
+}
+
+/** `compression`, but a message too large once decompressed is refused in the options' terms (not Connect's). */
+function withLimitInOurTerms(compression: Compression, limit: RequestSizeLimit): Compression {
+  return {
+    name: compression.name,
+    compress: (bytes) => compression.compress(bytes),
+    decompress: async (bytes, readMaxBytes) => {
+      try {
+        return await compression.decompress(bytes, readMaxBytes);
+      } catch (error) {
+        throw error instanceof ConnectError && error.code === Code.ResourceExhausted
+          ? requestTooLarge(limit, readMaxBytes + 1, false)
+          : error;
+      }
+    },
+  };
 }
