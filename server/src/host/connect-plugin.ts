@@ -29,8 +29,8 @@ export interface ConnectPluginOptions extends Omit<ConnectRouterOptions, "readMa
  * oversized request is refused with its size and the limit, and the rest of
  * it is not read; a request whose content type no protocol takes gets its
  * protocol's own error (instead of Fastify's); a JSON `bytes` field that is
- * not base64 gets INVALID_ARGUMENT (instead of being read as other bytes). Connect reads every body
- * itself, through the guard; Fastify parses none.
+ * not base64 gets INVALID_ARGUMENT (instead of being read as other bytes).
+ * Connect reads every body itself, through the guard; Fastify parses none.
  */
 export const connectPlugin: FastifyPluginCallback<ConnectPluginOptions> = (instance, options, done) => {
   const { routes, limit, ...routerOptions } = options;
@@ -90,6 +90,7 @@ export const connectPlugin: FastifyPluginCallback<ConnectPluginOptions> = (insta
   done();
 };
 
+/** INVALID_ARGUMENT for a content type no protocol takes, saying which ones to use. */
 function unsupportedContentType(contentType: string | undefined): ConnectError {
   const expected = contentType?.startsWith("application/grpc-web")
     ? "application/grpc-web+proto or application/grpc-web+json"
