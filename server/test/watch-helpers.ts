@@ -151,3 +151,16 @@ export async function pollUntil<T>(read: () => Promise<T>, accept: (value: T) =>
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * Repeats `write` until `watcher` has received something (a watch is
+ * registered some time after the call opens, so one write may come too
+ * early), or it ended, or `timeoutMs` passed.
+ */
+export async function writeUntilSeen<T>(watcher: Watcher<T>, write: () => Promise<unknown>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (watcher.items.length === 0 && !watcher.done && Date.now() < deadline) {
+    await write();
+    await watcher.waitUntil(() => watcher.items.length > 0, "an event", 100).catch(() => {});
+  }
+}

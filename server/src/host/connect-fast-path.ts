@@ -1,10 +1,16 @@
-import { create, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { create, fromBinary, fromJson, toBinary, toJsonString, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
+import { firstHeaderValue } from "../rpc/first-header-value.js";
+import { invalidBase64Field } from "../rpc/invalid-base64-field.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
+import { invalidBase64 } from "./check-json-body.js";
+import { requestTooLarge, type RequestSizeLimit } from "./read-max-bytes.js";
+import { connectTimeoutMs, deadlineExceeded } from "./request-deadline.js";
+import { stopReadingRequest } from "./stop-reading-request.js";
 
 /** Serves a request and returns true, or returns false to leave it to the general (Fastify/Connect) handler. */
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -20,7 +26,7 @@ export type RequestHandler = (request: IncomingMessage, response: ServerResponse
  */
 export function createConnectFastPath(
   methods: UnaryMethodTable,
-  readMaxBytes: number,
+  limit: RequestSizeLimit,
   cors: boolean,
   maxClientIdLength: number,
 ): RequestHandler {
@@ -40,26 +46,45 @@ export function createConnectFastPath(
       return false;
     }
     const declared = Number(headers["content-length"] ?? 0);
-    if (declared > readMaxBytes) {
-      fail(request, response, new ConnectError(`message size ${declared} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+    if (declared > limit.bytes) {
+      fail(request, response, requestTooLarge(limit, declared, true));
       return true;
     }
     const chunks: Buffer[] = [];
     let received = 0;
     let failed = false;
+    let timer: NodeJS.Timeout | undefined;
+    const refuse = (error: ConnectError) => {
+      failed = true;
+      clearTimeout(timer);
+      chunks.length = 0;
+      fail(request, response, error);
+    };
+    const timeout = firstHeaderValue(headers["connect-timeout-ms"]);
+    if (timeout !== undefined) {
+      let ms;
+      try {
+        ms = connectTimeoutMs(timeout);
+      } catch (error) {
+        fail(request, response, error as ConnectError);
+        return true;
+      }
+      // The operations are synchronous: the deadline can only pass while the body is read.
+      timer = ms === undefined ? undefined : setTimeout(() => refuse(deadlineExceeded()), ms);
+    }
     request.on("data", (chunk: Buffer) => {
       received += chunk.length;
       if (failed) {
         return;
       }
-      if (received > readMaxBytes) {
-        failed = true;
-        fail(request, response, new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+      if (received > limit.bytes) {
+        refuse(requestTooLarge(limit, received, false));
         return;
       }
       chunks.push(chunk);
     });
     request.on("end", () => {
+      clearTimeout(timer);
       if (failed) {
         return;
       }
@@ -67,9 +92,17 @@ export function createConnectFastPath(
       const { method, operation } = entry;
       let input;
       try {
-        input = json
-          ? fromJsonString(method.input, body.length === 0 ? "{}" : body.toString("utf8"), { ignoreUnknownFields: true })
-          : fromBinary(method.input, body);
+        if (json) {
+          const parsed: unknown = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+          const field = invalidBase64Field(method.input, parsed);
+          if (field !== undefined) {
+            fail(request, response, invalidBase64(method.input, field));
+            return;
+          }
+          input = fromJson(method.input, parsed as JsonValue, { ignoreUnknownFields: true });
+        } else {
+          input = fromBinary(method.input, body);
+        }
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         fail(request, response, new ConnectError(`cannot decode message ${method.input.typeName} from ${json ? "JSON" : "binary"}: ${reason}`, Code.InvalidArgument));
@@ -140,6 +173,6 @@ function answer(response: ServerResponse, status: number, body: Uint8Array | str
 
 /** Answers with a Connect error and stops reading a request that is not complete (an oversized body, say). */
 function fail(request: IncomingMessage, response: ServerResponse, error: ConnectError): void {
+  stopReadingRequest(request, response);
   answer(response, codeToHttpStatus(error.code), errorToJsonBytes(error, {}), "application/json");
-  request.resume();
 }

@@ -1,29 +1,29 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { grpcStatusHeaders } from "./grpc-message.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
+import { requestTooLarge, type RequestSizeLimit } from "./read-max-bytes.js";
+import { deadlineExceeded, grpcTimeoutMs } from "./request-deadline.js";
+import { stopStreamAfterResponse } from "./stop-reading-request.js";
 
 /** Serves a stream and returns true, or returns false to leave it to the general (Connect) handler. */
 export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;
 
-// grpc-timeout units (gRPC over HTTP/2 spec), in milliseconds.
-const timeoutUnits: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000_001 };
-
 /**
  * The gRPC unary fast path: a request for a unary RPC of ours, in binary
  * protobuf, uncompressed, is served straight on the HTTP/2 stream: read the
- * 5-byte-framed message (up to `readMaxBytes`), call the same operation the
+ * 5-byte-framed message (up to `limit`), call the same operation the
  * Connect handler calls, write headers, the framed response and trailers.
  * Everything else (streaming, compression, JSON, gRPC-Web, Connect, unknown
  * paths) goes to the general handler. Honours grpc-timeout, the client id
  * metadata (up to `maxClientIdLength` bytes), status codes with percent-encoded messages, size limits and
  * HTTP/2 flow control (Node's stream writes).
  */
-export function createGrpcFastPath(methods: UnaryMethodTable, readMaxBytes: number, maxClientIdLength: number): StreamHandler {
+export function createGrpcFastPath(methods: UnaryMethodTable, limit: RequestSizeLimit, maxClientIdLength: number): StreamHandler {
   return (stream, headers) => {
     const contentType = headers["content-type"];
     const encoding = headers["grpc-encoding"];
@@ -36,7 +36,7 @@ export function createGrpcFastPath(methods: UnaryMethodTable, readMaxBytes: numb
     ) {
       return false;
     }
-    new FastCall(stream, headers, entry.method, entry.operation, readMaxBytes, maxClientIdLength).start();
+    new FastCall(stream, headers, entry.method, entry.operation, limit, maxClientIdLength).start();
     return true;
   };
 }
@@ -62,7 +62,7 @@ class FastCall extends LazyCallSignal {
     private readonly headers: IncomingHttpHeaders,
     private readonly method: Entry["method"],
     private readonly operation: Entry["operation"],
-    private readonly readMaxBytes: number,
+    private readonly limit: RequestSizeLimit,
     private readonly maxClientIdLength: number,
   ) {
     super();
@@ -74,17 +74,20 @@ class FastCall extends LazyCallSignal {
     stream.on("close", () => this.end());
     const timeout = firstHeaderValue(headers["grpc-timeout"]);
     if (timeout !== undefined) {
-      const match = /^(\d{1,8})([HMSmun])$/.exec(timeout);
-      if (match === null) {
-        this.fail(new ConnectError(`protocol error: invalid grpc-timeout value: ${timeout}`, Code.InvalidArgument));
+      let ms;
+      try {
+        ms = grpcTimeoutMs(timeout);
+      } catch (error) {
+        this.fail(error as ConnectError);
         return;
       }
-      const ms = Number(match[1]) * timeoutUnits[match[2]!]!;
-      this.timer = setTimeout(() => this.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)), ms);
+      if (ms !== undefined) {
+        this.timer = setTimeout(() => this.fail(deadlineExceeded()), ms);
+      }
     }
     const length = Number(headers["content-length"] ?? 0);
-    if (length - 5 > this.readMaxBytes) {
-      this.failTooLarge(length - 5);
+    if (length - 5 > this.limit.bytes) {
+      this.fail(requestTooLarge(this.limit, length - 5, true));
       return;
     }
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -95,12 +98,21 @@ class FastCall extends LazyCallSignal {
     if (this.done) {
       return;
     }
+    const before = this.received;
     this.received += chunk.length;
-    if (this.received - 5 > this.readMaxBytes) {
-      this.failTooLarge(this.received - 5);
-      return;
-    }
     this.chunks.push(chunk);
+    if (before < 5 && this.received >= 5) {
+      // The frame header says how large the message is: refuse it before it arrives.
+      const header = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks);
+      const size = header.readUInt32BE(1);
+      if (size > this.limit.bytes) {
+        this.fail(requestTooLarge(this.limit, size, true));
+        return;
+      }
+    }
+    if (this.received - 5 > this.limit.bytes) {
+      this.fail(requestTooLarge(this.limit, this.received - 5, false));
+    }
   }
 
   private onEnd(): void {
@@ -174,10 +186,6 @@ class FastCall extends LazyCallSignal {
     stream.end(frame);
   }
 
-  private failTooLarge(size: number): void {
-    this.fail(new ConnectError(`message size ${size} is larger than configured readMaxBytes ${this.readMaxBytes}`, Code.ResourceExhausted));
-  }
-
   /** Answers with an error status (trailers-only), and stops reading a request that is not complete. */
   private fail(error: ConnectError): void {
     const { stream } = this;
@@ -195,10 +203,8 @@ class FastCall extends LazyCallSignal {
         { endStream: true },
       );
     }
-    if (!stream.readableEnded) {
-      // The rest of the request is not wanted.
-      stream.close(constants.NGHTTP2_CANCEL);
-    }
+    // The rest of the request is not wanted.
+    stopStreamAfterResponse(stream);
   }
 
   /** The stream closed or failed: an operation still running (a scan) stops. */

@@ -1,4 +1,3 @@
-import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import fastifyCors from "@fastify/cors";
 import fastify, { LogController, type FastifyInstance } from "fastify";
 import { readFileSync } from "node:fs";
@@ -14,6 +13,7 @@ import { corsOptionsFor } from "./cors-options.js";
 import { startExpiryTimer } from "./expiry-timer.js";
 import { createConnectFastPath } from "./connect-fast-path.js";
 import { connectionLimitsFor } from "./connection-limits.js";
+import { connectPlugin } from "./connect-plugin.js";
 import { createGrpcFastPath } from "./grpc-fast-path.js";
 import { startPruneTimer } from "./prune-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
@@ -21,7 +21,7 @@ import { loggerOptions } from "./logger-options.js";
 import { createSnapshotter, openSnapshotStore, type Snapshotter, type SnapshotStore } from "../snapshot/index.js";
 import { WatchHub } from "../watch/watch-hub.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
-import { readMaxBytesFor } from "./read-max-bytes.js";
+import { requestSizeLimitFor } from "./read-max-bytes.js";
 import { removeStaleSocket } from "./remove-stale-socket.js";
 import { unknownMethodHandler } from "./unknown-method-handler.js";
 import { nodeWatchSink } from "./node-watch-sink.js";
@@ -102,7 +102,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     snapshotsCreated: () => BigInt(snapshotter?.created ?? 0),
     listKeys: config,
   });
-  const readMaxBytes = readMaxBytesFor(config);
+  const limit = requestSizeLimitFor(config);
   const cors = corsOptionsFor(config.corsOrigins);
   let server: PolyglotServer | undefined;
   const app = fastify({
@@ -112,8 +112,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     // With a serverFactory, Fastify binds one address only (the first of "localhost").
     serverFactory: (handler) => {
       server = createPolyglotServer(handler, tls, {
-        grpc: createGrpcFastPath(rpcs.unaryMethods, readMaxBytes, config.maxClientIdLength),
-        connect: createConnectFastPath(rpcs.unaryMethods, readMaxBytes, cors !== undefined, config.maxClientIdLength),
+        grpc: createGrpcFastPath(rpcs.unaryMethods, limit, config.maxClientIdLength),
+        connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, config.maxClientIdLength),
       }, connectionLimitsFor(config));
       return server as unknown as import("node:http").Server;
     },
@@ -142,10 +142,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     done();
   });
   app.setNotFoundHandler(unknownMethodHandler);
-  await app.register(fastifyConnectPlugin, {
+  await app.register(connectPlugin, {
     routes: rpcs.routes,
     interceptors: [clientIdInterceptor(config.maxClientIdLength)],
-    readMaxBytes,
+    limit,
     contextValues: (request) => createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)),
   });
 

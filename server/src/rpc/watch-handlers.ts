@@ -141,4 +141,9 @@ async function* stream(
     clearInterval(ticker);
     context.signal.removeEventListener("abort", end);
   }
+  // A deadline ends the stream with its status, not as if the server had nothing more to say.
+  const reason: unknown = context.signal.reason;
+  if (reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) {
+    throw reason;
+  }
 }
