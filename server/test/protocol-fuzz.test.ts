@@ -10,17 +10,6 @@ const replayPath = process.env["KEYQUARRY_FC_PATH"];
 const runs = Number(process.env["KEYQUARRY_FC_RUNS"] ?? 300);
 const batchSize = 20;
 
-/**
- * Malformed answers the fuzzer has found that another part of issue 10 fixes
- * ("clear answers to bad input"): tolerated here so the fuzzer keeps guarding
- * everything else; each has a test below that fails once it is fixed, which is
- * the signal to remove its entry.
- */
-const knownHoles: Array<{ name: string; problem: RegExp }> = [
-  { name: "Fastify's JSON body error on an unknown path", problem: /^Connect answered HTTP 400 without a Connect error body: \{"statusCode":400,"code":"FST_ERR_CTP_(?:INVALID|EMPTY)_JSON_BODY"/ },
-];
-const tolerated = new Map<string, number>();
-
 let test: TestServer;
 let port: number;
 const survivorKey = `survivor-${crypto.randomUUID()}`;
@@ -36,7 +25,6 @@ beforeAll(async () => {
   await createClients("grpc", test.url, "fuzz-survivor").kv.set({ key: survivorKey, value: bytes("still here") });
 });
 afterAll(async () => {
-  if (tolerated.size > 0) console.info(`protocol fuzz: known holes met: ${JSON.stringify(Object.fromEntries(tolerated))}`);
   await test.close();
   process.off("uncaughtException", onUncaught);
   process.off("unhandledRejection", onUncaught);
@@ -51,12 +39,7 @@ describe("protocol fuzzing", () => {
       await fc.assert(
         fc.asyncProperty(fc.array(fuzzCaseArb, { minLength: 1, maxLength: batchSize }), async (cases) => {
           const outcomes = await Promise.all(cases.map((c) => runFuzzCase(port, c)));
-          const problems = outcomes.flatMap((o, i) => {
-            if (o.problem === undefined) return [];
-            const hole = knownHoles.find((h) => h.problem.test(o.problem ?? ""));
-            if (hole !== undefined) tolerated.set(hole.name, (tolerated.get(hole.name) ?? 0) + 1);
-            return hole === undefined ? [`case ${i}: ${o.problem}`] : [];
-          });
+          const problems = outcomes.flatMap((o, i) => (o.problem === undefined ? [] : [`case ${i}: ${o.problem}`]));
           expect(problems).toEqual([]);
           expect(uncaught).toEqual([]);
           // After each batch a normal call still works and nothing stored before was touched.
@@ -68,8 +51,7 @@ describe("protocol fuzzing", () => {
     180_000,
   );
 
-  // Known hole (see knownHoles): this fails once fixed; then remove the entry above and this test.
-  it.fails("answers invalid JSON to an unknown path with a Connect error (known hole: Fastify's own body)", async () => {
+  it("answers invalid JSON to an unknown path with a Connect error, not Fastify's own body", async () => {
     const response = await fetch(`${test.url}/keyquarry.KeyQuarry/Nope`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
     expect(response.status).toBe(404);
     expect(((await response.json()) as { code: string }).code).toBe("unimplemented");

@@ -141,6 +141,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     }
     done();
   });
+  // No route here reads a parsed body (Connect reads its own): an unknown path's body is never parsed,
+  // so it gets UNIMPLEMENTED in its protocol's format instead of Fastify's JSON parse error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_request, _payload, parsed) => parsed(null, undefined));
   app.setNotFoundHandler(unknownMethodHandler);
   await app.register(connectPlugin, {
     routes: rpcs.routes,

@@ -13,7 +13,8 @@ export function stopReadingRequest(
   request: IncomingMessage | Http2ServerRequest,
   response: ServerResponse | Http2ServerResponse,
 ): void {
-  if (request.complete) {
+  // A request without a body (a GET) is not complete yet while its 'request' event runs.
+  if (request.complete || !mayHaveBody(request)) {
     return;
   }
   if ("stream" in request) {
@@ -44,4 +45,10 @@ export function stopStreamAfterResponse(stream: ServerHttp2Stream): void {
       stream.destroy();
     }
   });
+}
+
+/** Whether a request declares a body (chunked, or a non-zero content-length). */
+function mayHaveBody(request: IncomingMessage | Http2ServerRequest): boolean {
+  const length = request.headers["content-length"];
+  return request.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0") || "stream" in request;
 }
