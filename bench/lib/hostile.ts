@@ -169,7 +169,9 @@ async function watchersPart(port: number, pid: number | undefined, s: HostileSet
   const setBig = (fill: number) =>
     grpcCall(port, "/keyquarry.KeyQuarry/Set", grpcFrame(toBinary(KeyValueSchema, create(KeyValueSchema, { key, value: new Uint8Array(s.watchValueBytes).fill(fill) }))), 120_000);
   await setBig(0);
-  const block = headerBlock({ ":method": "POST", ":scheme": "http", ":path": "/keyquarry.KeyQuarry/WatchKeyValue", ":authority": `127.0.0.1:${port}`, ...grpcHeaders });
+  // Each watcher under its own client id (anyone may send any id), so the per-client watcher limit does not hide the rest.
+  const block = (i: number) =>
+    headerBlock({ ":method": "POST", ":scheme": "http", ":path": "/keyquarry.KeyQuarry/WatchKeyValue", ":authority": `127.0.0.1:${port}`, ...grpcHeaders, client_id: `hostile-${i}` });
   const body = grpcFrame(toBinary(WatchKeyValueRequestSchema, create(WatchKeyValueRequestSchema, { key })));
   const connections: RawH2Connection[] = [];
   const rssBeforeMiB = rssMiB(pid) ?? 0;
@@ -179,7 +181,7 @@ async function watchersPart(port: number, pid: number | undefined, s: HostileSet
       const connection = new RawH2Connection(port);
       connections.push(connection);
       await connection.ready;
-      connection.request(1, block, body, true);
+      connection.request(1, block(i), body, true);
     }
     // Each watcher reads until its stream has started, then never again.
     const started = await Promise.race([Promise.all(connections.map((c) => c.firstResponse.then(() => c.stopReading()))).then(() => true), sleep(60_000).then(() => false)]);
@@ -231,14 +233,16 @@ async function streamsPart(port: number, pid: number | undefined, s: HostileSett
   const connection = new RawH2Connection(port);
   try {
     await connection.ready;
-    const block = headerBlock({ ":method": "POST", ":scheme": "http", ":path": "/keyquarry.KeyQuarry/WatchStream", ":authority": `127.0.0.1:${port}`, ...grpcHeaders });
+    // A client id per stream, as for the watchers: the stream limit is what is measured, not the per-client one.
+    const block = (i: number) =>
+      headerBlock({ ":method": "POST", ":scheme": "http", ":path": "/keyquarry.KeyQuarry/WatchStream", ":authority": `127.0.0.1:${port}`, ...grpcHeaders, client_id: `hostile-${i}` });
     const body = grpcFrame(toBinary(WatchRequestSchema, create(WatchRequestSchema, {})));
     const sampler = sampleRss(pid);
     const rssBefore = rssMiB(pid) ?? 0;
     let opened = 0;
     let capped = false;
     for (let i = 0; i < s.streams && !connection.closed; i++) {
-      connection.request(2 * i + 1, block, body, true);
+      connection.request(2 * i + 1, block(i), body, true);
       opened++;
       if (i % 500 === 499) {
         // Let the server take them in (and answer) before sending more.
