@@ -4,14 +4,14 @@ import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "nod
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
+import { grpcFrame, grpcOkHeaders, grpcOkTrailers, singleGrpcMessage } from "./grpc-envelope.js";
 import { grpcStatusHeaders } from "./grpc-message.js";
+import { readGrpcRequestBody } from "./grpc-request-body.js";
+import { grpcTimeoutMs, setDeadline } from "./grpc-timeout.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
 
 /** Serves a stream and returns true, or returns false to leave it to the general (Connect) handler. */
 export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;
-
-// grpc-timeout units (gRPC over HTTP/2 spec), in milliseconds.
-const timeoutUnits: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000_001 };
 
 /**
  * The gRPC unary fast path: a request for a unary RPC of ours, in binary
@@ -41,10 +41,7 @@ export function createGrpcFastPath(methods: UnaryMethodTable, readMaxBytes: numb
   };
 }
 
-// Node copies headers it is given, so every response can share these.
-const okHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "gzip,br" };
 const respondOptions = { waitForTrailers: true };
-const okTrailers = { "grpc-status": "0" };
 
 type Entry = NonNullable<ReturnType<UnaryMethodTable["get"]>>;
 
@@ -52,10 +49,8 @@ type Output = ReturnType<Entry["operation"]>;
 
 /** One unary call on the fast path; its own CallContext (see LazyCallSignal). */
 class FastCall extends LazyCallSignal {
-  private readonly chunks: Buffer[] = [];
-  private received = 0;
   private done = false;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelDeadline: (() => void) | undefined;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -72,59 +67,28 @@ class FastCall extends LazyCallSignal {
     const { stream, headers } = this;
     stream.on("error", () => this.end());
     stream.on("close", () => this.end());
-    const timeout = firstHeaderValue(headers["grpc-timeout"]);
-    if (timeout !== undefined) {
-      const match = /^(\d{1,8})([HMSmun])$/.exec(timeout);
-      if (match === null) {
-        this.fail(new ConnectError(`protocol error: invalid grpc-timeout value: ${timeout}`, Code.InvalidArgument));
-        return;
-      }
-      const ms = Number(match[1]) * timeoutUnits[match[2]!]!;
-      this.timer = setTimeout(() => this.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)), ms);
-    }
-    const length = Number(headers["content-length"] ?? 0);
-    if (length - 5 > this.readMaxBytes) {
-      this.failTooLarge(length - 5);
+    let timeoutMs: number | undefined;
+    try {
+      timeoutMs = grpcTimeoutMs(firstHeaderValue(headers["grpc-timeout"]));
+    } catch (error) {
+      this.failWith(error);
       return;
     }
-    stream.on("data", (chunk: Buffer) => this.onData(chunk));
-    stream.on("end", () => this.onEnd());
+    if (timeoutMs !== undefined) {
+      this.cancelDeadline = setDeadline(timeoutMs, () => this.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)));
+    }
+    readGrpcRequestBody(stream, headers, this.readMaxBytes, (body) => this.onBody(body), (error) => this.fail(error));
   }
 
-  private onData(chunk: Buffer): void {
+  private onBody(body: Buffer): void {
     if (this.done) {
-      return;
-    }
-    this.received += chunk.length;
-    if (this.received - 5 > this.readMaxBytes) {
-      this.failTooLarge(this.received - 5);
-      return;
-    }
-    this.chunks.push(chunk);
-  }
-
-  private onEnd(): void {
-    if (this.done) {
-      return;
-    }
-    const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    if (body.length < 5) {
-      this.fail(new ConnectError("protocol error: missing input message for unary method", Code.InvalidArgument));
-      return;
-    }
-    if ((body[0]! & 1) === 1) {
-      this.fail(new ConnectError("protocol error: received compressed message without grpc-encoding", Code.Internal));
-      return;
-    }
-    const size = body.readUInt32BE(1);
-    if (size !== body.length - 5) {
-      this.fail(new ConnectError("protocol error: expected exactly one input message for unary method", Code.InvalidArgument));
       return;
     }
     let output: Output;
     try {
+      const message = singleGrpcMessage(body, "unary");
       const clientId = clientIdFromNodeHeaders(this.headers, this.maxClientIdLength);
-      const request = fromBinary(this.method.input, body.subarray(5));
+      const request = fromBinary(this.method.input, message);
       output = this.operation(request, clientId, this);
     } catch (error) {
       this.failWith(error);
@@ -165,17 +129,9 @@ class FastCall extends LazyCallSignal {
     if (stream.destroyed) {
       return;
     }
-    const frame = Buffer.allocUnsafe(5 + message.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(message.length, 1);
-    frame.set(message, 5);
-    stream.respond(okHeaders, respondOptions);
-    stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
-    stream.end(frame);
-  }
-
-  private failTooLarge(size: number): void {
-    this.fail(new ConnectError(`message size ${size} is larger than configured readMaxBytes ${this.readMaxBytes}`, Code.ResourceExhausted));
+    stream.respond(grpcOkHeaders, respondOptions);
+    stream.once("wantTrailers", () => stream.sendTrailers(grpcOkTrailers));
+    stream.end(grpcFrame(message));
   }
 
   /** Answers with an error status (trailers-only), and stops reading a request that is not complete. */
@@ -209,7 +165,6 @@ class FastCall extends LazyCallSignal {
 
   private finish(): void {
     this.done = true;
-    clearTimeout(this.timer);
-    this.chunks.length = 0;
+    this.cancelDeadline?.();
   }
 }
