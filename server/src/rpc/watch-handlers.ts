@@ -1,5 +1,5 @@
 import type { DescMethodServerStreaming, MessageShape } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { Watcher } from "../watch/watch-hub.js";
 import { clientIdKey } from "./client-id.js";
@@ -18,7 +18,8 @@ export function watchHandlers(methods: WatchMethods): Pick<ServiceImpl<typeof Ke
 function handlerOf<M extends DescMethodServerStreaming>(method: WatchMethod<M>) {
   return async function* (request: MessageShape<M["input"]>, context: HandlerContext) {
     const session = method.open(request, context.values.get(clientIdKey), watcherOf(context));
-    const end = () => session.end();
+    // At the deadline the stream ends with DEADLINE_EXCEEDED, not as if complete (clients would reconnect as after a shutdown).
+    const end = () => session.end(deadlineOf(context.signal.reason));
     context.signal.addEventListener("abort", end);
     try {
       for await (const output of session) {
@@ -28,6 +29,11 @@ function handlerOf<M extends DescMethodServerStreaming>(method: WatchMethod<M>) 
       context.signal.removeEventListener("abort", end);
     }
   };
+}
+
+/** The abort reason when it is a deadline. */
+function deadlineOf(reason: unknown): ConnectError | undefined {
+  return reason instanceof ConnectError && reason.code === Code.DeadlineExceeded ? reason : undefined;
 }
 
 /** The caller and transport of a watch call, for the hub's limits. */
