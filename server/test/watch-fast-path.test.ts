@@ -10,6 +10,7 @@ import {
 import http2 from "node:http2";
 import { afterEach, describe, expect, it } from "vitest";
 import { bytes, createClients, createTransport, startTestServer, text, type Protocol, type TestServer } from "./test-server.js";
+import { StallableConnection } from "./stallable-connection.js";
 import { pollUntil, WatchScope } from "./watch-helpers.js";
 
 const key = "watched";
@@ -145,6 +146,30 @@ describe("the gRPC watch fast path", () => {
     expect(await call.ended).toEqual({ status: Code.DeadlineExceeded, message: "the operation timed out", rstCode: http2.constants.NGHTTP2_NO_ERROR });
     expect(call.messages.map((message) => text(message.value))).toEqual(["v0"]);
     await waitFor(() => server.hub.size === 0, "the watcher to be gone");
+  });
+
+  it("resets at its deadline a watch whose client has not taken what it was sent, freeing what the stream held", async () => {
+    // No other limit would end the stalled watcher.
+    test = await startTestServer({ eventStreamMaxBytes: 0, eventStreamTotalMaxBytes: 0, eventStreamSendTimeout: 0n });
+    const { server } = test;
+    setValue(server, "v0");
+    const connection = await StallableConnection.open(test.url);
+    try {
+      const call = rawWatch(connection.session, { key }, { "grpc-timeout": "5S" });
+      await waitFor(() => call.messages.length === 1, "the current value");
+      connection.stopReading();
+      const big = "x".repeat(900_000);
+      for (let i = 0; i < 20 && server.hub.sendingBytes === 0; i++) {
+        setValue(server, `${big}${i}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // A message is in flight that the client does not take, before the deadline.
+      await waitFor(() => server.hub.sendingBytes > 0, "a message the client does not take");
+      expect(server.hub.size).toBe(1);
+      await waitFor(() => server.hub.size === 0 && server.hub.sendingBytes === 0, "the watcher's stream to be reset", 20_000);
+    } finally {
+      connection.close();
+    }
   });
 
   it("ends a Connect watch (not on the fast path) at its connect-timeout-ms with deadline_exceeded too", async () => {

@@ -12,6 +12,7 @@ import { grpcStatusHeaders } from "./grpc-message.js";
 import { readGrpcRequestBody } from "./grpc-request-body.js";
 import { grpcTimeoutMs, setDeadline } from "./grpc-timeout.js";
 import { clientGone } from "./lazy-call-signal.js";
+import type { WatchSink } from "../watch/watch-sink.js";
 import { http2StreamSink } from "./node-watch-sink.js";
 
 /**
@@ -91,7 +92,10 @@ class WatchCall {
   private session: WatchSession<WatchMethod["method"]> | undefined;
   /** The call is over: answered, or its stream gone. */
   private done = false;
+  /** A frame waits for the stream to take it ('drain'). */
+  private writing = false;
   private cancelDeadline: (() => void) | undefined;
+  private readonly sink: WatchSink;
 
   constructor(
     private readonly fastPath: GrpcWatchFastPath,
@@ -100,7 +104,9 @@ class WatchCall {
     private readonly method: WatchMethod,
     private readonly readMaxBytes: number,
     private readonly maxClientIdLength: number,
-  ) {}
+  ) {
+    this.sink = http2StreamSink(stream);
+  }
 
   start(): void {
     const { stream, headers } = this;
@@ -131,7 +137,7 @@ class WatchCall {
       const message = singleGrpcMessage(body, "server_streaming");
       const clientId = clientIdFromNodeHeaders(this.headers, this.maxClientIdLength);
       const request = fromBinary(method.method.input, message);
-      session = method.open(request, clientId, { clientId, sink: http2StreamSink(stream) });
+      session = method.open(request, clientId, { clientId, sink: this.sink });
     } catch (error) {
       this.fail(error);
       return;
@@ -173,12 +179,15 @@ class WatchCall {
     if (stream.write(frame)) {
       return undefined;
     }
+    this.writing = true;
     return new Promise((resolve, reject) => {
       const onDrain = () => {
+        this.writing = false;
         stream.off("close", onClose);
         resolve();
       };
       const onClose = () => {
+        this.writing = false;
         stream.off("drain", onDrain);
         reject(clientGone);
       };
@@ -187,10 +196,18 @@ class WatchCall {
     });
   }
 
-  /** The deadline passed: the watch ends with DEADLINE_EXCEEDED after what was taken. */
+  /**
+   * The deadline passed: the watch ends with DEADLINE_EXCEEDED after what
+   * was taken; a stream still holding a frame its client has not taken is
+   * reset instead, as the hub resets stuck watchers (its trailers would wait
+   * behind that frame, and the hub no longer watches an ended stream).
+   */
   private expire(): void {
     if (this.session !== undefined) {
       this.session.end(deadlineExceeded());
+      if (this.writing) {
+        this.sink.reset();
+      }
     } else {
       this.fail(deadlineExceeded());
     }
