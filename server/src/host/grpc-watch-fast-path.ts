@@ -143,6 +143,10 @@ class WatchCall {
       return;
     }
     this.session = session;
+    if (stream.destroyed) {
+      session.end(); // reset by its client after its request was complete, before 'close' came
+      return;
+    }
     stream.respond(grpcOkHeaders, respondOptions);
     void this.send(session);
   }
