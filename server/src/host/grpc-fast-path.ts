@@ -4,9 +4,11 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
+import { grpcFrame, grpcOkHeaders, grpcOkTrailers, singleGrpcMessage } from "./grpc-envelope.js";
 import { grpcStatusHeaders } from "./grpc-message.js";
+import { readGrpcRequestBody } from "./grpc-request-body.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
-import { requestTooLarge, type RequestSizeLimit } from "./read-max-bytes.js";
+import type { RequestSizeLimit } from "./read-max-bytes.js";
 import { deadlineExceeded, grpcTimeoutMs } from "./request-deadline.js";
 import { stopStreamAfterResponse } from "./stop-reading-request.js";
 
@@ -41,10 +43,7 @@ export function createGrpcFastPath(methods: UnaryMethodTable, limit: RequestSize
   };
 }
 
-// Node copies headers it is given, so every response can share these.
-const okHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "gzip,br" };
 const respondOptions = { waitForTrailers: true };
-const okTrailers = { "grpc-status": "0" };
 
 type Entry = NonNullable<ReturnType<UnaryMethodTable["get"]>>;
 
@@ -52,10 +51,8 @@ type Output = ReturnType<Entry["operation"]>;
 
 /** One unary call on the fast path; its own CallContext (see LazyCallSignal). */
 class FastCall extends LazyCallSignal {
-  private readonly chunks: Buffer[] = [];
-  private received = 0;
   private done = false;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelDeadline: (() => void) | undefined;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -73,70 +70,29 @@ class FastCall extends LazyCallSignal {
     stream.on("error", () => this.end());
     stream.on("close", () => this.end());
     const timeout = firstHeaderValue(headers["grpc-timeout"]);
-    if (timeout !== undefined) {
-      let ms;
-      try {
-        ms = grpcTimeoutMs(timeout);
-      } catch (error) {
-        this.fail(error as ConnectError);
-        return;
-      }
-      if (ms !== undefined) {
-        this.timer = setTimeout(() => this.fail(deadlineExceeded()), ms);
-      }
-    }
-    const length = Number(headers["content-length"] ?? 0);
-    if (length - 5 > this.limit.bytes) {
-      this.fail(requestTooLarge(this.limit, length - 5, true));
+    let timeoutMs: number | undefined;
+    try {
+      timeoutMs = timeout === undefined ? undefined : grpcTimeoutMs(timeout);
+    } catch (error) {
+      this.failWith(error);
       return;
     }
-    stream.on("data", (chunk: Buffer) => this.onData(chunk));
-    stream.on("end", () => this.onEnd());
+    if (timeoutMs !== undefined) {
+      const timer = setTimeout(() => this.fail(deadlineExceeded()), timeoutMs);
+      this.cancelDeadline = () => clearTimeout(timer);
+    }
+    readGrpcRequestBody(stream, headers, this.limit, (body) => this.onBody(body), (error) => this.fail(error));
   }
 
-  private onData(chunk: Buffer): void {
+  private onBody(body: Buffer): void {
     if (this.done) {
-      return;
-    }
-    const before = this.received;
-    this.received += chunk.length;
-    this.chunks.push(chunk);
-    if (before < 5 && this.received >= 5) {
-      // The frame header says how large the message is: refuse it before it arrives.
-      const header = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks);
-      const size = header.readUInt32BE(1);
-      if (size > this.limit.bytes) {
-        this.fail(requestTooLarge(this.limit, size, true));
-        return;
-      }
-    }
-    if (this.received - 5 > this.limit.bytes) {
-      this.fail(requestTooLarge(this.limit, this.received - 5, false));
-    }
-  }
-
-  private onEnd(): void {
-    if (this.done) {
-      return;
-    }
-    const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    if (body.length < 5) {
-      this.fail(new ConnectError("protocol error: missing input message for unary method", Code.InvalidArgument));
-      return;
-    }
-    if ((body[0]! & 1) === 1) {
-      this.fail(new ConnectError("protocol error: received compressed message without grpc-encoding", Code.Internal));
-      return;
-    }
-    const size = body.readUInt32BE(1);
-    if (size !== body.length - 5) {
-      this.fail(new ConnectError("protocol error: expected exactly one input message for unary method", Code.InvalidArgument));
       return;
     }
     let output: Output;
     try {
+      const message = singleGrpcMessage(body, "unary");
       const clientId = clientIdFromNodeHeaders(this.headers, this.maxClientIdLength);
-      const request = fromBinary(this.method.input, body.subarray(5));
+      const request = fromBinary(this.method.input, message);
       output = this.operation(request, clientId, this);
     } catch (error) {
       this.failWith(error);
@@ -177,13 +133,9 @@ class FastCall extends LazyCallSignal {
     if (stream.destroyed) {
       return;
     }
-    const frame = Buffer.allocUnsafe(5 + message.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(message.length, 1);
-    frame.set(message, 5);
-    stream.respond(okHeaders, respondOptions);
-    stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
-    stream.end(frame);
+    stream.respond(grpcOkHeaders, respondOptions);
+    stream.once("wantTrailers", () => stream.sendTrailers(grpcOkTrailers));
+    stream.end(grpcFrame(message));
   }
 
   /** Answers with an error status (trailers-only), and stops reading a request that is not complete. */
@@ -215,7 +167,6 @@ class FastCall extends LazyCallSignal {
 
   private finish(): void {
     this.done = true;
-    clearTimeout(this.timer);
-    this.chunks.length = 0;
+    this.cancelDeadline?.();
   }
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { constants, type Http2ServerRequest, type Http2Session } from "node:http2";
+import { constants, type Http2ServerRequest, type Http2Session, type ServerHttp2Stream } from "node:http2";
 import type { WatchSink } from "../watch/watch-sink.js";
 
 /**
@@ -13,21 +13,7 @@ import type { WatchSink } from "../watch/watch-sink.js";
  */
 export function nodeWatchSink(request: IncomingMessage | Http2ServerRequest): WatchSink {
   if ("stream" in request) {
-    const stream = request.stream;
-    return {
-      get queuedBytes() {
-        return stream.writableLength;
-      },
-      reset() {
-        const session = stream.session;
-        // RST_STREAM ENHANCE_YOUR_CALM, which gRPC and Connect clients report as RESOURCE_EXHAUSTED.
-        stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM);
-        stream.destroy();
-        if (session !== undefined) {
-          closeIfStuck(session);
-        }
-      },
-    };
+    return http2StreamSink(request.stream);
   }
   const socket = request.socket;
   return {
@@ -37,6 +23,28 @@ export function nodeWatchSink(request: IncomingMessage | Http2ServerRequest): Wa
     reset() {
       // HTTP/1.1 cannot end one response early but by closing its connection.
       socket.destroy();
+    },
+  };
+}
+
+/**
+ * The {@link WatchSink} of an HTTP/2 stream: what its write buffer holds
+ * (a buffer shared with other streams counts for each, as each holds it),
+ * and a reset with ENHANCE_YOUR_CALM.
+ */
+export function http2StreamSink(stream: ServerHttp2Stream): WatchSink {
+  return {
+    get queuedBytes() {
+      return stream.writableLength;
+    },
+    reset() {
+      const session = stream.session;
+      // RST_STREAM ENHANCE_YOUR_CALM, which gRPC and Connect clients report as RESOURCE_EXHAUSTED.
+      stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      stream.destroy();
+      if (session !== undefined) {
+        closeIfStuck(session);
+      }
     },
   };
 }

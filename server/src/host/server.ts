@@ -15,6 +15,7 @@ import { createConnectFastPath } from "./connect-fast-path.js";
 import { connectionLimitsFor } from "./connection-limits.js";
 import { connectPlugin } from "./connect-plugin.js";
 import { createGrpcFastPath } from "./grpc-fast-path.js";
+import { GrpcWatchFastPath } from "./grpc-watch-fast-path.js";
 import { startPruneTimer } from "./prune-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
 import { loggerOptions } from "./logger-options.js";
@@ -46,6 +47,8 @@ export interface KeyquarryServer {
   readonly store: KeyValueStore;
   /** The watch streams' fan-out (its counts show what watchers hold). */
   readonly hub: WatchHub;
+  /** The gRPC watch fast path (its counts show the event frames it encoded and wrote). */
+  readonly grpcWatch: GrpcWatchFastPath;
   /** Starts listening; resolves to the address clients use (`http://host:port` or `unix:///path`). */
   listen(): Promise<string>;
   /**
@@ -103,6 +106,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     listKeys: config,
   });
   const limit = requestSizeLimitFor(config);
+  const grpcWatch = new GrpcWatchFastPath(rpcs.watchMethods, limit, config.maxClientIdLength);
+  const grpcUnary = createGrpcFastPath(rpcs.unaryMethods, limit, config.maxClientIdLength);
   const cors = corsOptionsFor(config.corsOrigins);
   let server: PolyglotServer | undefined;
   const app = fastify({
@@ -112,7 +117,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     // With a serverFactory, Fastify binds one address only (the first of "localhost").
     serverFactory: (handler) => {
       server = createPolyglotServer(handler, tls, {
-        grpc: createGrpcFastPath(rpcs.unaryMethods, limit, config.maxClientIdLength),
+        grpc: (stream, headers) => grpcWatch.handle(stream, headers) || grpcUnary(stream, headers),
         connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, config.maxClientIdLength),
       }, connectionLimitsFor(config));
       return server as unknown as import("node:http").Server;
@@ -174,6 +179,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     app,
     store,
     hub,
+    grpcWatch,
     shutdownRequested,
     async listen() {
       if (address.kind === "unix") {

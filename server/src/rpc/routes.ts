@@ -8,7 +8,8 @@ import { adminOperations } from "./admin-service.js";
 import { keyQuarryOperations } from "./key-quarry-service.js";
 import type { ListKeysOptions } from "./list-keys.js";
 import { connectHandlers, type UnaryOperation, type UnaryOperations } from "./unary-operations.js";
-import { createWatchHandlers } from "./watch-handlers.js";
+import { watchHandlers } from "./watch-handlers.js";
+import { createWatchMethods, type WatchMethod } from "./watch-session.js";
 
 /** What the RPC handlers work with. */
 export interface RouteDependencies {
@@ -25,10 +26,14 @@ export interface RouteDependencies {
 /** A unary RPC and its implementation, by request path (`/keyquarry.KeyQuarry/Get`). */
 export type UnaryMethodTable = ReadonlyMap<string, { method: DescMethodUnary; operation: UnaryOperation<DescMethodUnary> }>;
 
-/** Both services' RPCs: as Connect routes, and the unary ones by path for the gRPC fast path. */
+/** A watch RPC, by request path (`/keyquarry.KeyQuarry/WatchStream`). */
+export type WatchMethodTable = ReadonlyMap<string, WatchMethod>;
+
+/** Both services' RPCs: as Connect routes, and the unary and watch ones by path for the gRPC fast paths. */
 export interface Rpcs {
   routes: (router: ConnectRouter) => void;
   unaryMethods: UnaryMethodTable;
+  watchMethods: WatchMethodTable;
 }
 
 /** Creates every RPC of both keyquarry services once. */
@@ -36,12 +41,16 @@ export function createRpcs(dependencies: RouteDependencies): Rpcs {
   const { store, hub, requestShutdown } = dependencies;
   const keyQuarry = keyQuarryOperations(store, hub, dependencies.snapshotsCreated, dependencies.listKeys);
   const admin = adminOperations(store, requestShutdown);
+  const watch = createWatchMethods(store, hub);
   return {
     routes: (router) => {
-      router.service(KeyQuarry, { ...connectHandlers(keyQuarry), ...createWatchHandlers(store, hub) });
+      router.service(KeyQuarry, { ...connectHandlers(keyQuarry), ...watchHandlers(watch) });
       router.service(Admin, connectHandlers(admin));
     },
     unaryMethods: new Map([...byPath(KeyQuarry, keyQuarry), ...byPath(Admin, admin)]),
+    watchMethods: new Map(
+      Object.values(watch).map((entry: WatchMethod) => [`/${KeyQuarry.typeName}/${entry.method.name}`, entry] as const),
+    ),
   };
 }
 

@@ -1,0 +1,34 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+// Node copies headers it is given, so every response can share these.
+/** The response headers of a gRPC call that answers (messages, then trailers). */
+export const grpcOkHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "gzip,br" };
+/** The trailers of a gRPC call that succeeded. */
+export const grpcOkTrailers = { "grpc-status": "0" };
+
+/** A gRPC message frame: the 5-byte prefix (uncompressed, length) and the message, in one buffer. */
+export function grpcFrame(message: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(5 + message.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+}
+
+/**
+ * The one message of a request body of framed messages (a unary or
+ * server-streaming call's), without its prefix; a ConnectError when the
+ * body holds none, several, or a compressed one.
+ */
+export function singleGrpcMessage(body: Buffer, methodKind: "unary" | "server_streaming"): Buffer {
+  if (body.length < 5) {
+    throw new ConnectError(`protocol error: missing input message for ${methodKind} method`, Code.InvalidArgument);
+  }
+  if ((body[0]! & 1) === 1) {
+    throw new ConnectError("protocol error: received compressed message without grpc-encoding", Code.Internal);
+  }
+  if (body.readUInt32BE(1) !== body.length - 5) {
+    throw new ConnectError(`protocol error: expected exactly one input message for ${methodKind} method`, Code.InvalidArgument);
+  }
+  return body.subarray(5);
+}
