@@ -161,6 +161,31 @@ describe("watchers that stop reading", () => {
     }
   });
 
+  it("hold WatchKeyValue's current value within event_stream_total_max_bytes too: watchers that take none of it are let go", async () => {
+    const totalMaxBytes = 2_000_000;
+    const test = await startTestServer({ maxValueSize, eventStreamMaxBytes: 0, eventStreamTotalMaxBytes: totalMaxBytes, eventStreamSendTimeout: 0n });
+    cleanups.push(() => test.close());
+    const writer = createClients("grpc", test.url, "writer").kv;
+    await writer.set({ key, value: valueOf(1) });
+    const connection = await StallableConnection.open(test.url);
+    cleanups.push(() => connection.close());
+    await connection.watchKeyValue(key, "slow");
+    connection.stopReading();
+    // Each asks for the 900 KB current value at once; no event is ever written.
+    for (let i = 0; i < 20; i++) void connection.watchKeyValue(key, "slow");
+    let peakSending = 0;
+    const sampler = setInterval(() => (peakSending = Math.max(peakSending, test.server.hub.sendingBytes)), 10);
+    try {
+      // Without the budget nothing would ever cut them (no events, no send timeout): all 21 would stay, holding 19 MB.
+      await waitFor(() => test.server.hub.size === 0, "every stalled watcher to be let go");
+      await waitFor(() => test.server.hub.queuedBytes === 0, "their buffers to be dropped");
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peakSending).toBeLessThanOrEqual(totalMaxBytes);
+    expect(numberOf((await writer.get({ key })).value)).toBe(1);
+  });
+
   it("are ended after event_stream_send_timeout, then reset, and their connection closed when it takes nothing", async () => {
     const run = track(
       await stallAndWrite(

@@ -49,7 +49,8 @@ export class WatchSession<M extends DescMethodServerStreaming> implements AsyncI
     private readonly subscription: WatchSubscription,
     private readonly store: KeyValueStore,
     private readonly progressMs: number | undefined,
-    private readonly first: Output<M> | undefined,
+    /** The watcher's own first message (built when it is sent: a large value is not copied while it waits) and its size. */
+    private readonly first: { readonly message: () => Output<M>; readonly bytes: number } | undefined,
     private readonly progressMessage: (revision: bigint) => Output<M>,
     private readonly delivered: ((event: StoreEvent) => void) | undefined,
   ) {}
@@ -63,8 +64,11 @@ export class WatchSession<M extends DescMethodServerStreaming> implements AsyncI
     const { subscription, store, progressMs } = this;
     let ticker: NodeJS.Timeout | undefined;
     try {
-      if (this.first !== undefined) {
-        yield { message: this.first };
+      const { first } = this;
+      if (first !== undefined && (await subscription.beforeOwn(first.bytes))) {
+        // The consumer resumes this generator once its transport has taken the message.
+        yield { message: first.message() };
+        subscription.ownSent();
       }
       if (progressMs !== undefined) {
         subscription.progress(store.revision);
@@ -81,6 +85,7 @@ export class WatchSession<M extends DescMethodServerStreaming> implements AsyncI
     } finally {
       clearInterval(ticker);
       // A consumer that left before iterating the subscription (during the first message) frees it too.
+      subscription.ownSent();
       subscription.end();
     }
   }
@@ -139,10 +144,14 @@ export function createWatchMethods(store: KeyValueStore, hub: WatchHub): WatchMe
         );
         // Synchronously after subscribing: no change can fall between the two.
         const current = request.startRevision === undefined ? store.watchValue(clientId, key) : undefined;
+        const revision = store.revision;
         const first =
           current === undefined
             ? undefined
-            : { key, ...valueFields(current), keyEvent: KeyEvent.NO_EVENT, eventClientId: serverClientId, revision: store.revision };
+            : {
+                message: () => ({ key, ...valueFields(current), keyEvent: KeyEvent.NO_EVENT, eventClientId: serverClientId, revision }),
+                bytes: current.size + key.length,
+              };
         return new WatchSession(
           subscription,
           store,

@@ -221,6 +221,30 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
   }
 
   /**
+   * Waits until a message of the watcher's own (WatchKeyValue's current
+   * value), sent before the events, may go: it takes room in the send budget
+   * and counts as in flight for the send timeout, as an event does, until
+   * {@link ownSent}. False when the watcher ended first (send nothing).
+   * Unbudgeted, a thousand watchers that never read would each hold their
+   * own copy of a large value.
+   */
+  async beforeOwn(bytes: number): Promise<boolean> {
+    const room = this.roomFor(bytes + itemOverheadBytes);
+    if ((room !== true && !(await room)) || this.ended) {
+      this.releaseHeld();
+      return false;
+    }
+    this.sendingSinceNs = this.options.clock.now();
+    return true;
+  }
+
+  /** The transport took the message of {@link beforeOwn} (or never will): its room goes back. */
+  ownSent(): void {
+    this.sendingSinceNs = undefined;
+    this.releaseHeld();
+  }
+
+  /**
    * Resets the stream's transport, dropping what it holds, and gives its
    * message's room in the send budget back at once.
    */
