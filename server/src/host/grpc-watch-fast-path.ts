@@ -4,7 +4,7 @@ import { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { WatchMethodTable } from "../rpc/routes.js";
-import type { WatchMethod, WatchSession } from "../rpc/watch-session.js";
+import type { WatchMethod, WatchOutput, WatchSession } from "../rpc/watch-session.js";
 import type { StoreEvent } from "../store/store-event.js";
 import { grpcFrame, grpcOkHeaders, grpcOkTrailers, singleGrpcMessage } from "./grpc-envelope.js";
 import type { StreamHandler } from "./grpc-fast-path.js";
@@ -156,11 +156,13 @@ class WatchCall {
 
   /** Writes the session's messages until it ends, then the trailers with its status. */
   private async send(session: WatchSession<WatchMethod["method"]>): Promise<void> {
-    const { method, fastPath } = this;
     let trailers: Record<string, string> = grpcOkTrailers;
+    const outputs = session[Symbol.asyncIterator]();
     try {
-      for await (const output of session) {
-        await this.write("event" in output ? fastPath.eventFrame(method, output.event) : encodedFrame(method, output.message));
+      // Not a for-await loop: its variable would hold the last message (a value of up to a megabyte
+      // for each watcher) while the stream waits for the next event.
+      while (!(await this.sendNext(outputs))) {
+        // Each step sends one message.
       }
     } catch (error) {
       const { code, rawMessage } = ConnectError.from(error, Code.Internal);
@@ -172,6 +174,18 @@ class WatchCall {
       stream.once("wantTrailers", () => stream.sendTrailers(trailers));
       stream.end();
     }
+  }
+
+  /** Sends the session's next message; true once the session has ended. */
+  private async sendNext(outputs: AsyncIterator<WatchOutput<WatchMethod["method"]>>): Promise<boolean> {
+    const next = await outputs.next();
+    if (next.done === true) {
+      return true;
+    }
+    const output = next.value;
+    const { method, fastPath } = this;
+    await this.write("event" in output ? fastPath.eventFrame(method, output.event) : encodedFrame(method, output.message));
+    return false;
   }
 
   /**

@@ -50,7 +50,7 @@ export class WatchSession<M extends DescMethodServerStreaming> implements AsyncI
     private readonly store: KeyValueStore,
     private readonly progressMs: number | undefined,
     /** The watcher's own first message (built when it is sent: a large value is not copied while it waits) and its size. */
-    private readonly first: { readonly message: () => Output<M>; readonly bytes: number } | undefined,
+    private first: { readonly message: () => Output<M>; readonly bytes: number } | undefined,
     private readonly progressMessage: (revision: bigint) => Output<M>,
     private readonly delivered: ((event: StoreEvent) => void) | undefined,
   ) {}
@@ -60,16 +60,26 @@ export class WatchSession<M extends DescMethodServerStreaming> implements AsyncI
     this.subscription.end(error);
   }
 
+  /**
+   * The watcher's own first message, under the send budget. A generator of
+   * its own, so that nothing of it outlives its sending: its value snapshot
+   * keeps the bytes it made, a copy of the value for every watcher.
+   */
+  private async *firstMessage(): AsyncGenerator<WatchOutput<M>> {
+    const { first, subscription } = this;
+    this.first = undefined;
+    if (first !== undefined && (await subscription.beforeOwn(first.bytes))) {
+      // The consumer resumes this generator once its transport has taken the message.
+      yield { message: first.message() };
+      subscription.ownSent();
+    }
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<WatchOutput<M>> {
     const { subscription, store, progressMs } = this;
     let ticker: NodeJS.Timeout | undefined;
     try {
-      const { first } = this;
-      if (first !== undefined && (await subscription.beforeOwn(first.bytes))) {
-        // The consumer resumes this generator once its transport has taken the message.
-        yield { message: first.message() };
-        subscription.ownSent();
-      }
+      yield* this.firstMessage();
       if (progressMs !== undefined) {
         subscription.progress(store.revision);
         ticker = setInterval(() => subscription.progress(store.revision), progressMs);
@@ -144,14 +154,7 @@ export function createWatchMethods(store: KeyValueStore, hub: WatchHub): WatchMe
         );
         // Synchronously after subscribing: no change can fall between the two.
         const current = request.startRevision === undefined ? store.watchValue(clientId, key) : undefined;
-        const revision = store.revision;
-        const first =
-          current === undefined
-            ? undefined
-            : {
-                message: () => ({ key, ...valueFields(current), keyEvent: KeyEvent.NO_EVENT, eventClientId: serverClientId, revision }),
-                bytes: current.size + key.length,
-              };
+        const first = current === undefined ? undefined : currentValueMessage(key, current, store.revision);
         return new WatchSession(
           subscription,
           store,
@@ -171,6 +174,19 @@ export function createWatchMethods(store: KeyValueStore, hub: WatchHub): WatchMe
         revision: event.revision,
       }),
     },
+  };
+}
+
+/**
+ * WatchKeyValue's first message, the current value, made when it is sent. A
+ * function of its own: a closure made in `open` would share its scope with
+ * the stream's long-lived closures, keeping the snapshot (and the copy of the
+ * value it makes) for the life of the stream.
+ */
+function currentValueMessage(key: string, current: ValueSnapshot, revision: bigint) {
+  return {
+    message: () => ({ key, ...valueFields(current), keyEvent: KeyEvent.NO_EVENT, eventClientId: serverClientId, revision }),
+    bytes: current.size + key.length,
   };
 }
 
