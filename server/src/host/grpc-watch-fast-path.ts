@@ -167,6 +167,8 @@ class WatchCall {
     } catch (error) {
       const { code, rawMessage } = ConnectError.from(error, Code.Internal);
       trailers = grpcStatusHeaders(code, rawMessage);
+      // As a for-await loop would: the session's generator runs its cleanup (the subscription ends).
+      await outputs.return?.(undefined);
     }
     this.finish();
     const { stream } = this;
