@@ -6,7 +6,7 @@ import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { grpcFrame, grpcOkHeaders, grpcOkTrailers, singleGrpcMessage } from "./grpc-envelope.js";
 import { grpcStatusHeaders } from "./grpc-message.js";
-import { readGrpcRequestBody } from "./grpc-request-body.js";
+import { readGrpcRequestBody, type GrpcBodyReceiver } from "./grpc-request-body.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
 import type { RequestSizeLimit } from "./read-max-bytes.js";
 import { deadlineExceeded, grpcTimeoutMs } from "./request-deadline.js";
@@ -50,7 +50,7 @@ type Entry = NonNullable<ReturnType<UnaryMethodTable["get"]>>;
 type Output = ReturnType<Entry["operation"]>;
 
 /** One unary call on the fast path; its own CallContext (see LazyCallSignal). */
-class FastCall extends LazyCallSignal {
+class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
   private done = false;
   private cancelDeadline: (() => void) | undefined;
 
@@ -81,10 +81,11 @@ class FastCall extends LazyCallSignal {
       const timer = setTimeout(() => this.fail(deadlineExceeded()), timeoutMs);
       this.cancelDeadline = () => clearTimeout(timer);
     }
-    readGrpcRequestBody(stream, headers, this.limit, (body) => this.onBody(body), (error) => this.fail(error));
+    readGrpcRequestBody(stream, headers, this.limit, this);
   }
 
-  private onBody(body: Buffer): void {
+  /** The request body arrived (see readGrpcRequestBody). */
+  onBody(body: Buffer): void {
     if (this.done) {
       return;
     }
@@ -139,7 +140,7 @@ class FastCall extends LazyCallSignal {
   }
 
   /** Answers with an error status (trailers-only), and stops reading a request that is not complete. */
-  private fail(error: ConnectError): void {
+  fail(error: ConnectError): void {
     const { stream } = this;
     if (this.done) {
       return;

@@ -9,7 +9,7 @@ import type { StoreEvent } from "../store/store-event.js";
 import { grpcFrame, grpcOkHeaders, grpcOkTrailers, singleGrpcMessage } from "./grpc-envelope.js";
 import type { StreamHandler } from "./grpc-fast-path.js";
 import { grpcStatusHeaders } from "./grpc-message.js";
-import { readGrpcRequestBody } from "./grpc-request-body.js";
+import { readGrpcRequestBody, type GrpcBodyReceiver } from "./grpc-request-body.js";
 import { clientGone } from "./lazy-call-signal.js";
 import type { RequestSizeLimit } from "./read-max-bytes.js";
 import { deadlineExceeded, grpcTimeoutMs } from "./request-deadline.js";
@@ -89,7 +89,7 @@ function encodedFrame(method: WatchMethod, message: MessageInitShape<DescMessage
 const respondOptions = { waitForTrailers: true };
 
 /** One gRPC watch call on the fast path. */
-class WatchCall {
+class WatchCall implements GrpcBodyReceiver {
   private session: WatchSession<WatchMethod["method"]> | undefined;
   /** The call is over: answered, or its stream gone. */
   private done = false;
@@ -126,11 +126,11 @@ class WatchCall {
       const timer = setTimeout(() => this.expire(), timeoutMs);
       this.cancelDeadline = () => clearTimeout(timer);
     }
-    readGrpcRequestBody(stream, headers, this.limit, (body) => this.open(body), (error) => this.fail(error));
+    readGrpcRequestBody(stream, headers, this.limit, this);
   }
 
   /** Opens the watch (errors answer trailers-only), sends the headers and starts sending. */
-  private open(body: Buffer): void {
+  onBody(body: Buffer): void {
     if (this.done) {
       return;
     }
@@ -243,7 +243,7 @@ class WatchCall {
   }
 
   /** Answers with an error status (trailers-only), and stops reading a request that is not complete. */
-  private fail(error: unknown): void {
+  fail(error: unknown): void {
     const { stream } = this;
     if (this.done) {
       return;

@@ -13,7 +13,7 @@ import type { RequestHandler } from "./connect-fast-path.js";
 import { headerListSize, subServerOptions, type ConnectionLimits } from "./connection-limits.js";
 import type { StreamHandler } from "./grpc-fast-path.js";
 import { armHandshakeDeadline, completeHandshake } from "./handshake-deadline.js";
-import { watchSession } from "./session-watchdog.js";
+import { watchSession, type SessionWatchdog } from "./session-watchdog.js";
 
 /** The httpolyglot server plus the connection-closing methods Fastify looks for. */
 export type PolyglotServer = NetServer & {
@@ -94,19 +94,23 @@ export function createPolyglotServer(
   const http2 = (server as unknown as PolyglotInternals)._http2Server;
   useNativeStreams(http2);
   routeStreamsThrough(http2, fastPaths.grpc, limits.maxHeaderListSize);
-  const sessions = new Set<Http2Session>();
+  const sessions = new Map<Http2Session, SessionWatchdog>();
   const streams = new Set<ServerHttp2Stream>();
   // httpolyglot forwards listeners to its HTTP/2 sub-server, so these see every session and stream.
   server.on("session", (session: Http2Session) => {
     // The client's SETTINGS frame completes its connection preface.
     session.once("remoteSettings", () => completeHandshake(session.socket));
-    watchSession(session, limits);
-    sessions.add(session);
+    sessions.set(session, watchSession(session, limits));
     session.once("close", () => sessions.delete(session));
   });
   server.on("stream", (stream: ServerHttp2Stream) => {
     streams.add(stream);
-    stream.once("close", () => streams.delete(stream));
+    const watchdog = sessions.get(stream.session!);
+    watchdog?.streamOpened();
+    stream.once("close", () => {
+      streams.delete(stream);
+      watchdog?.streamClosed();
+    });
   });
   if (limits.maxConnections > 0) {
     // Node closes connections past the limit as soon as they are accepted, before reading
@@ -123,12 +127,12 @@ export function createPolyglotServer(
     },
     closeAllConnections: () => {
       http1.closeAllConnections();
-      for (const session of sessions) {
+      for (const session of sessions.keys()) {
         session.destroy();
       }
     },
     closeHttp2Sessions: () => {
-      for (const session of sessions) {
+      for (const session of sessions.keys()) {
         session.close();
       }
       for (const stream of streams) {

@@ -16,31 +16,44 @@ export interface SessionWatchdogOptions {
  * timeout cannot do either: it counts socket inactivity, which a quiet
  * watch stream has too, and a dead peer's socket may stay open for hours.
  */
-export function watchSession(session: Http2Session, options: SessionWatchdogOptions): void {
+export function watchSession(session: Http2Session, options: SessionWatchdogOptions): SessionWatchdog {
   const stops: (() => void)[] = [];
+  let watchdog: SessionWatchdog = { streamOpened() {}, streamClosed() {} };
   if (options.idleTimeoutMs > 0) {
-    stops.push(closeWhenIdle(session, options.idleTimeoutMs));
+    const idle = closeWhenIdle(session, options.idleTimeoutMs);
+    stops.push(idle.stop);
+    watchdog = idle;
   }
   if (options.keepaliveIntervalMs > 0) {
     stops.push(pingPeriodically(session, options.keepaliveIntervalMs, options.keepaliveTimeoutMs));
   }
   session.once("close", () => stops.forEach((stop) => stop()));
+  return watchdog;
 }
 
-// Returns a function that stops the watch. One timer per session, restarted
-// (not re-created) whenever the last open stream closes.
-function closeWhenIdle(session: Http2Session, timeoutMs: number): () => void {
+/**
+ * What a session's watchdog is told of its streams. The server's own
+ * per-stream bookkeeping calls it: a listener of its own on every stream
+ * would cost every call a closure (about 3% of a gRPC Get).
+ */
+export interface SessionWatchdog {
+  streamOpened(): void;
+  streamClosed(): void;
+}
+
+// One timer per session, restarted (not re-created) whenever the last open stream closes.
+function closeWhenIdle(session: Http2Session, timeoutMs: number): SessionWatchdog & { stop(): void } {
   let open = 0;
   const timer = setTimeout(() => open === 0 && session.close(), timeoutMs);
-  session.on("stream", (stream) => {
-    open++;
-    stream.once("close", () => {
+  return {
+    streamOpened: () => void open++,
+    streamClosed: () => {
       if (--open === 0 && !session.closed) {
         timer.refresh();
       }
-    });
-  });
-  return () => clearTimeout(timer);
+    },
+    stop: () => clearTimeout(timer),
+  };
 }
 
 // Returns a function that stops the PINGs.
