@@ -2,14 +2,13 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
-import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { grpcFrame, grpcOkHeaders, grpcOkTrailers, singleGrpcMessage } from "./grpc-envelope.js";
 import { grpcStatusHeaders } from "./grpc-message.js";
 import { readGrpcRequestBody, type GrpcBodyReceiver } from "./grpc-request-body.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
 import type { RequestSizeLimit } from "./read-max-bytes.js";
-import { deadlineExceeded, grpcTimeoutMs } from "./request-deadline.js";
+import { armGrpcDeadline, deadlineExceeded } from "./request-deadline.js";
 import { stopStreamAfterResponse } from "./stop-reading-request.js";
 
 /** Serves a stream and returns true, or returns false to leave it to the general (Connect) handler. */
@@ -52,7 +51,7 @@ type Output = ReturnType<Entry["operation"]>;
 /** One unary call on the fast path; its own CallContext (see LazyCallSignal). */
 class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
   private done = false;
-  private cancelDeadline: (() => void) | undefined;
+  private deadline: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -69,17 +68,11 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
     const { stream, headers } = this;
     stream.on("error", () => this.end());
     stream.on("close", () => this.end());
-    const timeout = firstHeaderValue(headers["grpc-timeout"]);
-    let timeoutMs: number | undefined;
     try {
-      timeoutMs = timeout === undefined ? undefined : grpcTimeoutMs(timeout);
+      this.deadline = armGrpcDeadline(headers, () => this.fail(deadlineExceeded()));
     } catch (error) {
       this.failWith(error);
       return;
-    }
-    if (timeoutMs !== undefined) {
-      const timer = setTimeout(() => this.fail(deadlineExceeded()), timeoutMs);
-      this.cancelDeadline = () => clearTimeout(timer);
     }
     readGrpcRequestBody(stream, headers, this.limit, this);
   }
@@ -168,6 +161,6 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
 
   private finish(): void {
     this.done = true;
-    this.cancelDeadline?.();
+    clearTimeout(this.deadline);
   }
 }

@@ -2,7 +2,6 @@ import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape }
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
-import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { WatchMethodTable } from "../rpc/routes.js";
 import type { WatchMethod, WatchOutput, WatchSession } from "../rpc/watch-session.js";
 import type { StoreEvent } from "../store/store-event.js";
@@ -12,7 +11,7 @@ import { grpcStatusHeaders } from "./grpc-message.js";
 import { readGrpcRequestBody, type GrpcBodyReceiver } from "./grpc-request-body.js";
 import { clientGone } from "./lazy-call-signal.js";
 import type { RequestSizeLimit } from "./read-max-bytes.js";
-import { deadlineExceeded, grpcTimeoutMs } from "./request-deadline.js";
+import { armGrpcDeadline, deadlineExceeded } from "./request-deadline.js";
 import { stopStreamAfterResponse } from "./stop-reading-request.js";
 import type { WatchSink } from "../watch/watch-sink.js";
 import { http2StreamSink } from "./node-watch-sink.js";
@@ -95,7 +94,7 @@ class WatchCall implements GrpcBodyReceiver {
   private done = false;
   /** A frame waits for the stream to take it ('drain'). */
   private writing = false;
-  private cancelDeadline: (() => void) | undefined;
+  private deadline: NodeJS.Timeout | undefined;
   private readonly sink: WatchSink;
 
   constructor(
@@ -114,17 +113,11 @@ class WatchCall implements GrpcBodyReceiver {
     // A reset (the client's, or the hub's through the sink) shows as 'close'.
     stream.on("error", () => {});
     stream.once("close", () => this.gone());
-    const timeout = firstHeaderValue(headers["grpc-timeout"]);
-    let timeoutMs: number | undefined;
     try {
-      timeoutMs = timeout === undefined ? undefined : grpcTimeoutMs(timeout);
+      this.deadline = armGrpcDeadline(headers, () => this.expire());
     } catch (error) {
       this.fail(error);
       return;
-    }
-    if (timeoutMs !== undefined) {
-      const timer = setTimeout(() => this.expire(), timeoutMs);
-      this.cancelDeadline = () => clearTimeout(timer);
     }
     readGrpcRequestBody(stream, headers, this.limit, this);
   }
@@ -260,6 +253,6 @@ class WatchCall implements GrpcBodyReceiver {
 
   private finish(): void {
     this.done = true;
-    this.cancelDeadline?.();
+    clearTimeout(this.deadline);
   }
 }

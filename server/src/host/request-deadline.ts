@@ -1,4 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { IncomingHttpHeaders } from "node:http2";
+import { firstHeaderValue } from "../rpc/first-header-value.js";
 
 /**
  * The longest delay Node's timers hold (2^31-1 ms, about 24.8 days): a longer
@@ -71,4 +73,16 @@ export function holdableDeadlineMs(header: Headers): number | undefined {
     return ms;
   }
   return undefined;
+}
+
+/**
+ * Arms the deadline of a gRPC call on a fast path from its `grpc-timeout`
+ * header: `expire` runs when it passes. Returns the timer to clear (undefined
+ * without a deadline, or one beyond what Node's timers hold); throws
+ * INVALID_ARGUMENT for a malformed value.
+ */
+export function armGrpcDeadline(headers: IncomingHttpHeaders, expire: () => void): NodeJS.Timeout | undefined {
+  const timeout = firstHeaderValue(headers["grpc-timeout"]);
+  const ms = timeout === undefined ? undefined : grpcTimeoutMs(timeout);
+  return ms === undefined ? undefined : setTimeout(expire, ms);
 }
