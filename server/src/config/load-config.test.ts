@@ -465,6 +465,11 @@ describe("loadConfig validation", () => {
       "eager_prune_to must be less than eager_prune_at (eager_prune_to is 10, eager_prune_at is 10)",
     ],
     ["event_stream_buffer_size", { event_stream_buffer_size: 0 }, "must be at least 1, got 0"],
+    [
+      "deleted_key_history_max_age",
+      { deleted_key_history_max_age: "1h" },
+      "is not supported yet: removed keys' history (keep_deleted_key_history) is kept until ClearHistory; leave it at 0s",
+    ],
     ["event_log_size", { event_log_size: "0" }, "must be at least 1, got 0"],
     ["snapshot.retain", { "snapshot.retain": 0 }, "must be at least 1, got 0"],
     ["max_concurrent_streams", { max_concurrent_streams: 0 }, "expected an integer >= 1, got 0 (from flags)"],

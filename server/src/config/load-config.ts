@@ -328,6 +328,13 @@ function validateConfig(c: Config): void {
   }
 
   validateConnectionLimits(c);
+  // Accepted (and ignored) by the original; an option that does nothing is refused rather than ignored.
+  if (c.deletedKeyHistoryMaxAge !== 0n) {
+    throw ConfigError.invalidValue(
+      "deleted_key_history_max_age",
+      "is not supported yet: removed keys' history (keep_deleted_key_history) is kept until ClearHistory; leave it at 0s",
+    );
+  }
   // A watcher must be able to hold a message being sent plus the next one, however large the value.
   if (c.eventStreamMaxBytes > 0 && c.maxValueSize > 0 && c.eventStreamMaxBytes < 2 * c.maxValueSize) {
     throw ConfigError.invalidValue(
