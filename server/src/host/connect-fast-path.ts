@@ -54,10 +54,13 @@ export function createConnectFastPath(
     let received = 0;
     let failed = false;
     let timer: NodeJS.Timeout | undefined;
+    // Set once an operation runs: a deadline that passes while it works across turns (a scan) aborts it.
+    let call: LazyCallSignal | undefined;
     const refuse = (error: ConnectError) => {
       failed = true;
       clearTimeout(timer);
       chunks.length = 0;
+      call?.abort(error);
       fail(request, response, error);
     };
     const timeout = firstHeaderValue(headers["connect-timeout-ms"]);
@@ -69,7 +72,7 @@ export function createConnectFastPath(
         fail(request, response, error as ConnectError);
         return true;
       }
-      // The operations are synchronous: the deadline can only pass while the body is read.
+      // The call's one deadline, counted from its arrival: it may pass while the body is read or while the operation runs.
       timer = ms === undefined ? undefined : setTimeout(() => refuse(deadlineExceeded()), ms);
     }
     request.on("data", (chunk: Buffer) => {
@@ -84,7 +87,6 @@ export function createConnectFastPath(
       chunks.push(chunk);
     });
     request.on("end", () => {
-      clearTimeout(timer);
       if (failed) {
         return;
       }
@@ -96,7 +98,7 @@ export function createConnectFastPath(
           const parsed: unknown = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
           const field = invalidBase64Field(method.input, parsed);
           if (field !== undefined) {
-            fail(request, response, invalidBase64(method.input, field));
+            refuse(invalidBase64(method.input, field));
             return;
           }
           input = fromJson(method.input, parsed as JsonValue, { ignoreUnknownFields: true });
@@ -105,10 +107,10 @@ export function createConnectFastPath(
         }
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        fail(request, response, new ConnectError(`cannot decode message ${method.input.typeName} from ${json ? "JSON" : "binary"}: ${reason}`, Code.InvalidArgument));
+        refuse(new ConnectError(`cannot decode message ${method.input.typeName} from ${json ? "JSON" : "binary"}: ${reason}`, Code.InvalidArgument));
         return;
       }
-      const call = new LazyCallSignal();
+      const signal = (call = new LazyCallSignal());
       const complete = (output: Parameters<typeof create<typeof method.output>>[1]) => {
         const message = create(method.output, output);
         if (json) {
@@ -118,49 +120,24 @@ export function createConnectFastPath(
         }
       };
       try {
-        const output = operation(input, clientIdFromNodeHeaders(headers, maxClientIdLength), call);
+        const output = operation(input, clientIdFromNodeHeaders(headers, maxClientIdLength), signal);
         if (output instanceof Promise) {
-          awaitOutput(request, response, call, output, complete);
+          response.once("close", () => signal.abort(clientGone));
+          // After the deadline (or the client's exit) has answered, `answer` writes nothing more.
+          output
+            .then(complete)
+            .catch((error: unknown) => refuse(ConnectError.from(error, Code.Internal)))
+            .finally(() => clearTimeout(timer));
         } else {
+          clearTimeout(timer);
           complete(output);
         }
       } catch (error) {
-        fail(request, response, ConnectError.from(error, Code.Internal));
+        refuse(ConnectError.from(error, Code.Internal));
       }
     });
     return true;
   };
-}
-
-// Timers hold at most 2^31-1 ms; a longer deadline is as good as none.
-const maxTimerMs = 2 ** 31 - 1;
-
-/**
- * Answers an operation that works across event-loop turns when it settles,
- * or with DEADLINE_EXCEEDED at the connect-timeout-ms deadline (counted from
- * here), aborting the operation then or when the client goes away.
- */
-function awaitOutput<T>(
-  request: IncomingMessage,
-  response: ServerResponse,
-  call: LazyCallSignal,
-  output: Promise<T>,
-  complete: (output: T) => void,
-): void {
-  const timeout = request.headers["connect-timeout-ms"];
-  let timer: NodeJS.Timeout | undefined;
-  if (typeof timeout === "string" && /^\d{1,10}$/.test(timeout)) {
-    timer = setTimeout(() => {
-      const error = new ConnectError("the operation timed out", Code.DeadlineExceeded);
-      call.abort(error);
-      fail(request, response, error);
-    }, Math.min(Number(timeout), maxTimerMs));
-  }
-  response.once("close", () => call.abort(clientGone));
-  output
-    .then(complete)
-    .catch((error: unknown) => fail(request, response, ConnectError.from(error, Code.Internal)))
-    .finally(() => clearTimeout(timer));
 }
 
 // Module-level rather than per-request closures: the fast path allocates as little as it can.

@@ -1,4 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import { grpcStatusHeaders } from "./grpc-message.js";
+import { stopStreamAfterResponse } from "./stop-reading-request.js";
 
 // Node copies headers it is given, so every response can share these.
 /** The response headers of a gRPC call that answers (messages, then trailers). */
@@ -31,4 +34,27 @@ export function singleGrpcMessage(body: Buffer, methodKind: "unary" | "server_st
     throw new ConnectError(`protocol error: expected exactly one input message for ${methodKind} method`, Code.InvalidArgument);
   }
   return body.subarray(5);
+}
+
+/**
+ * Whether a request is the kind of gRPC call the fast paths serve: a POST in
+ * binary protobuf (`application/grpc`, `application/grpc+proto`), uncompressed.
+ */
+export function isPlainGrpcCall(headers: IncomingHttpHeaders): boolean {
+  const contentType = headers["content-type"];
+  const encoding = headers["grpc-encoding"];
+  return (
+    headers[":method"] === "POST" &&
+    (contentType === "application/grpc" || contentType === "application/grpc+proto") &&
+    (encoding === undefined || encoding === "identity")
+  );
+}
+
+/**
+ * Answers a gRPC call with its status alone (a trailers-only response: the
+ * status in the only HEADERS frame) and stops reading the rest of its request.
+ */
+export function respondGrpcStatus(stream: ServerHttp2Stream, error: ConnectError, contentType = "application/grpc"): void {
+  stream.respond({ ":status": 200, "content-type": contentType, ...grpcStatusHeaders(error.code, error.rawMessage) }, { endStream: true });
+  stopStreamAfterResponse(stream);
 }

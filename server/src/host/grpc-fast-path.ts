@@ -3,8 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
-import { grpcFrame, grpcOkHeaders, grpcOkTrailers, singleGrpcMessage } from "./grpc-envelope.js";
-import { grpcStatusHeaders } from "./grpc-message.js";
+import { grpcFrame, grpcOkHeaders, grpcOkTrailers, isPlainGrpcCall, respondGrpcStatus, singleGrpcMessage } from "./grpc-envelope.js";
 import { readGrpcRequestBody, type GrpcBodyReceiver } from "./grpc-request-body.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
 import type { RequestSizeLimit } from "./read-max-bytes.js";
@@ -26,15 +25,8 @@ export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHea
  */
 export function createGrpcFastPath(methods: UnaryMethodTable, limit: RequestSizeLimit, maxClientIdLength: number): StreamHandler {
   return (stream, headers) => {
-    const contentType = headers["content-type"];
-    const encoding = headers["grpc-encoding"];
     const entry = methods.get(headers[":path"] ?? "");
-    if (
-      entry === undefined ||
-      headers[":method"] !== "POST" ||
-      (contentType !== "application/grpc" && contentType !== "application/grpc+proto") ||
-      (encoding !== undefined && encoding !== "identity")
-    ) {
+    if (entry === undefined || !isPlainGrpcCall(headers)) {
       return false;
     }
     new FastCall(stream, headers, entry.method, entry.operation, limit, maxClientIdLength).start();
@@ -144,13 +136,11 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
       return;
     }
     if (!stream.headersSent) {
-      stream.respond(
-        { ":status": 200, "content-type": "application/grpc", ...grpcStatusHeaders(error.code, error.rawMessage) },
-        { endStream: true },
-      );
+      respondGrpcStatus(stream, error);
+    } else {
+      // The rest of the request is not wanted.
+      stopStreamAfterResponse(stream);
     }
-    // The rest of the request is not wanted.
-    stopStreamAfterResponse(stream);
   }
 
   /** The stream closed or failed: an operation still running (a scan) stops. */

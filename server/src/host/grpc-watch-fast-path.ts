@@ -5,14 +5,13 @@ import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import type { WatchMethodTable } from "../rpc/routes.js";
 import type { WatchMethod, WatchOutput, WatchSession } from "../rpc/watch-session.js";
 import type { StoreEvent } from "../store/store-event.js";
-import { grpcFrame, grpcOkHeaders, grpcOkTrailers, singleGrpcMessage } from "./grpc-envelope.js";
+import { grpcFrame, grpcOkHeaders, grpcOkTrailers, isPlainGrpcCall, respondGrpcStatus, singleGrpcMessage } from "./grpc-envelope.js";
 import type { StreamHandler } from "./grpc-fast-path.js";
 import { grpcStatusHeaders } from "./grpc-message.js";
 import { readGrpcRequestBody, type GrpcBodyReceiver } from "./grpc-request-body.js";
 import { clientGone } from "./lazy-call-signal.js";
 import type { RequestSizeLimit } from "./read-max-bytes.js";
 import { armGrpcDeadline, deadlineExceeded } from "./request-deadline.js";
-import { stopStreamAfterResponse } from "./stop-reading-request.js";
 import type { WatchSink } from "../watch/watch-sink.js";
 import { http2StreamSink } from "./node-watch-sink.js";
 
@@ -51,15 +50,8 @@ export class GrpcWatchFastPath {
 
   /** Serves a gRPC watch call, or declines the stream (false). */
   readonly handle: StreamHandler = (stream, headers) => {
-    const contentType = headers["content-type"];
-    const encoding = headers["grpc-encoding"];
     const method = this.methods.get(headers[":path"] ?? "");
-    if (
-      method === undefined ||
-      headers[":method"] !== "POST" ||
-      (contentType !== "application/grpc" && contentType !== "application/grpc+proto") ||
-      (encoding !== undefined && encoding !== "identity")
-    ) {
+    if (method === undefined || !isPlainGrpcCall(headers)) {
       return false;
     }
     new WatchCall(this, stream, headers, method, this.limit, this.maxClientIdLength).start();
@@ -245,10 +237,7 @@ class WatchCall implements GrpcBodyReceiver {
     if (stream.destroyed) {
       return;
     }
-    const { code, rawMessage } = ConnectError.from(error, Code.Internal);
-    stream.respond({ ...grpcOkHeaders, ...grpcStatusHeaders(code, rawMessage) }, { endStream: true });
-    // The rest of the request is not wanted.
-    stopStreamAfterResponse(stream);
+    respondGrpcStatus(stream, ConnectError.from(error, Code.Internal));
   }
 
   private finish(): void {

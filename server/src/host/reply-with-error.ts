@@ -3,7 +3,8 @@ import { errorToJson } from "@connectrpc/connect/protocol-connect";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Http2ServerResponse } from "node:http2";
 import { grpcStatusHeaders } from "./grpc-message.js";
-import { stopReadingRequest, stopStreamAfterResponse } from "./stop-reading-request.js";
+import { respondGrpcStatus } from "./grpc-envelope.js";
+import { stopReadingRequest } from "./stop-reading-request.js";
 
 /**
  * Answers a request that never reaches an RPC handler (an unknown method, a
@@ -19,15 +20,12 @@ export function replyWithError(request: FastifyRequest, reply: FastifyReply, err
     void reply.code(connectStatus).type("application/json").send(errorToJson(error, undefined));
     return;
   }
-  const headers = { "content-type": contentType, ...grpcStatusHeaders(error.code, error.rawMessage) };
   const raw = reply.raw;
   if ("stream" in raw && !contentType.startsWith("application/grpc-web")) {
     reply.hijack();
-    const { stream } = raw as unknown as Http2ServerResponse;
-    stream.respond({ ":status": 200, ...headers }, { endStream: true });
-    stopStreamAfterResponse(stream);
+    respondGrpcStatus((raw as unknown as Http2ServerResponse).stream, error, contentType);
     return;
   }
   stopReadingRequest(request.raw, reply.raw);
-  void reply.code(200).headers(headers).send();
+  void reply.code(200).headers({ "content-type": contentType, ...grpcStatusHeaders(error.code, error.rawMessage) }).send();
 }
