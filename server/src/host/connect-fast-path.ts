@@ -8,7 +8,7 @@ import { invalidBase64Field } from "../rpc/invalid-base64-field.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
 import { invalidBase64 } from "./check-json-body.js";
-import { requestTooLarge, type RequestSizeLimit } from "./read-max-bytes.js";
+import { RequestSizeMeter, type RequestSizeLimit } from "./read-max-bytes.js";
 import { connectTimeoutMs, deadlineExceeded } from "./request-deadline.js";
 import { stopReadingRequest } from "./stop-reading-request.js";
 
@@ -45,13 +45,13 @@ export function createConnectFastPath(
     ) {
       return false;
     }
-    const declared = Number(headers["content-length"] ?? 0);
-    if (declared > limit.bytes) {
-      fail(request, response, requestTooLarge(limit, declared, true));
+    const meter = new RequestSizeMeter(limit, false);
+    const declared = meter.declared(Number(headers["content-length"] ?? 0));
+    if (declared !== undefined) {
+      fail(request, response, declared);
       return true;
     }
     const chunks: Buffer[] = [];
-    let received = 0;
     let failed = false;
     let timer: NodeJS.Timeout | undefined;
     // Set once an operation runs: a deadline that passes while it works across turns (a scan) aborts it.
@@ -76,12 +76,12 @@ export function createConnectFastPath(
       timer = ms === undefined ? undefined : setTimeout(() => refuse(deadlineExceeded()), ms);
     }
     request.on("data", (chunk: Buffer) => {
-      received += chunk.length;
       if (failed) {
         return;
       }
-      if (received > limit.bytes) {
-        refuse(requestTooLarge(limit, received, false));
+      const tooLarge = meter.add(chunk);
+      if (tooLarge !== undefined) {
+        refuse(tooLarge);
         return;
       }
       chunks.push(chunk);

@@ -1,6 +1,6 @@
 import type { ConnectError } from "@connectrpc/connect";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import { requestTooLarge, type RequestSizeLimit } from "./read-max-bytes.js";
+import { RequestSizeMeter, type RequestSizeLimit } from "./read-max-bytes.js";
 
 /** The call a request body is read for: told the body, or why it was refused. */
 export interface GrpcBodyReceiver {
@@ -21,26 +21,17 @@ export function readGrpcRequestBody(
   limit: RequestSizeLimit,
   call: GrpcBodyReceiver,
 ): void {
-  const length = Number(headers["content-length"] ?? 0);
-  if (length - 5 > limit.bytes) {
-    call.fail(requestTooLarge(limit, length - 5, true));
+  const meter = new RequestSizeMeter(limit, true);
+  const declared = meter.declared(Number(headers["content-length"] ?? 0));
+  if (declared !== undefined) {
+    call.fail(declared);
     return;
   }
   const chunks: Buffer[] = [];
-  let received = 0;
   // Two closures per call and no more: this runs for every gRPC call.
   const onData = (chunk: Buffer) => {
-    const before = received;
-    received += chunk.length;
     chunks.push(chunk);
-    let error: ConnectError | undefined;
-    if (before < 5 && received >= 5) {
-      const size = (chunks.length === 1 ? chunk : Buffer.concat(chunks)).readUInt32BE(1);
-      error = size > limit.bytes ? requestTooLarge(limit, size, true) : undefined;
-    }
-    if (error === undefined && received - 5 > limit.bytes) {
-      error = requestTooLarge(limit, received - 5, false);
-    }
+    const error = meter.add(chunk);
     if (error !== undefined) {
       chunks.length = 0;
       stream.off("data", onData);

@@ -1,5 +1,5 @@
 import type { ConnectError } from "@connectrpc/connect";
-import { requestTooLarge, type RequestSizeLimit } from "./read-max-bytes.js";
+import { RequestSizeMeter, type RequestSizeLimit } from "./read-max-bytes.js";
 import { deadlineExceeded } from "./request-deadline.js";
 
 /** What {@link guardRequestBody} enforces. */
@@ -30,9 +30,10 @@ export async function* guardRequestBody(body: AsyncIterable<Uint8Array>, guard: 
     return error;
   };
   // The envelope overhead: the 5-byte prefix of the one request message.
-  const overhead = guard.enveloped ? 5 : 0;
-  if (guard.declaredBytes !== undefined && guard.declaredBytes - overhead > limit.bytes) {
-    throw refuse(requestTooLarge(limit, guard.declaredBytes - overhead, true));
+  const meter = new RequestSizeMeter(limit, guard.enveloped);
+  const declared = meter.declared(guard.declaredBytes);
+  if (declared !== undefined) {
+    throw refuse(declared);
   }
   let timer: NodeJS.Timeout | undefined;
   let expired = false;
@@ -48,8 +49,6 @@ export async function* guardRequestBody(body: AsyncIterable<Uint8Array>, guard: 
   // Raced below; this only keeps an expiry between two reads from counting as unhandled.
   deadline?.catch(() => {});
   const source = body[Symbol.asyncIterator]();
-  let head = new Uint8Array(0);
-  let received = 0;
   try {
     for (;;) {
       let next;
@@ -62,16 +61,9 @@ export async function* guardRequestBody(body: AsyncIterable<Uint8Array>, guard: 
         return;
       }
       const chunk = next.value;
-      received += chunk.byteLength;
-      if (guard.enveloped && head.byteLength < 5) {
-        head = Buffer.concat([head, chunk.subarray(0, 5 - head.byteLength)]);
-        const size = head.byteLength === 5 ? Buffer.from(head).readUInt32BE(1) : 0;
-        if (size > limit.bytes) {
-          throw refuse(requestTooLarge(limit, size, true));
-        }
-      }
-      if (received - overhead > limit.bytes) {
-        throw refuse(requestTooLarge(limit, received - overhead, false));
+      const tooLarge = meter.add(chunk);
+      if (tooLarge !== undefined) {
+        throw refuse(tooLarge);
       }
       yield chunk;
     }

@@ -46,3 +46,46 @@ export function requestTooLarge(limit: RequestSizeLimit, size: number, complete:
     Code.ResourceExhausted,
   );
 }
+
+/**
+ * Counts a request body's bytes as they arrive and tells as soon as its
+ * message is known to be over the limit: from its declared length, from the
+ * 5-byte envelope header of an enveloped body (gRPC, gRPC-Web, Connect
+ * streaming: before the message itself arrives), or from the bytes received.
+ * One piece of arithmetic for every path that reads a body.
+ */
+export class RequestSizeMeter {
+  private received = 0;
+  // The envelope header's bytes while it is split across chunks.
+  private head: Uint8Array | undefined;
+
+  constructor(
+    private readonly limit: RequestSizeLimit,
+    private readonly enveloped: boolean,
+  ) {}
+
+  /** RESOURCE_EXHAUSTED when the declared body length (content-length) is over the limit. */
+  declared(length: number | undefined): ConnectError | undefined {
+    const size = (length ?? 0) - (this.enveloped ? 5 : 0);
+    return size > this.limit.bytes ? requestTooLarge(this.limit, size, true) : undefined;
+  }
+
+  /** Counts a chunk; RESOURCE_EXHAUSTED once the message is known to be over the limit. */
+  add(chunk: Uint8Array): ConnectError | undefined {
+    const { limit } = this;
+    const before = this.received;
+    this.received += chunk.byteLength;
+    if (this.enveloped && before < 5) {
+      const head = (this.head = before === 0 ? chunk.subarray(0, 5) : Buffer.concat([this.head!, chunk.subarray(0, 5 - before)]));
+      if (head.byteLength === 5) {
+        this.head = undefined;
+        const size = head[1]! * 2 ** 24 + (head[2]! << 16) + (head[3]! << 8) + head[4]!;
+        if (size > limit.bytes) {
+          return requestTooLarge(limit, size, true);
+        }
+      }
+    }
+    const size = this.received - (this.enveloped ? 5 : 0);
+    return size > limit.bytes ? requestTooLarge(limit, size, false) : undefined;
+  }
+}
