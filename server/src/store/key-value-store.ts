@@ -467,9 +467,7 @@ export class KeyValueStore {
     if (!Number.isSafeInteger(request.after) || request.after < 0 || request.after > this.lastSeq) {
       throw new StoreError("BAD_CURSOR");
     }
-    if (this.orderRemoved > this.order.length / 2) {
-      this.compactOrder();
-    }
+    this.compactOrder();
     const { order } = this;
     const { pattern, includeReserved } = request;
     const keys: string[] = [];
@@ -1062,10 +1060,7 @@ export class KeyValueStore {
     this.entries.set(entry.key, entry);
     entry.seq = ++this.lastSeq;
     this.order.push(entry);
-    // Amortised: each compaction follows as many removals as it keeps entries.
-    if (this.orderRemoved > this.order.length / 2) {
-      this.compactOrder();
-    }
+    this.compactOrder();
     this.totalSize += entry.value.length;
     if (!isReservedKey(entry.key)) {
       this.userKeys++;
@@ -1137,8 +1132,15 @@ export class KeyValueStore {
     }
   }
 
-  /** Drops removed keys' entries from `order` (in place: no second array of a million entries). */
+  /**
+   * Drops removed keys' entries from `order` once they are more than half of
+   * it (in place: no second array of a million entries). Amortised: each
+   * compaction follows as many removals as it keeps entries.
+   */
   private compactOrder(): void {
+    if (this.orderRemoved <= this.order.length / 2) {
+      return;
+    }
     const { order } = this;
     let kept = 0;
     for (const entry of order) {
