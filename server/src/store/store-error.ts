@@ -39,6 +39,8 @@ export const storeErrors = {
   CID_EMPTY: [Code.InvalidArgument, "empty client_id"],
   CID_RESERVED: [Code.InvalidArgument, "reserved client_id used"],
   SUB_LIMIT: [Code.ResourceExhausted, "subscriber limit reached"],
+  // Our extension; the detail names the client and event_stream_client_limit.
+  CLIENT_SUB_LIMIT: [Code.ResourceExhausted, "watch limit per client reached"],
   // Compare-and-set (our extension); the detail names the current version.
   VERSION_MISMATCH: [Code.FailedPrecondition, "version mismatch"],
   // Bounded state (our extension); the detail names the limit.

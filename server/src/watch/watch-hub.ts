@@ -109,9 +109,9 @@ export class WatchHub {
     const { clientId } = watcher;
     const ofClient = clientId === undefined ? 0 : (this.perClient.get(clientId) ?? 0);
     if (clientLimit > 0 && ofClient >= clientLimit) {
-      throw new ConnectError(
-        `watch limit per client reached: client ${JSON.stringify(clientId)} already has ${ofClient} watch streams open (event_stream_client_limit is ${clientLimit})`,
-        Code.ResourceExhausted,
+      throw new StoreError(
+        "CLIENT_SUB_LIMIT",
+        `client ${JSON.stringify(clientId)} already has ${ofClient} watch streams open (event_stream_client_limit is ${clientLimit})`,
       );
     }
     const latest = this.store.revision;
