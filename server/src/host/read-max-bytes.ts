@@ -76,13 +76,16 @@ export class RequestSizeMeter {
     const before = this.received;
     this.received += chunk.byteLength;
     if (this.enveloped && before < 5) {
-      const head = (this.head = before === 0 ? chunk.subarray(0, 5) : Buffer.concat([this.head!, chunk.subarray(0, 5 - before)]));
-      if (head.byteLength === 5) {
+      // Read in place when the chunk holds the whole header (the usual case: no copy, no view on the hot path).
+      const head = before === 0 ? chunk : (this.head = Buffer.concat([this.head!, chunk.subarray(0, 5 - before)]));
+      if (head.byteLength >= 5) {
         this.head = undefined;
         const size = head[1]! * 2 ** 24 + (head[2]! << 16) + (head[3]! << 8) + head[4]!;
         if (size > limit.bytes) {
           return requestTooLarge(limit, size, true);
         }
+      } else if (before === 0) {
+        this.head = chunk;
       }
     }
     const size = this.received - (this.enveloped ? 5 : 0);
