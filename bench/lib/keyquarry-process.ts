@@ -11,7 +11,7 @@ import { spawnTracked } from "./procs.js";
  * environment, errors-only logs and a private data dir.
  */
 export function spawnKeyquarry(node: string, rootDir: string, port: number, dataDir: string): ChildProcess {
-  return spawnTracked(node, [path.join(rootDir, "client-node/bin/keyquarry.js"), "serve", "--listen", `127.0.0.1:${port}`], {
+  return spawnTracked(node, [path.join(rootDir, "server/bin/keyquarry.js"), "serve", "--listen", `127.0.0.1:${port}`], {
     cwd: rootDir,
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("KEYQUARRY_"))),

@@ -306,7 +306,7 @@ describe.each(["grpc", "connect"] as const)("Admin service and pruning over %s",
 });
 
 describe("keyquarry serve", () => {
-  const bin = fileURLToPath(new URL("../../client-node/bin/keyquarry.js", import.meta.url));
+  const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
   let child: ChildProcess | undefined;
 
   afterEach(() => {

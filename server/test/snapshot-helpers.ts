@@ -106,7 +106,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-const bin = fileURLToPath(new URL("../../client-node/bin/keyquarry.js", import.meta.url));
+const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
 
 /** How a `keyquarry serve` child process ended. */
 export interface Exit {

@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKeyquarryClient } from "../src/create-keyquarry-client.js";
+import { createKeyquarryClient } from "@keyquarry/client-node";
 
 const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
 

@@ -1,8 +1,8 @@
 import { InvalidArgumentError } from "commander";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
-import { parseDuration } from "@keyquarry/server/config";
-import { durationFromNanos } from "@keyquarry/server/duration";
+import { parseDuration } from "../config/parse-duration.js";
+import { durationFromNanos } from "../rpc/duration.js";
 
 // Commander argument/option parsers. Throwing InvalidArgumentError makes
 // commander report a usage error (exit status 1) naming the argument.

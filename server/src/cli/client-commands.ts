@@ -18,7 +18,7 @@ import {
   UnlockResponseSchema,
   WatchKeyValueResponseSchema,
 } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
-import type { KeyquarryClient } from "../create-keyquarry-client.js";
+import type { KeyquarryClient } from "@keyquarry/client-node";
 import { jsonOutput, linesOutput, rawOutput, type CommandOutput } from "./command-output.js";
 import {
   parseCount,

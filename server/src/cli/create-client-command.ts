@@ -3,7 +3,7 @@ import {
   createKeyquarryClient,
   type KeyquarryClientOptions,
   type KeyquarryProtocol,
-} from "../create-keyquarry-client.js";
+} from "@keyquarry/client-node";
 import { clientCommands, type ClientCommand } from "./client-commands.js";
 import { parseIndent, parseTimeout } from "./option-parsers.js";
 

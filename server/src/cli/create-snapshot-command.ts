@@ -59,10 +59,10 @@ export function createSnapshotCommand(): Command {
 
 async function withSnapshots(
   options: SnapshotOptions,
-  use: (snapshots: import("@keyquarry/server").SnapshotStore) => Promise<void>,
+  use: (snapshots: import("../index.js").SnapshotStore) => Promise<void>,
 ): Promise<void> {
   // Loaded on demand, as for `serve`.
-  const { loadConfig, openSnapshotStore } = await import("@keyquarry/server");
+  const { loadConfig, openSnapshotStore } = await import("../index.js");
   const config = loadConfig({ file: options.config, env: process.env, flags: { "snapshot.database": options.database } });
   const snapshots = openSnapshotStore(config.snapshot.database, config.dataDir);
   try {

@@ -33,7 +33,7 @@ export function createServeCommand(): Command {
   }
   return command.action(async () => {
     // Loaded on demand so that client commands do not pay for the server.
-    const { loadConfig, serve } = await import("@keyquarry/server");
+    const { loadConfig, serve } = await import("../index.js");
     const options = command.opts<Record<string, string | true | undefined>>();
     const flags = Object.fromEntries(
       serveFlags.map(({ option, configKey }) => [configKey, options[option.attributeName()]]),
