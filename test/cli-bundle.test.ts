@@ -1,0 +1,81 @@
+/**
+ * The `keyquarry` CLI starts fast because a client command loads only what it
+ * needs: the built CLI (server/dist/cli, made by `npm run build`) reaches the
+ * server, its configuration loader and their dependencies through dynamic
+ * imports only. This walks the static import graph of the built entry.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { init, parse } from "es-module-lexer";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const cliDir = fileURLToPath(new URL("../server/dist/cli/", import.meta.url));
+const entry = join(cliDir, "cli.js");
+
+interface ImportGraph {
+  /** Chunk files loaded before the CLI runs (the entry and its static imports). */
+  chunks: string[];
+  /** Bare or `node:` specifiers imported statically by those chunks. */
+  packages: Set<string>;
+  /** Chunk files reached only through `import()`. */
+  lazyChunks: Set<string>;
+}
+
+function staticImportGraph(file: string): ImportGraph {
+  const graph: ImportGraph = { chunks: [], packages: new Set(), lazyChunks: new Set() };
+  const pending = [file];
+  while (pending.length > 0) {
+    const chunk = pending.pop() as string;
+    if (graph.chunks.includes(chunk)) {
+      continue;
+    }
+    graph.chunks.push(chunk);
+    const [imports] = parse(readFileSync(chunk, "utf8"));
+    for (const { n: specifier, d: dynamicAt } of imports) {
+      if (specifier === undefined) {
+        continue;
+      }
+      const isDynamic = dynamicAt > -1;
+      if (!specifier.startsWith(".")) {
+        if (!isDynamic) {
+          graph.packages.add(specifier);
+        }
+        continue;
+      }
+      const target = join(dirname(chunk), specifier);
+      if (isDynamic) {
+        graph.lazyChunks.add(target);
+      } else {
+        pending.push(target);
+      }
+    }
+  }
+  return graph;
+}
+
+describe("the built CLI", () => {
+  let graph: ImportGraph;
+
+  beforeAll(async () => {
+    if (!existsSync(entry)) {
+      throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
+    }
+    await init;
+    graph = staticImportGraph(entry);
+  });
+
+  it("loads only Node built-ins and its own chunks before a command runs", () => {
+    expect([...graph.packages].filter((name) => !name.startsWith("node:"))).toEqual([]);
+  });
+
+  it("reaches the server code through a dynamic import only", () => {
+    const lazyOnly = [...graph.lazyChunks].filter((chunk) => !graph.chunks.includes(chunk));
+    expect(lazyOnly.length).toBeGreaterThan(0);
+    const lazySource = lazyOnly.map((chunk) => readFileSync(chunk, "utf8")).join("\n");
+    // The server's own dependencies live there, not in what every command loads.
+    for (const name of ["fastify", "yaml", "better-sqlite3", "drizzle-orm"]) {
+      expect(lazySource).toContain(`from "${name}"`);
+    }
+  });
+});
