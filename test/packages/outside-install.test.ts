@@ -93,7 +93,8 @@ describe.each(sdks)("$name installed outside the repository", ({ name, typed, al
   it(`installs at most ${maxPackages} packages, none of the server's or ours but itself`, () => {
     const { packages, installedBytes } = projectOf(name);
     const names = packages.map((found) => found.name).sort();
-    console.log(`${name}: ${packages.length} packages, ${(installedBytes / 1024).toFixed(0)} KiB in node_modules: ${names.join(", ")}`);
+    const size = `${(installedBytes / 1024).toFixed(0)} KiB`;
+    console.log(`${name}: ${packages.length} packages, ${size} in node_modules: ${names.join(", ")}`);
     expect(names).toContain(name);
     expect(packages.length).toBeLessThanOrEqual(maxPackages);
     expect(names.filter((found) => [...forbidden, ...alsoForbidden].includes(found))).toEqual([]);
@@ -101,7 +102,8 @@ describe.each(sdks)("$name installed outside the repository", ({ name, typed, al
 
   it("runs no install script and builds nothing native", async () => {
     const { dir, packages } = projectOf(name);
-    const withScripts = packages.filter(({ scripts }) => ["preinstall", "install", "postinstall"].some((hook) => hook in scripts));
+    const installHooks = ["preinstall", "install", "postinstall"];
+    const withScripts = packages.filter(({ scripts }) => installHooks.some((hook) => hook in scripts));
     expect(withScripts.map((found) => found.name)).toEqual([]);
     // npm runs `node-gyp rebuild` for a binding.gyp even without an install script.
     const files = (await readdir(join(dir, "node_modules"), { recursive: true })).filter(
@@ -150,6 +152,11 @@ describe("the Node SDK from a plain node program", () => {
   }, 40_000);
 });
 
+/** What web-entry.mjs adds to the page's window. */
+interface PageWindow {
+  outside: { roundTrip(baseUrl: string, protocol: string): Promise<unknown> };
+}
+
 describe("the browser SDK bundled from its installed copy, in Chromium", () => {
   let server: KeyquarryServer;
   let serverUrl: string;
@@ -184,13 +191,13 @@ describe("the browser SDK bundled from its installed copy, in Chromium", () => {
   it("bundles the installed package, nothing of the repository", () => {
     // Paths are relative to the project: anything from the repository would start with "../".
     expect(inputs).toContain("node_modules/@keyquarry/client-web/dist/index.js");
-    expect(inputs.filter((input) => !input.startsWith("node_modules/") && input !== "web-entry.mjs" && input !== "round-trip.mjs")).toEqual([]);
+    const fixtures = ["web-entry.mjs", "round-trip.mjs"];
+    expect(inputs.filter((input) => !input.startsWith("node_modules/") && !fixtures.includes(input))).toEqual([]);
   });
 
   it.each(["grpc-web", "connect"] as const)("sets, gets and watches over %s", async (protocol) => {
     const result = await page.evaluate(
-      ([baseUrl, protocol]) =>
-        (window as unknown as { outside: { roundTrip(baseUrl: string, protocol: string): Promise<unknown> } }).outside.roundTrip(baseUrl, protocol),
+      ([baseUrl, protocol]) => (window as unknown as PageWindow).outside.roundTrip(baseUrl, protocol),
       [serverUrl, protocol] as const,
     );
     expect(result).toEqual(roundTripResult(`web-${protocol}`, "outside-web"));
