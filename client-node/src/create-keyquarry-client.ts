@@ -5,7 +5,6 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import {
   createClient,
-  type CallOptions,
   type Client,
   type Interceptor,
   type Transport,
@@ -15,8 +14,7 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
-import { clientIdInterceptor, listAllKeys, type ListAllKeysRequest } from "@keyquarry/client-web";
-import { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
+import { clientIdInterceptor, extendClient, type KeyquarryClientExtras } from "@keyquarry/client-web";
 import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { defaultClientId } from "./default-client-id.js";
 import { parseAddress } from "./parse-address.js";
@@ -57,15 +55,7 @@ export interface KeyquarryClientOptions {
 }
 
 /** Typed client for the KeyQuarry service, with the Admin service under `admin`. */
-export type KeyquarryClient = Client<typeof KeyQuarry> & {
-  /** Admin service (Shutdown, Prune); needs the server's privileged client id. */
-  readonly admin: Client<typeof Admin>;
-  /**
-   * Every matching key in creation order, page by page (ListKeys with each
-   * response's cursor while it says `more`); `limit` bounds the total.
-   */
-  listAllKeys(request?: ListAllKeysRequest, options?: CallOptions): AsyncGenerator<string, void, undefined>;
-};
+export type KeyquarryClient = Client<typeof KeyQuarry> & KeyquarryClientExtras;
 
 /**
  * Creates a client for the keyquarry server at `address` (see
@@ -77,11 +67,7 @@ export function createKeyquarryClient(
   options: KeyquarryClientOptions = {},
 ): KeyquarryClient {
   const transport = createTransport(address, options);
-  const client = createClient(KeyQuarry, transport);
-  return Object.assign(client, {
-    admin: createClient(Admin, transport),
-    listAllKeys: (request?: ListAllKeysRequest, callOptions?: CallOptions) => listAllKeys(client, request, callOptions),
-  });
+  return extendClient(createClient(KeyQuarry, transport), transport);
 }
 
 /** The subset of Node's TLS options both HTTP/1.1 and HTTP/2 accept. */

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createKeyquarryClient, type KeyquarryClientOptions } from "../src/index.js";
 
 const protocols = ["grpc", "grpc-web", "connect"] as const;
@@ -56,6 +56,19 @@ describe("createKeyquarryClient over TCP", () => {
     const error = await client.admin.prune({ pruneTo: 0n }).catch((err: unknown) => err);
     // Without a privileged client id configured, every Admin call is refused.
     expect(ConnectError.from(error).code).toBe(Code.PermissionDenied);
+  });
+
+  it.each(protocols)("ends a watch on the server when the loop over it is left (%s)", async (protocol) => {
+    const client = createKeyquarryClient(url, { clientId: "a", protocol });
+    const watchers = server.hub.size;
+    await client.set({ key: `left-${protocol}`, value: new Uint8Array([1]) });
+    // The first message of WatchKeyValue is the key's current state.
+    for await (const message of client.watchKeyValue({ key: `left-${protocol}` })) {
+      expect(message.key).toBe(`left-${protocol}`);
+      expect(server.hub.size).toBe(watchers + 1);
+      break;
+    }
+    await vi.waitFor(() => expect(server.hub.size).toBe(watchers));
   });
 
   it("rejects an https address with TLS disabled", () => {

@@ -1,9 +1,8 @@
-import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
-import { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
 import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { clientIdInterceptor } from "./client-id-interceptor.js";
-import { listAllKeys, type ListAllKeysRequest } from "./list-all-keys.js";
+import { extendClient, type KeyquarryClientExtras } from "./extend-client.js";
 
 /** Wire protocols a browser can speak to a keyquarry server (plain gRPC needs HTTP trailers fetch lacks). */
 export type KeyquarryWebProtocol = "grpc-web" | "connect";
@@ -23,12 +22,7 @@ export interface KeyquarryWebClientOptions {
 }
 
 /** Typed client for the KeyQuarry service, with the Admin service under `admin`. */
-export type KeyquarryWebClient = Client<typeof KeyQuarry> & {
-  /** Admin service (Shutdown, Prune); needs the server's privileged client id. */
-  readonly admin: Client<typeof Admin>;
-  /** Every matching key, page by page (see {@link listAllKeys}). */
-  listAllKeys(request?: ListAllKeysRequest, options?: CallOptions): AsyncGenerator<string, void, undefined>;
-};
+export type KeyquarryWebClient = Client<typeof KeyQuarry> & KeyquarryClientExtras;
 
 /**
  * Creates a browser client for the keyquarry server at `baseUrl` (e.g.
@@ -40,11 +34,7 @@ export function createKeyquarryWebClient(
   options: KeyquarryWebClientOptions,
 ): KeyquarryWebClient {
   const transport = createTransport(baseUrl, options);
-  const client = createClient(KeyQuarry, transport);
-  return Object.assign(client, {
-    admin: createClient(Admin, transport),
-    listAllKeys: (request?: ListAllKeysRequest, callOptions?: CallOptions) => listAllKeys(client, request, callOptions),
-  });
+  return extendClient(createClient(KeyQuarry, transport), transport);
 }
 
 function createTransport(baseUrl: string, options: KeyquarryWebClientOptions): Transport {

@@ -1,5 +1,8 @@
 export { createKeyquarryWebClient } from "./create-keyquarry-web-client.js";
 export { clientIdInterceptor } from "./client-id-interceptor.js";
+export { cancelOnReturn } from "./cancel-on-return.js";
+export { extendClient } from "./extend-client.js";
+export type { KeyquarryClientExtras } from "./extend-client.js";
 export { listAllKeys } from "./list-all-keys.js";
 export type { ListAllKeysRequest } from "./list-all-keys.js";
 export type {
