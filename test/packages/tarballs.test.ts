@@ -67,7 +67,7 @@ describe.each(packages)("the $workspace tarball", ({ workspace, required }) => {
 
   it("holds the build and neither sources nor tests", () => {
     const { files } = tarball();
-    expect(files).toEqual(expect.arrayContaining(["package.json", ...required]));
+    expect(files).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", ...required]));
     const strays = files.filter(
       (file) => /\.test\.[cm]?[jt]s$/.test(file) || /^(src|test)\//.test(file) || (file.endsWith(".ts") && !file.endsWith(".d.ts")),
     );
