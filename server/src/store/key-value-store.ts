@@ -1,5 +1,3 @@
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
-import type { Config } from "../config/config.js";
 import { fromByteString, toByteString } from "./byte-string.js";
 import type { Clock } from "./clock.js";
 import { ExpiryQueue } from "./expiry-queue.js";
@@ -11,31 +9,13 @@ import { RemovalQueue } from "./removal-queue.js";
 import { isReservedKey } from "./reserved-keys.js";
 import { sniffContentType } from "./sniff-content-type.js";
 import { staleScore } from "./stale-score.js";
+import type { StoreOptions } from "./store-options.js";
+import { StoreEventKind, storeEventKinds } from "./store-event-kind.js";
 import { storeStateFormat, type KeyState, type StoreState } from "./store-state.js";
 import { StoreError } from "./store-error.js";
 import { serverClientId, valueEvents, type StoreEvent, type ValueSnapshot } from "./store-event.js";
 
-/** The settings the store engine reads from the server configuration. */
-export type StoreOptions = Pick<
-  Config,
-  | "maxKeyLength"
-  | "maxValueSize"
-  | "maxKeys"
-  | "maxPatternLength"
-  | "maxClients"
-  | "maxRemovedKeyMetrics"
-  | "revisionLimit"
-  | "keepDeletedKeyHistory"
-  | "privilegedClientId"
-  | "readonly"
-  | "minLockDuration"
-  | "maxLockDuration"
-  | "minLifespan"
-  | "pruneAt"
-  | "pruneTo"
-  | "eagerPruneAt"
-  | "eagerPruneTo"
->;
+export type { StoreOptions };
 
 /** One retained version of a key's value. */
 export interface Revision {
@@ -78,7 +58,7 @@ export interface StoreStats {
   lifespans: bigint;
   clientIds: bigint;
   maxKeys: bigint;
-  /** Events emitted since start, indexed by KeyEvent number. */
+  /** Events emitted since start, indexed by StoreEventKind number. */
   events: readonly bigint[];
   /** Prunes that ran (scheduled, eager or Admin). */
   pruneCompleted: bigint;
@@ -181,7 +161,7 @@ export class KeyValueStore {
   private readonly removedMetrics = new RemovalQueue<KeyEntry>((record) => record.metrics !== null);
   private readonly clients = new Map<string, bigint>();
   // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
-  private readonly eventCounts: number[] = new Array<number>(11).fill(0);
+  private readonly eventCounts: number[] = new Array<number>(storeEventKinds.length).fill(0);
   private latestRevision = 0;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly expiries = new ExpiryQueue<LockState | LifespanState>();
@@ -250,7 +230,7 @@ export class KeyValueStore {
       const created = this.clock.now();
       const entry = this.newEntry(key, encoder.encode(text), "text/plain; charset=utf-8", false, created, serverClientId);
       this.insertEntry(entry);
-      this.emit(entry, KeyEvent.CREATED, serverClientId, created);
+      this.emit(entry, StoreEventKind.CREATED, serverClientId, created);
     }
   }
 
@@ -302,7 +282,7 @@ export class KeyValueStore {
     const now = this.begin();
     const entry = this.entryOf(key);
     this.checkNotLockedByOther(entry, clientId, "LOCKED");
-    this.emit(entry, KeyEvent.ACCESSED, clientId, now);
+    this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
     return fromByteString(entry.value);
   }
 
@@ -333,7 +313,7 @@ export class KeyValueStore {
     }
     if (include.value) {
       info.value = fromByteString(entry.value);
-      this.emit(entry, KeyEvent.ACCESSED, clientId, now);
+      this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
     }
     if (include.metrics) {
       info.metrics = (entry.metricsView() ?? this.metricsOf(entry)).toKeyMetrics();
@@ -352,7 +332,7 @@ export class KeyValueStore {
     if (entry === undefined || (entry.lock !== undefined && entry.lock.owner !== clientId)) {
       return undefined;
     }
-    this.emit(entry, KeyEvent.ACCESSED, clientId, now);
+    this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
     return entry.snapshot();
   }
 
@@ -361,7 +341,7 @@ export class KeyValueStore {
     const now = this.begin();
     const entry = this.existingEntry(key);
     if (entry !== undefined) {
-      this.emit(entry, KeyEvent.ACCESSED, clientId, now);
+      this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
     }
   }
 
@@ -374,7 +354,7 @@ export class KeyValueStore {
     this.checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
     this.checkVersion(entry, ifVersion);
     this.removeEntry(entry);
-    this.emit(entry, KeyEvent.DELETED, clientId, now);
+    this.emit(entry, StoreEventKind.DELETED, clientId, now);
     this.retire(entry);
   }
 
@@ -392,8 +372,8 @@ export class KeyValueStore {
     const entry = this.entryOf(key);
     this.checkNotLockedByOther(entry, clientId, "LOCKED");
     this.removeEntry(entry);
-    this.emit(entry, KeyEvent.ACCESSED, clientId, now);
-    this.emit(entry, KeyEvent.DELETED, clientId, now);
+    this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
+    this.emit(entry, StoreEventKind.DELETED, clientId, now);
     const value = fromByteString(entry.value);
     this.retire(entry);
     return value;
@@ -414,10 +394,10 @@ export class KeyValueStore {
       }
       if (entry.lock !== undefined) {
         this.removeLock(entry);
-        this.emit(entry, KeyEvent.UNLOCKED, clientId, now);
+        this.emit(entry, StoreEventKind.UNLOCKED, clientId, now);
       }
       this.removeEntry(entry);
-      this.emit(entry, KeyEvent.DELETED, clientId, now);
+      this.emit(entry, StoreEventKind.DELETED, clientId, now);
       this.retire(entry);
       removed++;
     }
@@ -543,7 +523,7 @@ export class KeyValueStore {
     }
     this.checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
     this.removeLock(entry);
-    this.emit(entry, KeyEvent.UNLOCKED, clientId, now);
+    this.emit(entry, StoreEventKind.UNLOCKED, clientId, now);
   }
 
   /**
@@ -638,7 +618,7 @@ export class KeyValueStore {
     const count = Math.min(this.userKeys - target, candidates.length);
     for (const { entry } of candidates.slice(0, count)) {
       this.removeEntry(entry);
-      this.emit(entry, KeyEvent.EXPUNGED, serverClientId, now);
+      this.emit(entry, StoreEventKind.EXPUNGED, serverClientId, now);
       this.retire(entry);
     }
     this.pruneCompleted++;
@@ -894,18 +874,18 @@ export class KeyValueStore {
       // Events carry the deadline: when the lock or key actually ended.
       if (expiry instanceof LockState) {
         this.removeLock(entry, true);
-        this.emit(entry, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
+        this.emit(entry, StoreEventKind.UNLOCKED, serverClientId, expiry.deadline);
         continue;
       }
       if (entry.lock !== undefined) {
         // A lifespan overrides a lock.
         this.removeLock(entry);
-        this.emit(entry, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
+        this.emit(entry, StoreEventKind.UNLOCKED, serverClientId, expiry.deadline);
       }
       entry.lifespan = undefined;
       this.lifespanCount--;
       this.removeEntry(entry);
-      this.emit(entry, KeyEvent.EXPIRED, serverClientId, expiry.deadline);
+      this.emit(entry, StoreEventKind.EXPIRED, serverClientId, expiry.deadline);
       this.retire(entry);
     }
     return applied;
@@ -936,7 +916,7 @@ export class KeyValueStore {
     }
     this.insertEntry(entry);
     this.retainVersion(entry, undefined);
-    this.emit(entry, KeyEvent.CREATED, clientId, now, lockOwner);
+    this.emit(entry, StoreEventKind.CREATED, clientId, now, lockOwner);
     return entry;
   }
 
@@ -988,7 +968,7 @@ export class KeyValueStore {
       entry.contentType = contentTypeOf(request.value);
     }
     this.retainVersion(entry, previous);
-    this.emit(entry, KeyEvent.UPDATED, clientId, now);
+    this.emit(entry, StoreEventKind.UPDATED, clientId, now);
   }
 
   /**
@@ -1012,7 +992,7 @@ export class KeyValueStore {
     }
     entry.lock = lock;
     this.scheduleExpiry(lock);
-    this.emit(entry, KeyEvent.LOCKED, clientId, now);
+    this.emit(entry, StoreEventKind.LOCKED, clientId, now);
     return lock.fencingToken;
   }
 
@@ -1030,12 +1010,12 @@ export class KeyValueStore {
       this.lifespanCount++;
     }
     this.restartLifespan(entry, duration, now);
-    this.emit(entry, KeyEvent.LIFESPAN_SET, clientId, now);
+    this.emit(entry, StoreEventKind.LIFESPAN_SET, clientId, now);
   }
 
   private renewLifespan(clientId: string, entry: KeyEntry, now: bigint): void {
     this.restartLifespan(entry, entry.lifespan!.duration, now);
-    this.emit(entry, KeyEvent.LIFESPAN_RENEWED, clientId, now);
+    this.emit(entry, StoreEventKind.LIFESPAN_RENEWED, clientId, now);
   }
 
   /** Gives `entry` a lifespan of `duration` from `now`, replacing the one it has. */
@@ -1318,7 +1298,7 @@ export class KeyValueStore {
 
   private emit(
     entry: KeyEntry,
-    event: KeyEvent,
+    event: StoreEventKind,
     clientId: string,
     time: bigint,
     lockOwner = entry.lock?.owner,
@@ -1328,9 +1308,9 @@ export class KeyValueStore {
     this.eventCounts[event]!++;
     // Sets of an entry whose metrics are implied are implied too.
     if (
-      event === KeyEvent.ACCESSED ||
-      event === KeyEvent.LOCKED ||
-      ((event === KeyEvent.CREATED || event === KeyEvent.UPDATED) && entry.metrics !== undefined)
+      event === StoreEventKind.ACCESSED ||
+      event === StoreEventKind.LOCKED ||
+      ((event === StoreEventKind.CREATED || event === StoreEventKind.UPDATED) && entry.metrics !== undefined)
     ) {
       this.metricsOf(entry).record(event, time);
     }
