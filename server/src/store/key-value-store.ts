@@ -1,11 +1,12 @@
-import { fromByteString, toByteString } from "./byte-string.js";
+import { fromByteString } from "./byte-string.js";
 import { Clients } from "./clients.js";
 import type { Clock } from "./clock.js";
 import { Expirations } from "./expirations.js";
-import { fnv1a64Halves, joinHashHalves } from "./fnv1a64.js";
+import { joinHashHalves } from "./fnv1a64.js";
 import { History } from "./history.js";
 import { checkKeyLength, checkNotReserved, checkValueSize, checkVersion, checkWritableKey } from "./key-checks.js";
-import { KeyEntry, LockState } from "./key-entry.js";
+import { type KeyEntry, LockState } from "./key-entry.js";
+import { KeyLifecycle } from "./key-lifecycle.js";
 import type { KeyMetrics } from "./key-metrics.js";
 import { parseKeyPattern, type KeyPattern } from "./key-pattern.js";
 import { KeyTable, type KeyScanBudget, type KeyScanRequest, type KeyScanStep } from "./key-table.js";
@@ -14,7 +15,6 @@ import { checkNotLockedByOther, Locks } from "./locks.js";
 import { Metrics } from "./metrics.js";
 import { Pruner } from "./pruner.js";
 import { isReservedKey } from "./reserved-keys.js";
-import { sniffContentType } from "./sniff-content-type.js";
 import { exportState, importState, type StoreDomains } from "./state-codec.js";
 import type { KeyInfo, Revision, SetRequest, SetResult, StoreStats } from "./store-api.js";
 import { StoreError } from "./store-error.js";
@@ -48,6 +48,7 @@ export class KeyValueStore {
   private readonly metrics: Metrics;
   private readonly pruner: Pruner;
   private readonly clients: Clients;
+  private readonly keys: KeyLifecycle;
   private latestRevision = 0;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
 
@@ -61,6 +62,7 @@ export class KeyValueStore {
     this.metrics = new Metrics(options.maxRemovedKeyMetrics, this.table);
     this.pruner = new Pruner(options);
     this.clients = new Clients(options);
+    this.keys = new KeyLifecycle(this.table, this.locks, this.lifespans, this.history, this.metrics);
   }
 
   /** Revision of the latest event (0n before the first). */
@@ -104,11 +106,11 @@ export class KeyValueStore {
     for (const [key, text] of values) {
       const existing = this.table.existing(key);
       if (existing) {
-        this.removeEntry(existing);
-        this.retire(existing);
+        this.keys.remove(existing);
+        this.keys.retire(existing);
       }
       const created = this.clock.now();
-      const entry = this.newEntry(key, encoder.encode(text), "text/plain; charset=utf-8", false, created, serverClientId);
+      const entry = this.keys.newEntry(key, encoder.encode(text), "text/plain; charset=utf-8", false, created, serverClientId);
       this.table.insert(entry);
       this.emit(entry, StoreEventKind.CREATED, serverClientId, created);
     }
@@ -151,7 +153,9 @@ export class KeyValueStore {
       this.emit(existing, StoreEventKind.LIFESPAN_RENEWED, clientId, now);
     }
     const fencingToken = lockDuration === undefined ? undefined : this.lockFor(clientId, existing, lockDuration, now, "replace");
-    this.updateValue(clientId, existing, request, now);
+    if (this.keys.update(existing, value, request.contentType, now)) {
+      this.emit(existing, StoreEventKind.UPDATED, clientId, now);
+    }
     return { isNew: false, fencingToken };
   }
 
@@ -231,9 +235,9 @@ export class KeyValueStore {
     const entry = this.entryOf(key);
     checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
     checkVersion(entry, ifVersion);
-    this.removeEntry(entry);
+    this.keys.remove(entry);
     this.emit(entry, StoreEventKind.DELETED, clientId, now);
-    this.retire(entry);
+    this.keys.retire(entry);
   }
 
   /** Whether a key exists. */
@@ -249,11 +253,11 @@ export class KeyValueStore {
     this.clients.checkWritable();
     const entry = this.entryOf(key);
     checkNotLockedByOther(entry, clientId, "LOCKED");
-    this.removeEntry(entry);
+    this.keys.remove(entry);
     this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
     this.emit(entry, StoreEventKind.DELETED, clientId, now);
     const value = fromByteString(entry.value);
-    this.retire(entry);
+    this.keys.retire(entry);
     return value;
   }
 
@@ -273,9 +277,9 @@ export class KeyValueStore {
         this.locks.release(entry);
         this.emit(entry, StoreEventKind.UNLOCKED, clientId, now);
       }
-      this.removeEntry(entry);
+      this.keys.remove(entry);
       this.emit(entry, StoreEventKind.DELETED, clientId, now);
-      this.retire(entry);
+      this.keys.retire(entry);
       removed++;
     }
     return removed;
@@ -401,9 +405,9 @@ export class KeyValueStore {
       return 0;
     }
     for (const entry of stale) {
-      this.removeEntry(entry);
+      this.keys.remove(entry);
       this.emit(entry, StoreEventKind.EXPUNGED, serverClientId, now);
-      this.retire(entry);
+      this.keys.retire(entry);
     }
     this.pruner.completed++;
     return stale.length;
@@ -524,9 +528,9 @@ export class KeyValueStore {
         this.emit(entry, StoreEventKind.UNLOCKED, serverClientId, expiry.deadline);
       }
       this.lifespans.remove(entry, true);
-      this.removeEntry(entry);
+      this.keys.remove(entry);
       this.emit(entry, StoreEventKind.EXPIRED, serverClientId, expiry.deadline);
-      this.retire(entry);
+      this.keys.retire(entry);
     }
     return applied;
   }
@@ -546,53 +550,9 @@ export class KeyValueStore {
     if (maxKeys > 0 && this.table.userKeys >= maxKeys) {
       throw new StoreError("MAX_KEYS");
     }
-    const sniff = contentType === "";
-    const entry = this.newEntry(key, value, sniff ? contentTypeOf(value) : contentType, sniff, now, clientId);
-    // A re-created key continues the numbering of its retained history.
-    const last = entry.history?.[entry.history.length - 1];
-    if (last) {
-      entry.version = last.version + 1n;
-    }
-    this.table.insert(entry);
-    this.history.retain(entry, undefined);
+    const entry = this.keys.create(key, value, contentType, now, clientId);
     this.emit(entry, StoreEventKind.CREATED, clientId, now, lockOwner);
     return entry;
-  }
-
-  /** A new entry (version 1) that takes over what outlived a removed key of the same name. */
-  private newEntry(key: string, value: Uint8Array, contentType: string, sniffed: boolean, now: bigint, clientId: string): KeyEntry {
-    const { hi, lo } = fnv1a64Halves(value);
-    const entry = new KeyEntry(key, toByteString(value), contentType, sniffed, hi, lo, now, 1n, clientId);
-    const previous = this.table.takeRemoved(key);
-    if (previous !== undefined) {
-      this.metrics.takeOver(entry, previous);
-      entry.history = previous.history;
-    }
-    return entry;
-  }
-
-  private updateValue(clientId: string, entry: KeyEntry, request: SetRequest, now: bigint): void {
-    const { hi, lo } = fnv1a64Halves(request.value);
-    if (hi === entry.hashHi && lo === entry.hashLo) {
-      return;
-    }
-    const previous = entry.versioned ? entry.currentRevision() : undefined;
-    const value = toByteString(request.value);
-    this.table.resized(entry.value.length, value.length);
-    entry.value = value;
-    entry.hashHi = hi;
-    entry.hashLo = lo;
-    entry.updated = now;
-    entry.version++;
-    // An explicit type wins; a sniffed one follows the value (the original never changed it, §15.9).
-    if (request.contentType !== "") {
-      entry.contentType = request.contentType;
-      entry.contentTypeSniffed = false;
-    } else if (entry.contentTypeSniffed) {
-      entry.contentType = contentTypeOf(request.value);
-    }
-    this.history.retain(entry, previous);
-    this.emit(entry, StoreEventKind.UPDATED, clientId, now);
   }
 
   private lockFor(clientId: string, entry: KeyEntry, duration: bigint, now: bigint, renewal: "replace" | "extend"): bigint {
@@ -604,31 +564,6 @@ export class KeyValueStore {
   private setLifespan(clientId: string, entry: KeyEntry, duration: bigint, now: bigint): void {
     this.lifespans.set(entry, duration, now);
     this.emit(entry, StoreEventKind.LIFESPAN_SET, clientId, now);
-  }
-
-  /** Removes a key with its lock and lifespan (their queue entries become stale); {@link retire} follows its events. */
-  private removeEntry(entry: KeyEntry): void {
-    if (entry.lock !== undefined) {
-      this.locks.release(entry);
-    }
-    if (entry.lifespan !== undefined) {
-      this.lifespans.remove(entry);
-    }
-    this.table.markRemoved(entry);
-  }
-
-  /**
-   * After a removed key's events: keeps what outlives the key, its metrics
-   * and, with keep_deleted_key_history, its history (one rule for Delete,
-   * Pop, Clear, prune and expiry); drops the value.
-   */
-  private retire(entry: KeyEntry): void {
-    this.history.retire(entry);
-    entry.value = "";
-    this.table.retire(entry);
-    if (entry.metrics !== null) {
-      this.metrics.keepRemoved(entry);
-    }
   }
 
   private entryOf(key: string): KeyEntry {
@@ -658,9 +593,4 @@ export class KeyValueStore {
       listener(record);
     }
   }
-}
-
-/** Sniffed content type; an empty value has none. */
-function contentTypeOf(value: Uint8Array): string {
-  return value.length === 0 ? "" : sniffContentType(value);
 }
