@@ -17,7 +17,7 @@
 // the listener sees it minus the event's time, which is the deadline. The
 // listener itself (one clock read per event) is included in the CPU.
 // Usage: node --import tsx --expose-gc bench/expiry.ts N WINDOW_S [ESTIMATED_LOAD_S]   (prints one JSON line)
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "../server/src/store/store-event-kind.js";
 import { defaultConfig } from "../server/src/config/default-config.js";
 import { startExpiryTimer } from "../server/src/host/expiry-timer.js";
 import { createSystemClock } from "../server/src/store/clock.js";
@@ -59,7 +59,7 @@ let lastAt: bigint | undefined;
 let resolveAll = () => {};
 const allExpired = new Promise<void>((resolve) => (resolveAll = resolve));
 store.subscribe((event) => {
-  if (event.event !== KeyEvent.EXPIRED) return;
+  if (event.event !== StoreEventKind.EXPIRED) return;
   const now = clock.now();
   if (expired < n) lateness[expired] = Number(now - event.time) / 1e6;
   expired++;

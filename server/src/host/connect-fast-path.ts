@@ -6,6 +6,7 @@ import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
 import { invalidBase64Field } from "../rpc/invalid-base64-field.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
+import { toConnectError } from "../rpc/to-connect-error.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
 import { invalidBase64 } from "./check-json-body.js";
 import { RequestSizeMeter, type RequestSizeLimit } from "./read-max-bytes.js";
@@ -126,14 +127,14 @@ export function createConnectFastPath(
           // After the deadline (or the client's exit) has answered, `answer` writes nothing more.
           output
             .then(complete)
-            .catch((error: unknown) => refuse(ConnectError.from(error, Code.Internal)))
+            .catch((error: unknown) => refuse(toConnectError(error)))
             .finally(() => clearTimeout(timer));
         } else {
           clearTimeout(timer);
           complete(output);
         }
       } catch (error) {
-        refuse(ConnectError.from(error, Code.Internal));
+        refuse(toConnectError(error));
       }
     });
     return true;

@@ -1,4 +1,4 @@
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "../store/store-event-kind.js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { defaultConfig } from "../config/default-config.js";
 import { ManualClock } from "../store/clock.js";
@@ -34,7 +34,7 @@ describe("startExpiryTimer", () => {
     vi.useRealTimers();
   });
 
-  const kinds = () => events.map((event) => `${KeyEvent[event.event]} ${event.key}`);
+  const kinds = () => events.map((event) => `${StoreEventKind[event.event]} ${event.key}`);
   const value = new Uint8Array([1]);
 
   it("expires an idle key at its deadline, not before", () => {
@@ -58,7 +58,7 @@ describe("startExpiryTimer", () => {
     expect(kinds()).toEqual(["UNLOCKED k0"]);
     expect(vi.getTimerCount()).toBe(1);
     advance(20n * second);
-    expect(events.filter((e) => e.event === KeyEvent.EXPIRED)).toHaveLength(1000);
+    expect(events.filter((e) => e.event === StoreEventKind.EXPIRED)).toHaveLength(1000);
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -83,7 +83,7 @@ describe("startExpiryTimer", () => {
     const sweep = vi.spyOn(store, "sweepRemovedSlice");
     clock.advance(second);
     vi.runAllTimers();
-    expect(events.filter((e) => e.event === KeyEvent.EXPIRED)).toHaveLength(count);
+    expect(events.filter((e) => e.event === StoreEventKind.EXPIRED)).toHaveLength(count);
     // 20,005 removed entries, at most 10,000 moved per callback.
     expect(sweep.mock.calls.length).toBeGreaterThanOrEqual(3);
     expect(sweep.mock.results.at(-1)?.value).toBe(false);

@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
+import { fromStoreError } from "../rpc/to-connect-error.js";
 import { grpcFrame, grpcOkHeaders, grpcOkTrailers, isPlainGrpcCall, respondGrpcStatus, singleGrpcMessage } from "./grpc-envelope.js";
 import { readGrpcRequestBody, type GrpcBodyReceiver } from "./grpc-request-body.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
@@ -106,7 +107,8 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
   }
 
   private failWith(error: unknown): void {
-    this.fail(error instanceof ConnectError ? error : new ConnectError(`cannot decode or handle request: ${String(error)}`, Code.Internal));
+    const mapped = fromStoreError(error);
+    this.fail(mapped instanceof ConnectError ? mapped : new ConnectError(`cannot decode or handle request: ${String(error)}`, Code.Internal));
   }
 
   private respond(message: Uint8Array): void {

@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
 import type { WatchMethodTable } from "../rpc/routes.js";
+import { toConnectError } from "../rpc/to-connect-error.js";
 import type { WatchMethod, WatchOutput, WatchSession } from "../rpc/watch-session.js";
 import type { StoreEvent } from "../store/store-event.js";
 import { grpcFrame, grpcOkHeaders, grpcOkTrailers, isPlainGrpcCall, respondGrpcStatus, singleGrpcMessage } from "./grpc-envelope.js";
@@ -150,7 +151,7 @@ class WatchCall implements GrpcBodyReceiver {
         // Each step sends one message.
       }
     } catch (error) {
-      const { code, rawMessage } = ConnectError.from(error, Code.Internal);
+      const { code, rawMessage } = toConnectError(error);
       trailers = grpcStatusHeaders(code, rawMessage);
       // As a for-await loop would: the session's generator runs its cleanup (the subscription ends).
       await outputs.return?.(undefined);
@@ -237,7 +238,7 @@ class WatchCall implements GrpcBodyReceiver {
     if (stream.destroyed) {
       return;
     }
-    respondGrpcStatus(stream, ConnectError.from(error, Code.Internal));
+    respondGrpcStatus(stream, toConnectError(error));
   }
 
   private finish(): void {

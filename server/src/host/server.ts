@@ -8,7 +8,8 @@ import { clientIdInterceptor } from "../rpc/client-id.js";
 import { createRpcs } from "../rpc/routes.js";
 import { createSystemClock, type Clock } from "../store/clock.js";
 import { KeyValueStore } from "../store/key-value-store.js";
-import { reservedKeyValues } from "../store/reserved-keys.js";
+import { reservedKeyValues } from "./reserved-key-values.js";
+import { storeOptionsOf } from "./store-options-of.js";
 import { corsOptionsFor } from "./cors-options.js";
 import { startExpiryTimer } from "./expiry-timer.js";
 import { createConnectFastPath } from "./connect-fast-path.js";
@@ -71,7 +72,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const tls =
     config.sslCertfile !== "" ? { cert: readFileSync(config.sslCertfile), key: readFileSync(config.sslKeyfile) } : undefined;
   const clock = options.clock ?? createSystemClock();
-  const store = new KeyValueStore(config, clock);
+  const store = new KeyValueStore(storeOptionsOf(config), clock);
   const snapshots = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
   // After the restore (the log continues its revisions), before the reserved keys.
   const hub = new WatchHub(

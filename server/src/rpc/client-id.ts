@@ -2,6 +2,7 @@ import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { IncomingHttpHeaders } from "node:http";
 import { StoreError } from "../store/store-error.js";
 import { firstHeaderValue } from "./first-header-value.js";
+import { toConnectError } from "./to-connect-error.js";
 import { serverClientId } from "../store/store-event.js";
 
 /** Context value holding the validated client id of the current call. */
@@ -45,7 +46,11 @@ export function checkClientId(clientId: string | undefined, maxLength: number): 
 /** Validates the client id of every call before its handler runs (unary and streaming alike). */
 export function clientIdInterceptor(maxLength: number): Interceptor {
   return (next) => (request) => {
-    request.contextValues.set(clientIdKey, clientIdFromHeaders(request.header, maxLength));
+    try {
+      request.contextValues.set(clientIdKey, clientIdFromHeaders(request.header, maxLength));
+    } catch (error) {
+      throw toConnectError(error);
+    }
     return next(request);
   };
 }

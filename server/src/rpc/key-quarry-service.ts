@@ -2,13 +2,13 @@ import { create } from "@bufbuild/protobuf";
 import {
   EventMetricsSchema,
   HistoryMetricsSchema,
-  KeyEvent,
   KeyMetricSchema,
   KeyPressureSchema,
   type KeyMetric,
   type KeyQuarry,
 } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyMetrics } from "../store/key-metrics.js";
+import { StoreEventKind } from "../store/store-event-kind.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import type { WatchHub } from "../watch/watch-hub.js";
 import { durationFromNanos, nanosFromDuration } from "./duration.js";
@@ -78,7 +78,7 @@ export function keyQuarryOperations(
     listKeys: listKeysOperation(store, options),
     stats() {
       const stats = store.stats();
-      const count = (event: KeyEvent) => stats.events[event] ?? 0n;
+      const count = (event: StoreEventKind) => stats.events[event] ?? 0n;
       const used = stats.maxKeys === 0n ? 0 : Math.round((Number(stats.userKeys) / Number(stats.maxKeys)) * 100) / 100;
       return {
         keys: stats.keys,
@@ -91,16 +91,16 @@ export function keyQuarryOperations(
         eagerPruneTriggered: stats.eagerPruneTriggered,
         pruneCompleted: stats.pruneCompleted,
         events: create(EventMetricsSchema, {
-          new: count(KeyEvent.CREATED),
-          updated: count(KeyEvent.UPDATED),
-          deleted: count(KeyEvent.DELETED),
-          locked: count(KeyEvent.LOCKED),
-          unlocked: count(KeyEvent.UNLOCKED),
-          expired: count(KeyEvent.EXPIRED),
-          expunged: count(KeyEvent.EXPUNGED),
-          accessed: count(KeyEvent.ACCESSED),
-          lifespanSet: count(KeyEvent.LIFESPAN_SET),
-          lifespanRenewed: count(KeyEvent.LIFESPAN_RENEWED),
+          new: count(StoreEventKind.CREATED),
+          updated: count(StoreEventKind.UPDATED),
+          deleted: count(StoreEventKind.DELETED),
+          locked: count(StoreEventKind.LOCKED),
+          unlocked: count(StoreEventKind.UNLOCKED),
+          expired: count(StoreEventKind.EXPIRED),
+          expunged: count(StoreEventKind.EXPUNGED),
+          accessed: count(StoreEventKind.ACCESSED),
+          lifespanSet: count(StoreEventKind.LIFESPAN_SET),
+          lifespanRenewed: count(StoreEventKind.LIFESPAN_RENEWED),
         }),
         pressure: create(KeyPressureSchema, { keys: stats.userKeys, max: stats.maxKeys, used }),
         history: create(HistoryMetricsSchema, { keys: stats.historyKeys, revisions: stats.historyRevisions }),

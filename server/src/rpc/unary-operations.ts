@@ -1,6 +1,7 @@
 import type { DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { clientIdKey } from "./client-id.js";
+import { toConnectError } from "./to-connect-error.js";
 
 /** What an operation that runs across event-loop turns may ask of its call. */
 export interface CallContext {
@@ -29,14 +30,26 @@ export type UnaryOperations<S extends DescService> = {
 /**
  * Adapts operations to Connect handlers, which find the client id in the
  * context values the client-id interceptor set. The gRPC fast path calls the
- * same operations directly: one implementation of every RPC.
+ * same operations directly: one implementation of every RPC. Store errors
+ * leave as ConnectErrors (see toConnectError).
  */
 export function connectHandlers<S extends DescService>(
   operations: UnaryOperations<S>,
 ): Record<string, (request: unknown, context: HandlerContext) => unknown> {
   const handlers: Record<string, (request: unknown, context: HandlerContext) => unknown> = {};
   for (const [name, operation] of Object.entries(operations as Record<string, (r: unknown, c: string, call: CallContext) => unknown>)) {
-    handlers[name] = (request, context) => operation(request, context.values.get(clientIdKey), context);
+    handlers[name] = (request, context) => {
+      try {
+        const output = operation(request, context.values.get(clientIdKey), context);
+        return output instanceof Promise ? output.catch(rethrowAsConnectError) : output;
+      } catch (error) {
+        throw toConnectError(error);
+      }
+    };
   }
   return handlers;
+}
+
+function rethrowAsConnectError(error: unknown): never {
+  throw toConnectError(error);
 }

@@ -3,6 +3,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import type { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { Watcher } from "../watch/watch-hub.js";
 import { clientIdKey } from "./client-id.js";
+import { toConnectError } from "./to-connect-error.js";
 import { watchSinkKey } from "./watch-sink-key.js";
 import type { WatchMethod, WatchMethods } from "./watch-session.js";
 
@@ -17,7 +18,12 @@ export function watchHandlers(methods: WatchMethods): Pick<ServiceImpl<typeof Ke
 
 function handlerOf<M extends DescMethodServerStreaming>(method: WatchMethod<M>) {
   return async function* (request: MessageShape<M["input"]>, context: HandlerContext) {
-    const session = method.open(request, context.values.get(clientIdKey), watcherOf(context));
+    let session;
+    try {
+      session = method.open(request, context.values.get(clientIdKey), watcherOf(context));
+    } catch (error) {
+      throw toConnectError(error);
+    }
     // At the deadline the stream ends with DEADLINE_EXCEEDED, not as if complete (clients would reconnect as after a shutdown).
     const end = () => session.end(deadlineOf(context.signal.reason));
     context.signal.addEventListener("abort", end);

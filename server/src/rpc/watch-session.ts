@@ -3,7 +3,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { KeyEvent, KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
+import { StoreEventKind } from "../store/store-event-kind.js";
 import { serverClientId, valueEvents, type StoreEvent, type ValueSnapshot } from "../store/store-event.js";
+import { keyEventOf } from "./key-event-of.js";
 import type { WatchHub, Watcher } from "../watch/watch-hub.js";
 import type { WatchSubscription } from "../watch/watch-subscription.js";
 import { nanosFromDuration } from "./duration.js";
@@ -120,7 +122,7 @@ export function createWatchMethods(store: KeyValueStore, hub: WatchHub): WatchMe
         const subscription = hub.subscribe(
           (event) =>
             (keys.size === 0 || keys.has(event.key)) &&
-            (kinds.size === 0 || kinds.has(event.event)) &&
+            (kinds.size === 0 || kinds.has(keyEventOf(event.event))) &&
             (clientIds.size === 0 || clientIds.has(event.clientId)),
           request.startRevision,
           watcher,
@@ -129,7 +131,7 @@ export function createWatchMethods(store: KeyValueStore, hub: WatchHub): WatchMe
       },
       eventMessage: (event) => ({
         key: event.key,
-        event: event.event,
+        event: keyEventOf(event.event),
         time: timestampFromNanos(event.time),
         clientId: event.clientId,
         revision: event.revision,
@@ -146,7 +148,7 @@ export function createWatchMethods(store: KeyValueStore, hub: WatchHub): WatchMe
             event.key === key &&
             valueEvents.has(event.event) &&
             // A key another client has locked shows nothing new until it is unlocked.
-            !((event.event === KeyEvent.CREATED || event.event === KeyEvent.UPDATED) &&
+            !((event.event === StoreEventKind.CREATED || event.event === StoreEventKind.UPDATED) &&
               event.lockOwner !== undefined &&
               event.lockOwner !== clientId),
           request.startRevision,
@@ -168,7 +170,7 @@ export function createWatchMethods(store: KeyValueStore, hub: WatchHub): WatchMe
       eventMessage: (event) => ({
         key: event.key,
         ...valueFields(event.value),
-        keyEvent: event.event,
+        keyEvent: keyEventOf(event.event),
         eventClientId: event.clientId,
         eventTimestamp: timestampFromNanos(event.time),
         revision: event.revision,

@@ -1,16 +1,16 @@
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "./store-event-kind.js";
 import { describe, expect, it } from "vitest";
 import { KeyMetricsRecord, type KeyMetrics } from "./key-metrics.js";
 
 describe("KeyMetricsRecord", () => {
   it("counts sets, accesses and locks with their first and latest times", () => {
     const record = new KeyMetricsRecord();
-    record.record(KeyEvent.CREATED, 10n);
-    record.record(KeyEvent.UPDATED, 20n);
-    record.record(KeyEvent.ACCESSED, 15n);
-    record.record(KeyEvent.LOCKED, 30n);
-    record.record(KeyEvent.LOCKED, 25n);
-    record.record(KeyEvent.DELETED, 40n);
+    record.record(StoreEventKind.CREATED, 10n);
+    record.record(StoreEventKind.UPDATED, 20n);
+    record.record(StoreEventKind.ACCESSED, 15n);
+    record.record(StoreEventKind.LOCKED, 30n);
+    record.record(StoreEventKind.LOCKED, 25n);
+    record.record(StoreEventKind.DELETED, 40n);
     expect(record.toKeyMetrics()).toStrictEqual({
       accessCount: 1,
       firstAccessed: 15n,

@@ -1,4 +1,4 @@
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "./store-event-kind.js";
 
 /** Access, set and lock counters of one key; kept after the key is removed. */
 export interface KeyMetrics {
@@ -47,20 +47,20 @@ export class KeyMetricsRecord {
    * Counts one event: CREATED and UPDATED are sets, ACCESSED an access,
    * LOCKED a lock (new or renewed); others change nothing.
    */
-  record(event: KeyEvent, time: bigint): void {
+  record(event: StoreEventKind, time: bigint): void {
     switch (event) {
-      case KeyEvent.CREATED:
-      case KeyEvent.UPDATED:
+      case StoreEventKind.CREATED:
+      case StoreEventKind.UPDATED:
         this.setCount++;
         this.firstSet ??= time;
         this.lastSet = max(this.lastSet, time);
         return;
-      case KeyEvent.ACCESSED:
+      case StoreEventKind.ACCESSED:
         this.accessCount++;
         this.firstAccessed ??= time;
         this.lastAccessed = max(this.lastAccessed, time);
         return;
-      case KeyEvent.LOCKED:
+      case StoreEventKind.LOCKED:
         this.lockCount++;
         this.firstLocked ??= time;
         this.lastLocked = max(this.lastLocked, time);

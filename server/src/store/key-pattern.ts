@@ -6,6 +6,7 @@
  * linear-time matching instead.
  */
 import { RE2JS } from "re2js";
+import { StoreError } from "./store-error.js";
 
 /**
  * Largest compiled program (re2js instructions) a ListKeys pattern may have,
@@ -62,4 +63,35 @@ export function compileKeyPattern(pattern: string): KeyPattern {
   }
   // `test` is re2js's unanchored search (not `matches`, which is a full match).
   return { test: (key) => re.test(key), programSize: re.programSize() };
+}
+
+/**
+ * A ListKeys pattern, compiled (undefined for "", which matches every key);
+ * throws PATTERN_TOO_LONG over `maxLength` bytes, BAD_PATTERN if it is not
+ * RE2 syntax, PATTERN_TOO_COMPLEX if its program is too large.
+ */
+export function parseKeyPattern(pattern: string, maxLength: number): KeyPattern | undefined {
+  if (pattern === "") {
+    return undefined;
+  }
+  const length = Buffer.byteLength(pattern, "utf8");
+  if (length > maxLength) {
+    throw new StoreError("PATTERN_TOO_LONG", `${length} bytes, the limit is ${maxLength} (max_pattern_length)`);
+  }
+  let compiled: KeyPattern;
+  try {
+    compiled = compileKeyPattern(pattern);
+  } catch (error) {
+    if (error instanceof InvalidKeyPatternError) {
+      throw new StoreError("BAD_PATTERN", error.reason);
+    }
+    throw error;
+  }
+  if (compiled.programSize > maxPatternProgramSize) {
+    throw new StoreError(
+      "PATTERN_TOO_COMPLEX",
+      `it compiles to ${compiled.programSize} instructions, the limit is ${maxPatternProgramSize} (use fewer or smaller repetitions)`,
+    );
+  }
+  return compiled;
 }

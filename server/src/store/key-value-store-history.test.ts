@@ -1,4 +1,4 @@
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "./store-event-kind.js";
 import { describe, expect, it } from "vitest";
 import {
   ADMIN,
@@ -33,7 +33,7 @@ function retained(f: Fixture, key: string, versions: bigint[], clientId = ALICE)
     try {
       found.push([version, text(f.store.getRevision(clientId, key, version).value)]);
     } catch (error) {
-      if (!(error instanceof StoreError && error.id === "REVISION_NOT_FOUND")) {
+      if (!(error instanceof StoreError && error.code === "REVISION_NOT_FOUND")) {
         throw error;
       }
     }
@@ -144,7 +144,7 @@ describe("KeyValueStore history and versions", () => {
       put(f.store, "foo", "v2");
       f.store.delete(BOB, "foo", 2n);
       expect(f.store.exists("foo")).toBe(false);
-      expect(since(f.events, 2)).toEqual([event("foo", KeyEvent.DELETED, T1, BOB)]);
+      expect(since(f.events, 2)).toEqual([event("foo", StoreEventKind.DELETED, T1, BOB)]);
     });
 
     it("refuses a mismatch (0 included) naming the current version, changing nothing", () => {
@@ -193,9 +193,9 @@ describe("KeyValueStore history and versions", () => {
       expect(outcomes).toEqual(["won", "lost", "lost", "lost", "lost"]);
       expect(text(f.store.get(ALICE, "counter"))).toBe("alice:1+1");
       expect(info(f.store, "counter").version).toBe(v + 1n);
-      expect(f.events.filter((e) => e.event === KeyEvent.UPDATED)).toEqual([
-        event("counter", KeyEvent.UPDATED, T1),
-        event("counter", KeyEvent.UPDATED, T1),
+      expect(f.events.filter((e) => e.event === StoreEventKind.UPDATED)).toEqual([
+        event("counter", StoreEventKind.UPDATED, T1),
+        event("counter", StoreEventKind.UPDATED, T1),
       ]);
       // A loser retries with the version it was told and wins.
       expect(put(f.store, "counter", "bob:retry", { clientId: BOB, ifVersion: v + 1n })).toEqual({ isNew: false });
@@ -215,7 +215,7 @@ describe("KeyValueStore history and versions", () => {
       });
       expect(outcomes).toEqual(["created", "lost", "lost", "lost", "lost"]);
       expect(text(f.store.get(BOB, "leader"))).toBe(ALICE);
-      expect(f.store.stats().events[KeyEvent.CREATED]).toBe(17n);
+      expect(f.store.stats().events[StoreEventKind.CREATED]).toBe(17n);
     });
 
     it("a Delete racing an update: the stale deleter is refused with the new version", () => {
@@ -470,18 +470,18 @@ describe("KeyValueStore history and versions", () => {
 
   describe("one history rule for every removal", () => {
     type Removal = (f: Fixture) => void;
-    const removals: Array<[string, Removal, KeyEvent]> = [
-      ["Delete", (f) => f.store.delete(ALICE, "foo"), KeyEvent.DELETED],
-      ["Delete with ifVersion", (f) => f.store.delete(ALICE, "foo", 2n), KeyEvent.DELETED],
-      ["Pop", (f) => void f.store.pop(ALICE, "foo"), KeyEvent.DELETED],
-      ["Clear", (f) => void f.store.clear(ALICE, false), KeyEvent.DELETED],
+    const removals: Array<[string, Removal, StoreEventKind]> = [
+      ["Delete", (f) => f.store.delete(ALICE, "foo"), StoreEventKind.DELETED],
+      ["Delete with ifVersion", (f) => f.store.delete(ALICE, "foo", 2n), StoreEventKind.DELETED],
+      ["Pop", (f) => void f.store.pop(ALICE, "foo"), StoreEventKind.DELETED],
+      ["Clear", (f) => void f.store.clear(ALICE, false), StoreEventKind.DELETED],
       [
         "Clear with force (locked key)",
         (f) => {
           f.store.lock(BOB, "foo", MINUTE, false);
           f.store.clear(ALICE, true);
         },
-        KeyEvent.DELETED,
+        StoreEventKind.DELETED,
       ],
       [
         "lifespan expiry",
@@ -490,7 +490,7 @@ describe("KeyValueStore history and versions", () => {
           advanceTo(f.clock, f.clock.now() + 10n * SECOND);
           f.store.expireDue();
         },
-        KeyEvent.EXPIRED,
+        StoreEventKind.EXPIRED,
       ],
       [
         "lifespan expiry of a locked key",
@@ -499,7 +499,7 @@ describe("KeyValueStore history and versions", () => {
           advanceTo(f.clock, f.clock.now() + 10n * SECOND);
           f.store.expireDue();
         },
-        KeyEvent.EXPIRED,
+        StoreEventKind.EXPIRED,
       ],
     ];
 

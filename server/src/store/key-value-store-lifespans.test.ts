@@ -1,4 +1,4 @@
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "./store-event-kind.js";
 import { describe, expect, it } from "vitest";
 import {
   ALICE,
@@ -27,7 +27,7 @@ describe("KeyValueStore lifespans", () => {
     it("gives a new key a lifespan: CREATED then LIFESPAN_SET, reported by Inspect and Stats", () => {
       const f = setup();
       expect(put(f.store, "foo", "bar", { lifespan: 10n * SECOND })).toEqual({ isNew: true });
-      expect(f.events).toEqual([event("foo", KeyEvent.CREATED, T1), event("foo", KeyEvent.LIFESPAN_SET, T1)]);
+      expect(f.events).toEqual([event("foo", StoreEventKind.CREATED, T1), event("foo", StoreEventKind.LIFESPAN_SET, T1)]);
       expect(info(f.store, "foo").lifespan).toEqual({ duration: 10n * SECOND, set: T1 });
       expect(f.store.stats().lifespans).toBe(1n);
       expect(f.store.nextDeadline()).toBe(T1 + 10n * SECOND);
@@ -40,7 +40,7 @@ describe("KeyValueStore lifespans", () => {
       put(f.store, "foo", "bar");
       f.clock.advance(SECOND);
       put(f.store, "foo", "bar", { lifespan: 10n * SECOND });
-      expect(since(f.events, 1)).toEqual([event("foo", KeyEvent.LIFESPAN_SET, T1 + SECOND)]);
+      expect(since(f.events, 1)).toEqual([event("foo", StoreEventKind.LIFESPAN_SET, T1 + SECOND)]);
       expect(info(f.store, "foo")).toMatchObject({ version: 1n, lifespan: { duration: 10n * SECOND, set: T1 + SECOND } });
       expectKeyExpiresAt(f, "foo", T1 + 11n * SECOND);
     });
@@ -52,7 +52,7 @@ describe("KeyValueStore lifespans", () => {
       const mark = f.events.length;
       put(f.store, "foo", "baz", { lifespan: 30n * SECOND });
       expect(unordered(since(f.events, mark))).toEqual(
-        unordered([event("foo", KeyEvent.LIFESPAN_SET, T1 + 4n * SECOND), event("foo", KeyEvent.UPDATED, T1 + 4n * SECOND)]),
+        unordered([event("foo", StoreEventKind.LIFESPAN_SET, T1 + 4n * SECOND), event("foo", StoreEventKind.UPDATED, T1 + 4n * SECOND)]),
       );
       expect(info(f.store, "foo").lifespan).toEqual({ duration: 30n * SECOND, set: T1 + 4n * SECOND });
       expect(f.store.stats().lifespans).toBe(1n);
@@ -75,7 +75,7 @@ describe("KeyValueStore lifespans", () => {
       f.clock.advance(7n * SECOND);
       const mark = f.events.length;
       expect(put(f.store, "foo", "bar", { clientId: BOB })).toEqual({ isNew: false });
-      expect(since(f.events, mark)).toEqual([event("foo", KeyEvent.LIFESPAN_RENEWED, T1 + 7n * SECOND, BOB)]);
+      expect(since(f.events, mark)).toEqual([event("foo", StoreEventKind.LIFESPAN_RENEWED, T1 + 7n * SECOND, BOB)]);
       expect(info(f.store, "foo")).toMatchObject({ version: 1n, lifespan: { duration: 10n * SECOND, set: T1 + 7n * SECOND } });
       expect(info(f.store, "foo").updated).toBeUndefined();
       expectKeyExpiresAt(f, "foo", T1 + 17n * SECOND);
@@ -88,7 +88,7 @@ describe("KeyValueStore lifespans", () => {
       const mark = f.events.length;
       put(f.store, "foo", "baz");
       expect(unordered(since(f.events, mark))).toEqual(
-        unordered([event("foo", KeyEvent.LIFESPAN_RENEWED, T1 + SECOND), event("foo", KeyEvent.UPDATED, T1 + SECOND)]),
+        unordered([event("foo", StoreEventKind.LIFESPAN_RENEWED, T1 + SECOND), event("foo", StoreEventKind.UPDATED, T1 + SECOND)]),
       );
       expectKeyExpiresAt(f, "foo", T1 + 11n * SECOND);
     });
@@ -110,8 +110,8 @@ describe("KeyValueStore lifespans", () => {
       f.clock.advance(SECOND);
       f.store.unlock(ALICE, "foo");
       expect(info(f.store, "foo").lifespan).toEqual({ duration: 10n * SECOND, set: T1 });
-      expect(f.store.stats().events[KeyEvent.LIFESPAN_RENEWED]).toBe(0n);
-      expect(f.store.stats().events[KeyEvent.LIFESPAN_SET]).toBe(1n);
+      expect(f.store.stats().events[StoreEventKind.LIFESPAN_RENEWED]).toBe(0n);
+      expect(f.store.stats().events[StoreEventKind.LIFESPAN_SET]).toBe(1n);
       expectKeyExpiresAt(f, "foo", T1 + 10n * SECOND);
     });
 
@@ -209,7 +209,7 @@ describe("KeyValueStore lifespans", () => {
       put(f.store, "foo", "bar", { lifespan: 10n * SECOND });
       advanceTo(f.clock, T1 + MINUTE);
       expect(f.store.exists("foo")).toBe(false);
-      expect(since(f.events, 2)).toEqual([event("foo", KeyEvent.EXPIRED, T1 + 10n * SECOND, SERVER)]);
+      expect(since(f.events, 2)).toEqual([event("foo", StoreEventKind.EXPIRED, T1 + 10n * SECOND, SERVER)]);
     });
 
     it("at the deadline the key is gone for every caller; 1 ns before it is there", () => {
@@ -233,8 +233,8 @@ describe("KeyValueStore lifespans", () => {
       const mark = f.events.length;
       expect(put(f.store, "foo", "new")).toEqual({ isNew: true });
       expect(since(f.events, mark)).toEqual([
-        event("foo", KeyEvent.EXPIRED, T1 + 10n * SECOND, SERVER),
-        event("foo", KeyEvent.CREATED, T1 + 10n * SECOND),
+        event("foo", StoreEventKind.EXPIRED, T1 + 10n * SECOND, SERVER),
+        event("foo", StoreEventKind.CREATED, T1 + 10n * SECOND),
       ]);
       expect(info(f.store, "foo")).toMatchObject({ version: 1n, created: T1 + 10n * SECOND });
       expect(info(f.store, "foo").lifespan).toBeUndefined();
@@ -254,7 +254,7 @@ describe("KeyValueStore lifespans", () => {
         lifespans: 0n,
         currentLocks: 0n,
       });
-      expect(after.events[KeyEvent.EXPIRED]).toBe(1n);
+      expect(after.events[StoreEventKind.EXPIRED]).toBe(1n);
     });
 
     it("is applied by expireDue, at most `limit` at a time, in deadline order", () => {
@@ -266,12 +266,12 @@ describe("KeyValueStore lifespans", () => {
       const mark = f.events.length;
       expect(f.store.expireDue(2)).toBe(2);
       expect(since(f.events, mark)).toEqual([
-        event("a", KeyEvent.EXPIRED, T1 + SECOND, SERVER),
-        event("b", KeyEvent.EXPIRED, T1 + 2n * SECOND, SERVER),
+        event("a", StoreEventKind.EXPIRED, T1 + SECOND, SERVER),
+        event("b", StoreEventKind.EXPIRED, T1 + 2n * SECOND, SERVER),
       ]);
       expect(f.store.nextDeadline()).toBe(T1 + 3n * SECOND);
       expect(f.store.expireDue()).toBe(1);
-      expect(since(f.events, mark + 2)).toEqual([event("c", KeyEvent.EXPIRED, T1 + 3n * SECOND, SERVER)]);
+      expect(since(f.events, mark + 2)).toEqual([event("c", StoreEventKind.EXPIRED, T1 + 3n * SECOND, SERVER)]);
       expect(f.store.nextDeadline()).toBeUndefined();
       expect(f.store.expireDue()).toBe(0);
     });
@@ -299,8 +299,8 @@ describe("KeyValueStore lifespans", () => {
       f.clock.advance(1n);
       expect(f.store.expireDue()).toBe(1);
       expect(since(f.events, mark)).toEqual([
-        event("foo", KeyEvent.UNLOCKED, T1 + 10n * SECOND, SERVER),
-        event("foo", KeyEvent.EXPIRED, T1 + 10n * SECOND, SERVER),
+        event("foo", StoreEventKind.UNLOCKED, T1 + 10n * SECOND, SERVER),
+        event("foo", StoreEventKind.EXPIRED, T1 + 10n * SECOND, SERVER),
       ]);
       expect(f.store.stats()).toMatchObject({ currentLocks: 0n, lifespans: 0n, userKeys: 0n });
     });
@@ -327,8 +327,8 @@ describe("KeyValueStore lifespans", () => {
       advanceTo(f.clock, T1 + 10n * SECOND);
       f.store.expireDue();
       expect(since(f.events, mark)).toEqual([
-        event("foo", KeyEvent.UNLOCKED, T1 + 10n * SECOND, SERVER),
-        event("foo", KeyEvent.EXPIRED, T1 + 10n * SECOND, SERVER),
+        event("foo", StoreEventKind.UNLOCKED, T1 + 10n * SECOND, SERVER),
+        event("foo", StoreEventKind.EXPIRED, T1 + 10n * SECOND, SERVER),
       ]);
       expect(f.store.stats()).toMatchObject({ currentLocks: 0n, lifespans: 0n });
       expect(f.store.expireDue()).toBe(0);
@@ -342,8 +342,8 @@ describe("KeyValueStore lifespans", () => {
       expect(since(f.events, mark)).toEqual([]);
       expect(f.store.expireDue()).toBe(2);
       expect(since(f.events, mark)).toEqual([
-        event("foo", KeyEvent.UNLOCKED, T1 + 5n * SECOND, SERVER),
-        event("foo", KeyEvent.EXPIRED, T1 + 10n * SECOND, SERVER),
+        event("foo", StoreEventKind.UNLOCKED, T1 + 5n * SECOND, SERVER),
+        event("foo", StoreEventKind.EXPIRED, T1 + 10n * SECOND, SERVER),
       ]);
     });
   });
@@ -387,8 +387,8 @@ describe("KeyValueStore lifespans", () => {
         wakeUps++;
         expect(wakeUps).toBeLessThan(10);
       }
-      expect(f.events.filter((e) => e.event === KeyEvent.EXPIRED)).toEqual([
-        event("a", KeyEvent.EXPIRED, T1 + 15n * SECOND, SERVER),
+      expect(f.events.filter((e) => e.event === StoreEventKind.EXPIRED)).toEqual([
+        event("a", StoreEventKind.EXPIRED, T1 + 15n * SECOND, SERVER),
       ]);
     });
 
@@ -464,7 +464,7 @@ describe("KeyValueStore lifespans", () => {
       let previous = 0n;
       const seen = new Set<string>();
       for (const e of expired) {
-        if (e.event !== KeyEvent.EXPIRED || e.clientId !== SERVER || e.time !== deadlineOf.get(e.key) || e.time < previous) {
+        if (e.event !== StoreEventKind.EXPIRED || e.clientId !== SERVER || e.time !== deadlineOf.get(e.key) || e.time < previous) {
           wrong++;
         }
         previous = e.time;
@@ -473,7 +473,7 @@ describe("KeyValueStore lifespans", () => {
       expect(wrong).toBe(0);
       expect(seen.size).toBe(count);
       expect(f.store.stats()).toMatchObject({ keys: 0n, userKeys: 0n, lifespans: 0n, totalSize: 0n });
-      expect(f.store.stats().events[KeyEvent.EXPIRED]).toBe(BigInt(count));
+      expect(f.store.stats().events[StoreEventKind.EXPIRED]).toBe(BigInt(count));
     });
 
     it("a lifespan renewed 5 000 times expires exactly once, at the last deadline", () => {
@@ -489,26 +489,26 @@ describe("KeyValueStore lifespans", () => {
       }
       const last = f.clock.now() + 10n * SECOND;
       expect(info(f.store, "hot").lifespan).toEqual({ duration: 10n * SECOND, set: f.clock.now() });
-      expect(f.store.stats().events[KeyEvent.LIFESPAN_RENEWED]).toBe(5_000n);
+      expect(f.store.stats().events[StoreEventKind.LIFESPAN_RENEWED]).toBe(5_000n);
 
       advanceTo(f.clock, last - 1n);
       expect(f.store.expireDue()).toBe(0);
       expect(f.store.exists("hot")).toBe(true);
-      expect(f.store.stats().events[KeyEvent.EXPIRED]).toBe(0n);
+      expect(f.store.stats().events[StoreEventKind.EXPIRED]).toBe(0n);
 
       f.clock.advance(1n);
       const mark = f.events.length;
       expect(f.store.expireDue()).toBe(1);
-      expect(since(f.events, mark)).toEqual([event("hot", KeyEvent.EXPIRED, last, SERVER)]);
+      expect(since(f.events, mark)).toEqual([event("hot", StoreEventKind.EXPIRED, last, SERVER)]);
       expect(f.store.expireDue()).toBe(0);
       expect(f.store.nextDeadline()).toBe(T1 + MINUTE);
 
       // The other keys still expire, each once, at their own deadlines.
       advanceTo(f.clock, T1 + 10n * MINUTE);
       expect(f.store.expireDue()).toBe(10);
-      expect(f.events.filter((e) => e.event === KeyEvent.EXPIRED)).toEqual([
-        event("hot", KeyEvent.EXPIRED, last, SERVER),
-        ...Array.from({ length: 10 }, (_, i) => event(`other-${i + 1}`, KeyEvent.EXPIRED, T1 + BigInt(i + 1) * MINUTE, SERVER)),
+      expect(f.events.filter((e) => e.event === StoreEventKind.EXPIRED)).toEqual([
+        event("hot", StoreEventKind.EXPIRED, last, SERVER),
+        ...Array.from({ length: 10 }, (_, i) => event(`other-${i + 1}`, StoreEventKind.EXPIRED, T1 + BigInt(i + 1) * MINUTE, SERVER)),
       ]);
       expect(f.store.nextDeadline()).toBeUndefined();
       expect(f.store.stats()).toMatchObject({ userKeys: 0n, lifespans: 0n });
@@ -529,12 +529,12 @@ describe("KeyValueStore lifespans", () => {
       }
       advanceTo(f.clock, T1 + 2n * MINUTE);
       f.store.expireDue();
-      const expiredAt = f.events.filter((e) => e.event === KeyEvent.EXPIRED).map((e) => [e.key, e.time]);
+      const expiredAt = f.events.filter((e) => e.event === StoreEventKind.EXPIRED).map((e) => [e.key, e.time]);
       expect(new Map(expiredAt as Array<[string, bigint]>)).toEqual(
         new Map(keys.map((key) => [key, (lastSet.get(key) ?? T1) + MINUTE])),
       );
       expect(expiredAt).toHaveLength(keys.length);
-      expect(f.events.filter((e) => e.event === KeyEvent.UNLOCKED)).toHaveLength(keys.length);
+      expect(f.events.filter((e) => e.event === StoreEventKind.UNLOCKED)).toHaveLength(keys.length);
       expect(f.store.stats()).toMatchObject({ keys: 0n, currentLocks: 0n, lifespans: 0n });
     });
   });

@@ -1,4 +1,4 @@
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "./store-event-kind.js";
 import { describe, expect, it } from "vitest";
 import {
   ADMIN,
@@ -143,7 +143,7 @@ describe("KeyValueStore locks", () => {
       put(f.store, "foo", "bar");
       f.clock.advance(SECOND);
       expect(f.store.lock(ALICE, "foo", MINUTE, false)).toBe(1n);
-      expect(since(f.events, 1)).toEqual([event("foo", KeyEvent.LOCKED, T1 + SECOND)]);
+      expect(since(f.events, 1)).toEqual([event("foo", StoreEventKind.LOCKED, T1 + SECOND)]);
       expect(info(f.store, "foo", BOB)).toMatchObject({ locked: true, fencingToken: 1n, version: 1n });
       expect(info(f.store, "foo").updated).toBeUndefined();
       expect(f.store.stats().currentLocks).toBe(1n);
@@ -164,7 +164,7 @@ describe("KeyValueStore locks", () => {
         fencingToken: 1n,
         contentType: "",
       });
-      expect(f.events).toEqual([event("new", KeyEvent.CREATED, T1), event("new", KeyEvent.LOCKED, T1)]);
+      expect(f.events).toEqual([event("new", StoreEventKind.CREATED, T1), event("new", StoreEventKind.LOCKED, T1)]);
       expect(f.store.stats()).toMatchObject({ userKeys: 1n, currentLocks: 1n, historyRevisions: 1n });
       expect(f.store.getRevision(ALICE, "new", 1n)).toMatchObject({ version: 1n, hash: HASH_EMPTY, timestamp: T1 });
     });
@@ -173,7 +173,7 @@ describe("KeyValueStore locks", () => {
       const f = setup();
       put(f.store, "foo", "bar");
       f.store.lock(ALICE, "foo", MINUTE, true);
-      expect(f.events).toEqual([event("foo", KeyEvent.CREATED, T1), event("foo", KeyEvent.LOCKED, T1)]);
+      expect(f.events).toEqual([event("foo", StoreEventKind.CREATED, T1), event("foo", StoreEventKind.LOCKED, T1)]);
       expect(text(f.store.get(ALICE, "foo"))).toBe("bar");
     });
 
@@ -183,7 +183,7 @@ describe("KeyValueStore locks", () => {
       f.clock.advance(3n * SECOND);
       f.store.lock(ALICE, "foo", MINUTE, false);
       expect(info(f.store, "foo").lifespan).toEqual({ duration: 10n * SECOND, set: T1 });
-      expect(f.store.stats().events[KeyEvent.LIFESPAN_RENEWED]).toBe(0n);
+      expect(f.store.stats().events[StoreEventKind.LIFESPAN_RENEWED]).toBe(0n);
     });
 
     it("lets the owner re-lock after its own Unlock with a new token", () => {
@@ -205,8 +205,8 @@ describe("KeyValueStore locks", () => {
       expect(info(f.store, "foo").fencingToken).toBe(1n);
       expect(f.store.stats().currentLocks).toBe(1n);
       expect(since(f.events, 1)).toEqual([
-        event("foo", KeyEvent.LOCKED, T1),
-        event("foo", KeyEvent.LOCKED, T1 + 4n * SECOND),
+        event("foo", StoreEventKind.LOCKED, T1),
+        event("foo", StoreEventKind.LOCKED, T1 + 4n * SECOND),
       ]);
       // Not now + d (T1 + 14s): the old deadline (T1 + 10s) + d.
       expectLockExpiresAt(f, "foo", T1 + 20n * SECOND);
@@ -265,12 +265,12 @@ describe("KeyValueStore locks", () => {
       expect(deadline).toBe(f.clock.now() + MAX_LOCK);
       const mark = f.events.length;
       expectLockExpiresAt(f, "foo", deadline);
-      expect(since(f.events, mark)).toEqual([event("foo", KeyEvent.UNLOCKED, deadline, SERVER)]);
+      expect(since(f.events, mark)).toEqual([event("foo", StoreEventKind.UNLOCKED, deadline, SERVER)]);
       expect(f.store.expireDue()).toBe(0);
       expect(f.store.nextDeadline()).toBeUndefined();
       expect(f.store.stats()).toMatchObject({ currentLocks: 0n });
-      expect(f.store.stats().events[KeyEvent.UNLOCKED]).toBe(1n);
-      expect(f.store.stats().events[KeyEvent.LOCKED]).toBe(5_001n);
+      expect(f.store.stats().events[StoreEventKind.UNLOCKED]).toBe(1n);
+      expect(f.store.stats().events[StoreEventKind.LOCKED]).toBe(5_001n);
     });
   });
 
@@ -278,7 +278,7 @@ describe("KeyValueStore locks", () => {
     it("creates and locks a new key: returns the fencing token; CREATED then LOCKED", () => {
       const f = setup();
       expect(put(f.store, "foo", "bar", { lockDuration: 10n * SECOND })).toStrictEqual({ isNew: true, fencingToken: 1n });
-      expect(f.events).toEqual([event("foo", KeyEvent.CREATED, T1), event("foo", KeyEvent.LOCKED, T1)]);
+      expect(f.events).toEqual([event("foo", StoreEventKind.CREATED, T1), event("foo", StoreEventKind.LOCKED, T1)]);
       expect(info(f.store, "foo")).toMatchObject({ locked: true, fencingToken: 1n });
       expect(f.store.stats().currentLocks).toBe(1n);
       expectLockExpiresAt(f, "foo", T1 + 10n * SECOND);
@@ -327,7 +327,7 @@ describe("KeyValueStore locks", () => {
       f.clock.advance(SECOND);
       const mark = f.events.length;
       expect(put(f.store, "foo", "bar", { lockDuration: 10n * SECOND })).toStrictEqual({ isNew: false, fencingToken: 1n });
-      expect(since(f.events, mark)).toEqual([event("foo", KeyEvent.LOCKED, T1 + SECOND)]);
+      expect(since(f.events, mark)).toEqual([event("foo", StoreEventKind.LOCKED, T1 + SECOND)]);
       expectLockExpiresAt(f, "foo", T1 + 11n * SECOND);
     });
 
@@ -337,7 +337,7 @@ describe("KeyValueStore locks", () => {
       f.clock.advance(5n * SECOND);
       const mark = f.events.length;
       put(f.store, "foo", "baz");
-      expect(since(f.events, mark)).toEqual([event("foo", KeyEvent.UPDATED, T1 + 5n * SECOND)]);
+      expect(since(f.events, mark)).toEqual([event("foo", StoreEventKind.UPDATED, T1 + 5n * SECOND)]);
       expectLockExpiresAt(f, "foo", T1 + 10n * SECOND);
     });
 
@@ -348,9 +348,9 @@ describe("KeyValueStore locks", () => {
       put(f.store, "foo", "baz", { lockDuration: MINUTE, lifespan: MINUTE });
       expect(unordered(since(f.events, mark))).toEqual(
         unordered([
-          event("foo", KeyEvent.LIFESPAN_SET, T1),
-          event("foo", KeyEvent.LOCKED, T1),
-          event("foo", KeyEvent.UPDATED, T1),
+          event("foo", StoreEventKind.LIFESPAN_SET, T1),
+          event("foo", StoreEventKind.LOCKED, T1),
+          event("foo", StoreEventKind.UPDATED, T1),
         ]),
       );
     });
@@ -426,7 +426,7 @@ describe("KeyValueStore locks", () => {
       put(f.store, "foo", "bar", { lockDuration: MINUTE });
       f.clock.advance(SECOND);
       f.store.unlock(ALICE, "foo");
-      expect(since(f.events, 2)).toEqual([event("foo", KeyEvent.UNLOCKED, T1 + SECOND)]);
+      expect(since(f.events, 2)).toEqual([event("foo", StoreEventKind.UNLOCKED, T1 + SECOND)]);
       expect(info(f.store, "foo")).toMatchObject({ locked: false });
       expect(info(f.store, "foo").fencingToken).toBeUndefined();
       expect(f.store.stats().currentLocks).toBe(0n);
@@ -450,7 +450,7 @@ describe("KeyValueStore locks", () => {
       f.clock.advance(SECOND);
       f.store.unlock(ALICE, "foo");
       expect(info(f.store, "foo").lifespan).toEqual({ duration: 10n * SECOND, set: T1 });
-      expect(f.store.stats().events[KeyEvent.LIFESPAN_RENEWED]).toBe(0n);
+      expect(f.store.stats().events[StoreEventKind.LIFESPAN_RENEWED]).toBe(0n);
     });
 
     it("is fine on a key that is not locked, without an event", () => {
@@ -538,7 +538,7 @@ describe("KeyValueStore locks", () => {
       const f = lockedByBob();
       f.clock.advance(SECOND);
       f.store.delete(BOB, "foo");
-      expect(since(f.events, 2)).toEqual([event("foo", KeyEvent.DELETED, T1 + SECOND, BOB)]);
+      expect(since(f.events, 2)).toEqual([event("foo", StoreEventKind.DELETED, T1 + SECOND, BOB)]);
       expect(f.store.stats().currentLocks).toBe(0n);
       advanceTo(f.clock, T1 + MINUTE);
       expect(f.store.expireDue()).toBe(0);
@@ -547,7 +547,7 @@ describe("KeyValueStore locks", () => {
     it("the owner's Pop removes the lock silently (ACCESSED, DELETED) and the counter goes back to 0", () => {
       const f = lockedByBob();
       expect(text(f.store.pop(BOB, "foo"))).toBe("bar");
-      expect(since(f.events, 2)).toEqual([event("foo", KeyEvent.ACCESSED, T1, BOB), event("foo", KeyEvent.DELETED, T1, BOB)]);
+      expect(since(f.events, 2)).toEqual([event("foo", StoreEventKind.ACCESSED, T1, BOB), event("foo", StoreEventKind.DELETED, T1, BOB)]);
       expect(f.store.stats().currentLocks).toBe(0n);
     });
 
@@ -583,9 +583,9 @@ describe("KeyValueStore locks", () => {
       expect(f.store.clear(ALICE, true)).toBe(2n);
       const now = T1 + SECOND;
       expect(since(f.events, mark)).toEqual([
-        event("bobs", KeyEvent.UNLOCKED, now),
-        event("bobs", KeyEvent.DELETED, now),
-        event("free", KeyEvent.DELETED, now),
+        event("bobs", StoreEventKind.UNLOCKED, now),
+        event("bobs", StoreEventKind.DELETED, now),
+        event("free", StoreEventKind.DELETED, now),
       ]);
       expect(f.store.stats()).toMatchObject({ userKeys: 0n, currentLocks: 0n, lifespans: 0n });
     });
@@ -645,8 +645,8 @@ describe("KeyValueStore locks", () => {
       const mark = f.events.length;
       expect(f.store.lock(ALICE, "foo", 10n * SECOND, false)).toBe(2n);
       expect(since(f.events, mark)).toEqual([
-        event("foo", KeyEvent.UNLOCKED, T1 + 20n * SECOND, SERVER),
-        event("foo", KeyEvent.LOCKED, T1 + 20n * SECOND),
+        event("foo", StoreEventKind.UNLOCKED, T1 + 20n * SECOND, SERVER),
+        event("foo", StoreEventKind.LOCKED, T1 + 20n * SECOND),
       ]);
       // A fresh lock: now + d, not an extension of the expired one.
       expectLockExpiresAt(f, "foo", T1 + 30n * SECOND);
@@ -681,7 +681,7 @@ describe("KeyValueStore locks", () => {
       // Observed well after the deadline: the event still carries the deadline.
       advanceTo(f.clock, T1 + 25n * SECOND);
       expect(f.store.exists("foo")).toBe(true);
-      expect(since(f.events, 2)).toEqual([event("foo", KeyEvent.UNLOCKED, T1 + 10n * SECOND, SERVER)]);
+      expect(since(f.events, 2)).toEqual([event("foo", StoreEventKind.UNLOCKED, T1 + 10n * SECOND, SERVER)]);
       expect(f.store.stats().currentLocks).toBe(0n);
       expect(f.store.nextDeadline()).toBeUndefined();
     });
@@ -694,7 +694,7 @@ describe("KeyValueStore locks", () => {
       f.clock.advance(1n);
       const mark = f.events.length;
       expect(f.store.expireDue()).toBe(1);
-      expect(since(f.events, mark)).toEqual([event("foo", KeyEvent.UNLOCKED, T1 + 10n * SECOND, SERVER)]);
+      expect(since(f.events, mark)).toEqual([event("foo", StoreEventKind.UNLOCKED, T1 + 10n * SECOND, SERVER)]);
       expect(f.store.expireDue()).toBe(0);
     });
 
@@ -727,9 +727,9 @@ describe("KeyValueStore locks", () => {
       advanceTo(f.clock, T1 + MINUTE);
       expect(f.store.expireDue()).toBe(3);
       expect(since(f.events, mark)).toEqual([
-        event("a", KeyEvent.UNLOCKED, T1 + 10n * SECOND, SERVER),
-        event("b", KeyEvent.UNLOCKED, T1 + 20n * SECOND, SERVER),
-        event("c", KeyEvent.UNLOCKED, T1 + 30n * SECOND, SERVER),
+        event("a", StoreEventKind.UNLOCKED, T1 + 10n * SECOND, SERVER),
+        event("b", StoreEventKind.UNLOCKED, T1 + 20n * SECOND, SERVER),
+        event("c", StoreEventKind.UNLOCKED, T1 + 30n * SECOND, SERVER),
       ]);
     });
   });
@@ -750,9 +750,9 @@ describe("KeyValueStore locks", () => {
       expect(bobToken).toBeGreaterThan(aliceToken);
       expectError(() => f.store.lock(ALICE, "job", MINUTE, false), "LOCKED_OTHER");
       expect(since(f.events, 1)).toEqual([
-        event("job", KeyEvent.LOCKED, T1),
-        event("job", KeyEvent.UNLOCKED, T1 + 3n * SECOND),
-        event("job", KeyEvent.LOCKED, T1 + 3n * SECOND, BOB),
+        event("job", StoreEventKind.LOCKED, T1),
+        event("job", StoreEventKind.UNLOCKED, T1 + 3n * SECOND),
+        event("job", StoreEventKind.LOCKED, T1 + 3n * SECOND, BOB),
       ]);
     });
 
@@ -769,9 +769,9 @@ describe("KeyValueStore locks", () => {
       // Alice's late extension attempt is now refused: the lock is Bob's.
       expectError(() => f.store.lock(ALICE, "job", MINUTE, false), "LOCKED_OTHER");
       expect(since(f.events, 1)).toEqual([
-        event("job", KeyEvent.LOCKED, T1),
-        event("job", KeyEvent.UNLOCKED, deadline, SERVER),
-        event("job", KeyEvent.LOCKED, deadline, BOB),
+        event("job", StoreEventKind.LOCKED, T1),
+        event("job", StoreEventKind.UNLOCKED, deadline, SERVER),
+        event("job", StoreEventKind.LOCKED, deadline, BOB),
       ]);
       expect(f.store.stats().currentLocks).toBe(1n);
     });
@@ -788,10 +788,10 @@ describe("KeyValueStore locks", () => {
       expect(put(f.store, "doc", "bob", { clientId: BOB })).toEqual({ isNew: false });
       expect(text(f.store.get(ALICE, "doc"))).toBe("bob");
       expect(since(f.events, 2)).toEqual([
-        event("doc", KeyEvent.UPDATED, deadline - 1n),
-        event("doc", KeyEvent.UNLOCKED, deadline, SERVER),
-        event("doc", KeyEvent.UPDATED, deadline, BOB),
-        event("doc", KeyEvent.ACCESSED, deadline),
+        event("doc", StoreEventKind.UPDATED, deadline - 1n),
+        event("doc", StoreEventKind.UNLOCKED, deadline, SERVER),
+        event("doc", StoreEventKind.UPDATED, deadline, BOB),
+        event("doc", StoreEventKind.ACCESSED, deadline),
       ]);
     });
 
@@ -803,8 +803,8 @@ describe("KeyValueStore locks", () => {
       expect(put(f.store, "doc", "v2")).toEqual({ isNew: false });
       expect(info(f.store, "doc").locked).toBe(false);
       expect(since(f.events, 2)).toEqual([
-        event("doc", KeyEvent.UNLOCKED, deadline, SERVER),
-        event("doc", KeyEvent.UPDATED, deadline),
+        event("doc", StoreEventKind.UNLOCKED, deadline, SERVER),
+        event("doc", StoreEventKind.UPDATED, deadline),
       ]);
       expect(put(f.store, "doc", "bob", { clientId: BOB })).toEqual({ isNew: false });
     });

@@ -1,5 +1,4 @@
-import { Code } from "@connectrpc/connect";
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "./store-event-kind.js";
 import { describe, expect, it } from "vitest";
 import {
   ADMIN,
@@ -51,7 +50,7 @@ function fill({ store, clock }: Fixture, count: number, { prefix = "k", step = M
 /** A small clock step for loops that must not let 1h locks expire. */
 const MS_STEP = 1_000_000n;
 
-const expunged = (keys: readonly string[], time: bigint) => keys.map((key) => event(key, KeyEvent.EXPUNGED, time, SERVER));
+const expunged = (keys: readonly string[], time: bigint) => keys.map((key) => event(key, StoreEventKind.EXPUNGED, time, SERVER));
 
 describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
   describe("Prune(target, ignore): which keys go", () => {
@@ -75,7 +74,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
         expect(f.store.prune(target)).toBe(1);
         const removed = since(f.events, mark);
         expect(removed).toHaveLength(1);
-        expect(removed[0]).toMatchObject({ event: KeyEvent.EXPUNGED, clientId: SERVER, time: now });
+        expect(removed[0]).toMatchObject({ event: StoreEventKind.EXPUNGED, clientId: SERVER, time: now });
         removedOneByOne.push(removed[0]!.key);
       }
       expect(removedOneByOne).toEqual(["bar", "wat", "foo"]);
@@ -138,8 +137,8 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       const mark = f.events.length;
       expect(f.store.prune(0)).toBe(1);
       expect(since(f.events, mark)).toEqual([
-        event("lease", KeyEvent.UNLOCKED, deadline, SERVER),
-        event("lease", KeyEvent.EXPUNGED, deadline + MINUTE, SERVER),
+        event("lease", StoreEventKind.UNLOCKED, deadline, SERVER),
+        event("lease", StoreEventKind.EXPUNGED, deadline + MINUTE, SERVER),
       ]);
       expect(f.store.stats().currentLocks).toBe(0n);
     });
@@ -189,7 +188,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       const now = f.clock.now();
       expect(f.store.prune(2)).toBe(3);
       expect(unordered(since(f.events, mark))).toEqual(unordered(expunged(["k0", "k1", "k2"], now)));
-      const expungedEvents = values.filter((e) => e.event === KeyEvent.EXPUNGED);
+      const expungedEvents = values.filter((e) => e.event === StoreEventKind.EXPUNGED);
       expect(expungedEvents.map((e) => [e.key, text(e.value!.value), e.value!.version, e.lockOwner])).toEqual(
         expect.arrayContaining([
           ["k0", "value 0", 1n, undefined],
@@ -201,8 +200,8 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       expect(after.userKeys).toBe(2n);
       expect(after.keys).toBe(BigInt(RESERVED_COUNT + 2));
       expect(after.totalSize).toBe(before.totalSize - 3n * BigInt("value 0".length));
-      expect(after.events[KeyEvent.EXPUNGED]).toBe(3n);
-      expect(after.events[KeyEvent.DELETED]).toBe(0n);
+      expect(after.events[StoreEventKind.EXPUNGED]).toBe(3n);
+      expect(after.events[StoreEventKind.DELETED]).toBe(0n);
       expect(after.pruneCompleted).toBe(1n);
       expect(after.eagerPruneTriggered).toBe(0n);
       for (const key of ["k0", "k1", "k2"]) {
@@ -244,9 +243,9 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       // After c and d expire, 3 user keys remain: target 2 removes one (the stalest of a, b, e).
       expect(f.store.prune(2)).toBe(1);
       expect(since(f.events, mark)).toEqual([
-        event("c", KeyEvent.EXPIRED, deadline, SERVER),
-        event("d", KeyEvent.EXPIRED, deadline, SERVER),
-        event("a", KeyEvent.EXPUNGED, deadline + HOUR, SERVER),
+        event("c", StoreEventKind.EXPIRED, deadline, SERVER),
+        event("d", StoreEventKind.EXPIRED, deadline, SERVER),
+        event("a", StoreEventKind.EXPUNGED, deadline + HOUR, SERVER),
       ]);
     });
 
@@ -310,7 +309,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       put(f.store, "ignored", "x");
       expect(f.store.prune(0, new Set(["ignored"]))).toBe(0);
       expect(f.store.stats()).toMatchObject({ pruneCompleted: 1n, userKeys: 3n });
-      expect(f.store.stats().events[KeyEvent.EXPUNGED]).toBe(0n);
+      expect(f.store.stats().events[StoreEventKind.EXPUNGED]).toBe(0n);
     });
 
     it("prunes an empty store to 0 (a run, nothing removed)", () => {
@@ -339,7 +338,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       expect(userKeys(f.store)).toEqual(keys.slice(6));
       const stats = f.store.stats();
       expect(stats).toMatchObject({ userKeys: 24n, keys: 40n, pruneCompleted: 1n, eagerPruneTriggered: 0n });
-      expect(stats.events[KeyEvent.EXPUNGED]).toBe(6n);
+      expect(stats.events[StoreEventKind.EXPUNGED]).toBe(6n);
       // Below prune_at now: the next ticks do nothing and count nothing.
       expect(f.store.scheduledPrune()).toBe(0);
       expect(f.store.stats().pruneCompleted).toBe(1n);
@@ -400,7 +399,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
         expect(after.length, `after Set #${i}`).toBeLessThanOrEqual(25);
         expect(after).toContain(`k${i}`);
         const emitted = since(f.events, mark);
-        expect(emitted[0]).toEqual(event(`k${i}`, KeyEvent.CREATED, f.clock.now()));
+        expect(emitted[0]).toEqual(event(`k${i}`, StoreEventKind.CREATED, f.clock.now()));
         if (before === 25) {
           triggeredAt.push(i);
           expect(after).toHaveLength(22);
@@ -415,7 +414,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       expect(triggeredAt).toEqual([25, 29, 33, 37]);
       const stats = f.store.stats();
       expect(stats).toMatchObject({ eagerPruneTriggered: 4n, pruneCompleted: 4n, userKeys: 24n });
-      expect(stats.events[KeyEvent.EXPUNGED]).toBe(16n);
+      expect(stats.events[StoreEventKind.EXPUNGED]).toBe(16n);
       expect(userKeys(f.store)).toEqual(Array.from({ length: 24 }, (_, n) => `k${n + 16}`));
     });
 
@@ -432,7 +431,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       const mark = f.events.length;
       put(f.store, "d", "1");
       expect(since(f.events, mark)).toEqual([
-        event("d", KeyEvent.CREATED, f.clock.now()),
+        event("d", StoreEventKind.CREATED, f.clock.now()),
         ...expunged(["b", "c"], f.clock.now()),
       ]);
       expect(userKeys(f.store)).toEqual(["a", "d"]);
@@ -466,7 +465,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       // At max_keys the create first tried to make room (a prune that ran, removing nothing).
       const stats = f.store.stats();
       expect(stats).toMatchObject({ userKeys: 50n, keys: 66n, eagerPruneTriggered: 27n, pruneCompleted: 27n });
-      expect(stats.events[KeyEvent.EXPUNGED]).toBe(0n);
+      expect(stats.events[StoreEventKind.EXPUNGED]).toBe(0n);
       expect(f.store.exists("lock-50")).toBe(false);
     });
 
@@ -481,9 +480,9 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       expect(put(f.store, "fresh", "x").isNew).toBe(true);
       const emitted = since(f.events, mark);
       // 50 UNLOCKED (expiries), 28 EXPUNGED (50 → 22), then the new key.
-      expect(emitted.filter((e) => e.event === KeyEvent.UNLOCKED)).toHaveLength(50);
-      expect(emitted.filter((e) => e.event === KeyEvent.EXPUNGED)).toHaveLength(28);
-      expect(emitted.at(-1)).toEqual(event("fresh", KeyEvent.CREATED, f.clock.now()));
+      expect(emitted.filter((e) => e.event === StoreEventKind.UNLOCKED)).toHaveLength(50);
+      expect(emitted.filter((e) => e.event === StoreEventKind.EXPUNGED)).toHaveLength(28);
+      expect(emitted.at(-1)).toEqual(event("fresh", StoreEventKind.CREATED, f.clock.now()));
       expect(f.store.stats()).toMatchObject({ userKeys: 23n, eagerPruneTriggered: 26n, pruneCompleted: 26n });
       expect(f.store.exists("fresh")).toBe(true);
     });
@@ -496,7 +495,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       expect(put(f.store, "k10", "x").isNew).toBe(true);
       const emitted = since(f.events, mark);
       expect(unordered(emitted.slice(0, 6))).toEqual(unordered(expunged(keys.slice(0, 6), f.clock.now())));
-      expect(emitted.slice(6)).toEqual([event("k10", KeyEvent.CREATED, f.clock.now())]);
+      expect(emitted.slice(6)).toEqual([event("k10", StoreEventKind.CREATED, f.clock.now())]);
       expect(userKeys(f.store)).toEqual([...keys.slice(6), "k10"]);
       expect(f.store.stats()).toMatchObject({ eagerPruneTriggered: 1n, pruneCompleted: 1n });
     });
@@ -530,10 +529,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
         expect.unreachable();
       } catch (error) {
         expect(error).toBeInstanceOf(StoreError);
-        expect([(error as StoreError).code, (error as StoreError).rawMessage]).toEqual([
-          Code.ResourceExhausted,
-          "maximum number of keys reached",
-        ]);
+        expect([(error as StoreError).code, (error as StoreError).message]).toEqual(["MAX_KEYS", "maximum number of keys reached"]);
       }
     });
   });
@@ -544,12 +540,8 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
         fn();
       } catch (error) {
         expect(error).toBeInstanceOf(StoreError);
-        const { id, code, rawMessage } = error as StoreError;
-        expect({ id, code, rawMessage }).toEqual({
-          id: "ADMIN_ONLY",
-          code: Code.PermissionDenied,
-          rawMessage: "missing or invalid client ID for admin function",
-        });
+        const { code, message } = error as StoreError;
+        expect({ code, message }).toEqual({ code: "ADMIN_ONLY", message: "missing or invalid client ID for admin function" });
         return;
       }
       throw new Error("expected ADMIN_ONLY");

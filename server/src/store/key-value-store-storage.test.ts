@@ -3,7 +3,7 @@
  * by the entry until a key is accessed or locked, history holding only the
  * superseded versions): every way in and out gives back exactly what went in.
  */
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "./store-event-kind.js";
 import { describe, expect, it } from "vitest";
 import { ALICE, BOB, MINUTE, SECOND, T1, advanceTo, bytes, info, listKeys, put, setup, text } from "./key-value-store.fixture.js";
 import { fnv1a64 } from "./fnv1a64.js";
@@ -34,7 +34,7 @@ describe("KeyValueStore storage", () => {
       expect(same(f.store.getRevision(ALICE, "k", 1n).value, value)).toBe(true);
       const watched = f.store.watchValue(ALICE, "k")!;
       expect([same(watched.value, value), watched.size, watched.hash]).toEqual([true, value.length, fnv1a64(value)]);
-      const created = values.find((e) => e.event === KeyEvent.CREATED)!.value!;
+      const created = values.find((e) => e.event === StoreEventKind.CREATED)!.value!;
       expect([same(created.value, value), created.size, created.hash, created.version]).toEqual([true, value.length, fnv1a64(value), 1n]);
       const state = f.store.exportState(true);
       expect(same(state.keys[0]!.value, value)).toBe(true);
@@ -63,7 +63,7 @@ describe("KeyValueStore storage", () => {
       put(f.store, "k", "v1");
       put(f.store, "k", "v2");
       f.store.delete(ALICE, "k");
-      expect(seen.map((e) => [KeyEvent[e.event], text(e.value!.value), e.value!.version])).toEqual([
+      expect(seen.map((e) => [StoreEventKind[e.event], text(e.value!.value), e.value!.version])).toEqual([
         ["CREATED", "v1", 1n],
         ["UPDATED", "v2", 2n],
         ["DELETED", "v2", 2n],

@@ -117,12 +117,12 @@ function outcomeOf(call: () => unknown): Outcome {
     if (!(error instanceof StoreError)) {
       throw error;
     }
-    const [code, message] = expectedErrors[error.id as keyof typeof expectedErrors] ?? [undefined, ""];
-    // Code and message as the registry written out in the fixture says, the detail after ": ".
-    expect(error.code, error.id).toBe(code);
-    expect(error.rawMessage.startsWith(message), error.id).toBe(true);
-    const detail = error.rawMessage.slice(message.length + 2);
-    return detail === "" ? { error: error.id } : { error: error.id, detail };
+    const message: string | undefined = expectedErrors[error.code as keyof typeof expectedErrors];
+    // The message as the registry written out in the fixture says, the detail after ": ".
+    expect(message, error.code).toBeDefined();
+    expect(error.message.startsWith(message!), error.code).toBe(true);
+    const detail = error.message.slice(message!.length + 2);
+    return detail === "" ? { error: error.code } : { error: error.code, detail };
   }
 }
 

@@ -7,7 +7,7 @@
  * fencing tokens, lifespans and history; not events, metrics, content types
  * or pruning. Errors are named as in store-error.ts.
  */
-import type { StoreErrorId } from "./store-error.js";
+import type { StoreErrorCode } from "./store-error.js";
 
 /** The store options the model honours. */
 export interface ModelOptions {
@@ -21,7 +21,7 @@ export interface ModelOptions {
 }
 
 /** What an operation answered: a result, or a refusal (an error id and its detail). */
-export type Outcome = { ok: unknown } | { error: StoreErrorId; detail?: string };
+export type Outcome = { ok: unknown } | { error: StoreErrorCode; detail?: string };
 
 interface ModelVersion {
   version: bigint;
@@ -43,7 +43,7 @@ interface ModelKey {
 /** A refusal, thrown inside the model and turned into an {@link Outcome}. */
 class Refused {
   constructor(
-    readonly error: StoreErrorId,
+    readonly error: StoreErrorCode,
     readonly detail?: string,
   ) {}
 }

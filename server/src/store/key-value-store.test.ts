@@ -1,5 +1,4 @@
-import { Code } from "@connectrpc/connect";
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "./store-event-kind.js";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "./clock.js";
 import { fnv1a64 } from "./fnv1a64.js";
@@ -70,7 +69,7 @@ describe("KeyValueStore", () => {
       store.writeReservedKeys(RESERVED);
 
       expect(RESERVED_KEYS).toHaveLength(16);
-      expect(events).toEqual(RESERVED_KEYS.map((key) => event(key, KeyEvent.CREATED, T0, SERVER)));
+      expect(events).toEqual(RESERVED_KEYS.map((key) => event(key, StoreEventKind.CREATED, T0, SERVER)));
       expect(list(store, { includeReserved: true })).toEqual(RESERVED_KEYS);
     });
 
@@ -114,7 +113,7 @@ describe("KeyValueStore", () => {
           locked: false,
           contentType: TEXT,
         });
-        expect(events).toEqual([event("foo", KeyEvent.CREATED, T1)]);
+        expect(events).toEqual([event("foo", StoreEventKind.CREATED, T1)]);
       });
 
       it("updates an existing key: version+1, updated = now, created unchanged", () => {
@@ -134,9 +133,9 @@ describe("KeyValueStore", () => {
         });
         expect(text(store.get(ALICE, "foo"))).toBe("bazz");
         expect(events).toEqual([
-          event("foo", KeyEvent.CREATED, T1),
-          event("foo", KeyEvent.UPDATED, T1 + 5n * SECOND, BOB),
-          event("foo", KeyEvent.ACCESSED, T1 + 5n * SECOND),
+          event("foo", StoreEventKind.CREATED, T1),
+          event("foo", StoreEventKind.UPDATED, T1 + 5n * SECOND, BOB),
+          event("foo", StoreEventKind.ACCESSED, T1 + 5n * SECOND),
         ]);
       });
 
@@ -159,7 +158,7 @@ describe("KeyValueStore", () => {
         expect(put(store, "foo", "bar", { clientId: BOB })).toEqual({ isNew: false });
         expect(observe(store)).toStrictEqual(before);
         expect(info(store, "foo").updated).toBeUndefined();
-        expect(events).toEqual([event("foo", KeyEvent.CREATED, T1)]);
+        expect(events).toEqual([event("foo", StoreEventKind.CREATED, T1)]);
         expect(store.stats().historyRevisions).toBe(1n);
       });
 
@@ -171,7 +170,7 @@ describe("KeyValueStore", () => {
         clock.advance(SECOND);
         put(store, "foo", "baz");
         expect(info(store, "foo")).toMatchObject({ version: 2n, updated: T1 + SECOND, hash: HASH_BAZ });
-        expect(store.stats().events[KeyEvent.UPDATED]).toBe(1n);
+        expect(store.stats().events[StoreEventKind.UPDATED]).toBe(1n);
       });
 
       it("hashes the value with FNV-1a 64", () => {
@@ -290,7 +289,7 @@ describe("KeyValueStore", () => {
         expectError(() => put(store, "new", "toolarge"), "VALUE_TOO_LARGE");
         expect(observe(store)).toStrictEqual(before);
         expect(text(store.get(ALICE, "foo"))).toBe("bar");
-        expect(events).toEqual([event("foo", KeyEvent.ACCESSED, T1)]);
+        expect(events).toEqual([event("foo", StoreEventKind.ACCESSED, T1)]);
       });
     });
 
@@ -459,7 +458,7 @@ describe("KeyValueStore", () => {
       put(store, "foo", "bar");
       clock.advance(SECOND);
       expect(text(store.get(BOB, "foo"))).toBe("bar");
-      expect(events).toEqual([event("foo", KeyEvent.CREATED, T1), event("foo", KeyEvent.ACCESSED, T1 + SECOND, BOB)]);
+      expect(events).toEqual([event("foo", StoreEventKind.CREATED, T1), event("foo", StoreEventKind.ACCESSED, T1 + SECOND, BOB)]);
     });
 
     it("throws NOT_FOUND for a missing or empty key, without an event", () => {
@@ -472,7 +471,7 @@ describe("KeyValueStore", () => {
     it("reads reserved keys", () => {
       const { store, events } = setup();
       expect(text(store.get(ALICE, "keyquarry/RevisionLimit"))).toBe("5");
-      expect(events).toEqual([event("keyquarry/RevisionLimit", KeyEvent.ACCESSED, T1)]);
+      expect(events).toEqual([event("keyquarry/RevisionLimit", StoreEventKind.ACCESSED, T1)]);
     });
 
     it("is case-sensitive on key names", () => {
@@ -489,7 +488,7 @@ describe("KeyValueStore", () => {
       const result = store.inspect(BOB, "foo", {});
       expect(result).not.toHaveProperty("value");
       expect(result).not.toHaveProperty("updated");
-      expect(events).toEqual([event("foo", KeyEvent.CREATED, T1)]);
+      expect(events).toEqual([event("foo", StoreEventKind.CREATED, T1)]);
     });
 
     it("with include_value: the value and an ACCESSED event", () => {
@@ -506,7 +505,7 @@ describe("KeyValueStore", () => {
         contentType: TEXT,
         value: bytes("bar"),
       });
-      expect(events.at(-1)).toEqual(event("foo", KeyEvent.ACCESSED, T1 + SECOND, BOB));
+      expect(events.at(-1)).toEqual(event("foo", StoreEventKind.ACCESSED, T1 + SECOND, BOB));
       expect(events).toHaveLength(2);
     });
 
@@ -577,7 +576,7 @@ describe("KeyValueStore", () => {
         userKeys: 1n,
         totalSize: BigInt(RESERVED_SIZE + 5),
       });
-      expect(events.at(-1)).toEqual(event("foo", KeyEvent.DELETED, T1 + SECOND, BOB));
+      expect(events.at(-1)).toEqual(event("foo", StoreEventKind.DELETED, T1 + SECOND, BOB));
       expectError(() => store.get(ALICE, "foo"), "NOT_FOUND");
     });
 
@@ -651,9 +650,9 @@ describe("KeyValueStore", () => {
       expect(store.exists("foo")).toBe(false);
       expect(store.stats()).toMatchObject({ keys: 16n, userKeys: 0n, totalSize: BigInt(RESERVED_SIZE) });
       expect(events).toEqual([
-        event("foo", KeyEvent.CREATED, T1),
-        event("foo", KeyEvent.ACCESSED, T1 + SECOND, BOB),
-        event("foo", KeyEvent.DELETED, T1 + SECOND, BOB),
+        event("foo", StoreEventKind.CREATED, T1),
+        event("foo", StoreEventKind.ACCESSED, T1 + SECOND, BOB),
+        event("foo", StoreEventKind.DELETED, T1 + SECOND, BOB),
       ]);
       expectError(() => store.get(ALICE, "foo"), "NOT_FOUND");
     });
@@ -706,10 +705,10 @@ describe("KeyValueStore", () => {
       events.length = 0;
       store.clear(BOB, false);
       expect(events).toEqual([
-        event("a", KeyEvent.DELETED, T1 + SECOND, BOB),
-        event("b", KeyEvent.DELETED, T1 + SECOND, BOB),
+        event("a", StoreEventKind.DELETED, T1 + SECOND, BOB),
+        event("b", StoreEventKind.DELETED, T1 + SECOND, BOB),
       ]);
-      expect(store.stats().events[KeyEvent.DELETED]).toBe(2n);
+      expect(store.stats().events[StoreEventKind.DELETED]).toBe(2n);
     });
 
     it("keeps total_size equal to the reserved keys' values (the original reset it to 0)", () => {
@@ -873,19 +872,17 @@ describe("KeyValueStore", () => {
       const { store } = setup();
       put(store, "foo", "v");
       const error = thrownBy(() => list(store, { pattern: "(" }));
-      expect({ id: error.id, code: error.code, rawMessage: error.rawMessage }).toEqual({
-        id: "BAD_PATTERN",
-        code: Code.InvalidArgument,
-        rawMessage: "invalid key pattern: error parsing regexp: missing closing ): `(`",
+      expect({ code: error.code, message: error.message }).toEqual({
+        code: "BAD_PATTERN",
+        message: "invalid key pattern: error parsing regexp: missing closing ): `(`",
       });
     });
 
     it.each(["*a", "(?=x)", "(a)\\1", "a{1001}"])("rejects the non-RE2 pattern %j with BAD_PATTERN", (pattern) => {
       const { store } = setup();
       const error = thrownBy(() => list(store, { pattern }));
-      expect(error.id).toBe("BAD_PATTERN");
-      expect(error.code).toBe(Code.InvalidArgument);
-      expect(error.rawMessage).toMatch(/^invalid key pattern: error parsing regexp: .+/);
+      expect(error.code).toBe("BAD_PATTERN");
+      expect(error.message).toMatch(/^invalid key pattern: error parsing regexp: .+/);
     });
 
     it("emits no events and works in read-only mode", () => {
@@ -911,7 +908,7 @@ describe("KeyValueStore", () => {
         lifespans: 0n,
         clientIds: 0n,
         maxKeys: 0n,
-        events: eventCounts({ [KeyEvent.CREATED]: 16n }),
+        events: eventCounts({ [StoreEventKind.CREATED]: 16n }),
         pruneCompleted: 0n,
         eagerPruneTriggered: 0n,
         historyKeys: 0n,
@@ -958,10 +955,10 @@ describe("KeyValueStore", () => {
       store.stats();
       expect(store.stats().events).toEqual(
         eventCounts({
-          [KeyEvent.CREATED]: 21n,
-          [KeyEvent.UPDATED]: 1n,
-          [KeyEvent.DELETED]: 5n,
-          [KeyEvent.ACCESSED]: 3n,
+          [StoreEventKind.CREATED]: 21n,
+          [StoreEventKind.UPDATED]: 1n,
+          [StoreEventKind.DELETED]: 5n,
+          [StoreEventKind.ACCESSED]: 3n,
         }),
       );
     });
@@ -981,7 +978,7 @@ describe("KeyValueStore", () => {
         lifespans: 0n,
         clientIds: 2n,
         maxKeys: 10n,
-        events: eventCounts({ [KeyEvent.CREATED]: 18n, [KeyEvent.UPDATED]: 1n }),
+        events: eventCounts({ [StoreEventKind.CREATED]: 18n, [StoreEventKind.UPDATED]: 1n }),
         pruneCompleted: 0n,
         eagerPruneTriggered: 0n,
         historyKeys: 2n,
@@ -994,8 +991,8 @@ describe("KeyValueStore", () => {
       const before = store.stats();
       put(store, "a", "1");
       expect(before.keys).toBe(16n);
-      expect(before.events[KeyEvent.CREATED]).toBe(16n);
-      expect(store.stats().events[KeyEvent.CREATED]).toBe(17n);
+      expect(before.events[StoreEventKind.CREATED]).toBe(16n);
+      expect(store.stats().events[StoreEventKind.CREATED]).toBe(17n);
     });
   });
 
@@ -1187,7 +1184,7 @@ describe("KeyValueStore", () => {
       store.setReadOnly(ADMIN, false);
       expect(store.readonly).toBe(false);
       expect(put(store, "foo", "bar")).toEqual({ isNew: true });
-      expect(events).toEqual([event("foo", KeyEvent.CREATED, T1)]);
+      expect(events).toEqual([event("foo", StoreEventKind.CREATED, T1)]);
     });
 
     it("starts read-only when configured so, and can be turned off", () => {
@@ -1227,7 +1224,7 @@ describe("KeyValueStore", () => {
       expect(store.stats().userKeys).toBe(1n);
       expect(store.register(BOB)).toBeUndefined();
       expect(store.stats().clientIds).toBe(1n);
-      expect(events).toEqual([event("foo", KeyEvent.ACCESSED, T1), event("foo", KeyEvent.ACCESSED, T1)]);
+      expect(events).toEqual([event("foo", StoreEventKind.ACCESSED, T1), event("foo", StoreEventKind.ACCESSED, T1)]);
       store.setReadOnly(ADMIN, false);
       expect(store.readonly).toBe(false);
     });
@@ -1252,23 +1249,23 @@ describe("KeyValueStore", () => {
       clock.advance(SECOND);
       store.clear("carol", false);
       expect(events).toEqual([
-        { key: "foo", event: KeyEvent.CREATED, time: T1, clientId: ALICE },
-        { key: "foo", event: KeyEvent.UPDATED, time: T1 + SECOND, clientId: BOB },
-        { key: "foo", event: KeyEvent.ACCESSED, time: T1 + 2n * SECOND, clientId: "carol" },
-        { key: "foo", event: KeyEvent.ACCESSED, time: T1 + 3n * SECOND, clientId: ALICE },
-        { key: "tmp", event: KeyEvent.CREATED, time: T1 + 3n * SECOND, clientId: BOB },
-        { key: "tmp", event: KeyEvent.ACCESSED, time: T1 + 4n * SECOND, clientId: BOB },
-        { key: "tmp", event: KeyEvent.DELETED, time: T1 + 4n * SECOND, clientId: BOB },
-        { key: "foo", event: KeyEvent.DELETED, time: T1 + 5n * SECOND, clientId: ALICE },
-        { key: "c1", event: KeyEvent.CREATED, time: T1 + 5n * SECOND, clientId: ALICE },
-        { key: "c1", event: KeyEvent.DELETED, time: T1 + 6n * SECOND, clientId: "carol" },
+        { key: "foo", event: StoreEventKind.CREATED, time: T1, clientId: ALICE },
+        { key: "foo", event: StoreEventKind.UPDATED, time: T1 + SECOND, clientId: BOB },
+        { key: "foo", event: StoreEventKind.ACCESSED, time: T1 + 2n * SECOND, clientId: "carol" },
+        { key: "foo", event: StoreEventKind.ACCESSED, time: T1 + 3n * SECOND, clientId: ALICE },
+        { key: "tmp", event: StoreEventKind.CREATED, time: T1 + 3n * SECOND, clientId: BOB },
+        { key: "tmp", event: StoreEventKind.ACCESSED, time: T1 + 4n * SECOND, clientId: BOB },
+        { key: "tmp", event: StoreEventKind.DELETED, time: T1 + 4n * SECOND, clientId: BOB },
+        { key: "foo", event: StoreEventKind.DELETED, time: T1 + 5n * SECOND, clientId: ALICE },
+        { key: "c1", event: StoreEventKind.CREATED, time: T1 + 5n * SECOND, clientId: ALICE },
+        { key: "c1", event: StoreEventKind.DELETED, time: T1 + 6n * SECOND, clientId: "carol" },
       ]);
     });
 
     it("delivers synchronously, before the operation returns", () => {
       const { store } = setup();
       const seen: string[] = [];
-      store.subscribe((e) => seen.push(`${e.key}:${KeyEvent[e.event]}`));
+      store.subscribe((e) => seen.push(`${e.key}:${StoreEventKind[e.event]}`));
       put(store, "foo", "bar");
       expect(seen).toEqual(["foo:CREATED"]);
     });
@@ -1283,11 +1280,11 @@ describe("KeyValueStore", () => {
       unsubscribeFirst();
       put(store, "b", "2");
       store.get(ALICE, "b");
-      expect(first).toEqual([event("a", KeyEvent.CREATED, T1)]);
+      expect(first).toEqual([event("a", StoreEventKind.CREATED, T1)]);
       expect(second).toEqual([
-        event("a", KeyEvent.CREATED, T1),
-        event("b", KeyEvent.CREATED, T1),
-        event("b", KeyEvent.ACCESSED, T1),
+        event("a", StoreEventKind.CREATED, T1),
+        event("b", StoreEventKind.CREATED, T1),
+        event("b", StoreEventKind.ACCESSED, T1),
       ]);
       unsubscribeFirst(); // a second call is harmless
       put(store, "c", "3");
@@ -1304,7 +1301,7 @@ describe("KeyValueStore", () => {
       });
       put(store, "a", "1");
       put(store, "b", "2");
-      expect(once).toEqual([event("a", KeyEvent.CREATED, T1)]);
+      expect(once).toEqual([event("a", StoreEventKind.CREATED, T1)]);
       expect(events).toHaveLength(2);
     });
 
@@ -1313,7 +1310,7 @@ describe("KeyValueStore", () => {
       const store = new KeyValueStore(baseOptions, clock);
       store.set(ALICE, { key: "a", value: bytes("1"), contentType: "" });
       store.get(ALICE, "a");
-      expect(store.stats().events).toEqual(eventCounts({ [KeyEvent.CREATED]: 1n, [KeyEvent.ACCESSED]: 1n }));
+      expect(store.stats().events).toEqual(eventCounts({ [StoreEventKind.CREATED]: 1n, [StoreEventKind.ACCESSED]: 1n }));
     });
   });
 

@@ -1,206 +1,68 @@
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
-import type { Config } from "../config/config.js";
-import { fromByteString, toByteString } from "./byte-string.js";
+import { fromByteString } from "./byte-string.js";
+import { Clients } from "./clients.js";
 import type { Clock } from "./clock.js";
-import { ExpiryQueue } from "./expiry-queue.js";
-import { fnv1a64Halves, joinHashHalves, splitHash } from "./fnv1a64.js";
-import { KeyEntry, LifespanState, LockState, StoredRevision } from "./key-entry.js";
-import { compileKeyPattern, InvalidKeyPatternError, maxPatternProgramSize, type KeyPattern } from "./key-pattern.js";
-import { KeyMetricsRecord, type KeyMetrics } from "./key-metrics.js";
-import { RemovalQueue } from "./removal-queue.js";
+import { Expirations } from "./expirations.js";
+import { joinHashHalves } from "./fnv1a64.js";
+import { History } from "./history.js";
+import { checkKeyLength, checkNotReserved, checkValueSize, checkVersion, checkWritableKey } from "./key-checks.js";
+import { type KeyEntry, LockState } from "./key-entry.js";
+import { KeyLifecycle } from "./key-lifecycle.js";
+import type { KeyMetrics } from "./key-metrics.js";
+import { parseKeyPattern, type KeyPattern } from "./key-pattern.js";
+import { KeyTable, type KeyScanBudget, type KeyScanRequest, type KeyScanStep } from "./key-table.js";
+import { Lifespans } from "./lifespans.js";
+import { checkNotLockedByOther, Locks } from "./locks.js";
+import { Metrics } from "./metrics.js";
+import { Pruner } from "./pruner.js";
 import { isReservedKey } from "./reserved-keys.js";
-import { sniffContentType } from "./sniff-content-type.js";
-import { staleScore } from "./stale-score.js";
-import { storeStateFormat, type KeyState, type StoreState } from "./store-state.js";
+import { exportState, importState, type StoreDomains } from "./state-codec.js";
+import type { KeyInfo, Revision, SetRequest, SetResult, StoreStats } from "./store-api.js";
 import { StoreError } from "./store-error.js";
+import { StoreEventKind } from "./store-event-kind.js";
 import { serverClientId, valueEvents, type StoreEvent, type ValueSnapshot } from "./store-event.js";
+import type { StoreOptions } from "./store-options.js";
+import type { StoreState } from "./store-state.js";
 
-/** The settings the store engine reads from the server configuration. */
-export type StoreOptions = Pick<
-  Config,
-  | "maxKeyLength"
-  | "maxValueSize"
-  | "maxKeys"
-  | "maxPatternLength"
-  | "maxClients"
-  | "maxRemovedKeyMetrics"
-  | "revisionLimit"
-  | "keepDeletedKeyHistory"
-  | "privilegedClientId"
-  | "readonly"
-  | "minLockDuration"
-  | "maxLockDuration"
-  | "minLifespan"
-  | "pruneAt"
-  | "pruneTo"
-  | "eagerPruneAt"
-  | "eagerPruneTo"
->;
-
-/** One retained version of a key's value. */
-export interface Revision {
-  readonly value: Uint8Array;
-  readonly contentType: string;
-  readonly hash: bigint;
-  readonly version: bigint;
-  /** When this version was written, ns since the epoch. */
-  readonly timestamp: bigint;
-}
-
-/** What Inspect reports about a key. */
-export interface KeyInfo {
-  key: string;
-  hash: bigint;
-  created: bigint;
-  /** Absent until the value first changes. */
-  updated?: bigint;
-  version: bigint;
-  size: bigint;
-  locked: boolean;
-  /** Fencing token of the current lock. */
-  fencingToken?: bigint;
-  /** Configured lifespan and when it was last set, if the key has one. */
-  lifespan?: { duration: bigint; set: bigint };
-  contentType: string;
-  value?: Uint8Array;
-  metrics?: Readonly<KeyMetrics>;
-}
-
-/** Server-wide counters reported by Stats. */
-export interface StoreStats {
-  /** Keys in the store, reserved keys included. */
-  keys: bigint;
-  /** Keys counted against max_keys (reserved keys excluded). */
-  userKeys: bigint;
-  totalSize: bigint;
-  currentLocks: bigint;
-  /** Keys with a lifespan. */
-  lifespans: bigint;
-  clientIds: bigint;
-  maxKeys: bigint;
-  /** Events emitted since start, indexed by KeyEvent number. */
-  events: readonly bigint[];
-  /** Prunes that ran (scheduled, eager or Admin). */
-  pruneCompleted: bigint;
-  /** Eager prunes started. */
-  eagerPruneTriggered: bigint;
-  historyKeys: bigint;
-  historyRevisions: bigint;
-}
-
-/** Request of {@link KeyValueStore.set}. */
-export interface SetRequest {
-  key: string;
-  value: Uint8Array;
-  /** Explicit content type; "" means sniff it from the value. */
-  contentType: string;
-  /** Lock the key for the caller for this long (ns). */
-  lockDuration?: bigint;
-  /** Remove the key this long after it was last set (ns). */
-  lifespan?: bigint;
-  /** Compare-and-set: the version the key must have; 0n = must not exist. */
-  ifVersion?: bigint;
-}
-
-/** Result of {@link KeyValueStore.set}. */
-export interface SetResult {
-  isNew: boolean;
-  /** Fencing token of the caller's lock, when a lock duration was given. */
-  fencingToken?: bigint;
-}
-
-/** What one step of a ListKeys scan looks for ({@link KeyValueStore.scanKeys}). */
-export interface KeyScanRequest {
-  /** From {@link KeyValueStore.keyPattern}; undefined matches every key. */
-  pattern: KeyPattern | undefined;
-  includeReserved: boolean;
-  /** Continue after the entry of this creation sequence number (a previous step's `after`); 0 = from the start. */
-  after: number;
-}
-
-/** How much one scan step may take. */
-export interface KeyScanBudget {
-  /** Keys this step may return (at least 1). */
-  maxKeys: number;
-  /** Encoded size (see {@link listedKeySize}) this step's keys may take. */
-  maxBytes: number;
-  /** The page holds no key yet: its first key is taken whatever its size. */
-  pageEmpty: boolean;
-  /** Asked after each key looked at: true ends the step there (a time budget). */
-  expired: () => boolean;
-}
-
-/** The result of one scan step. */
-export interface KeyScanStep {
-  /** Matching keys, in creation order. */
-  keys: string[];
-  /** Their encoded size (see {@link listedKeySize}). */
-  bytes: number;
-  /** Where the next step continues (the last entry looked at). */
-  after: number;
-  /** Why the step ended: no entry left after `after`, `maxKeys` or `maxBytes` reached, or `expired()`. */
-  end: "last" | "full" | "expired";
-}
-
-/** A key's size in a ListKeys response: a protobuf `repeated string` element (tag, length, UTF-8 bytes). */
-export function listedKeySize(key: string): number {
-  const length = Buffer.byteLength(key, "utf8");
-  return 1 + (length < 0x80 ? 1 : length < 0x4000 ? 2 : length < 0x200000 ? 3 : 4) + length;
-}
-
-// Stale expiry-queue entries tolerated before the queue is compacted.
-const compactThreshold = 1024;
+export type { KeyInfo, Revision, SetRequest, SetResult, StoreStats } from "./store-api.js";
+export { listedKeySize, type KeyScanBudget, type KeyScanRequest, type KeyScanStep } from "./key-table.js";
+export type { StoreOptions } from "./store-options.js";
 
 /**
- * The keyquarry store engine: keys, values, locks, lifespans, history,
- * metrics, counters and events. Pure and synchronous (no I/O, no timers), so
- * every operation is atomic and its events are emitted in the order the
- * changes happen. Every operation first applies the expirations that are due,
- * so no caller ever sees a lock or a lifespan past its deadline; a host timer
- * calls {@link KeyValueStore.expireDue} at {@link KeyValueStore.nextDeadline}
- * for the events of idle keys. Methods throw {@link StoreError} for refused
- * requests.
+ * The keyquarry store engine: a thin coordinator over its domains (the key
+ * table, locks, lifespans and their one expiry queue, history, metrics,
+ * pruning, clients). It alone reads the clock at the start of an operation,
+ * decides the order of the checks and emits the events, so every operation
+ * is atomic and its events are emitted in the order the changes happen. Pure
+ * and synchronous (no I/O, no timers). Every operation first applies the
+ * expirations that are due, so no caller ever sees a lock or a lifespan past
+ * its deadline; a host timer calls {@link KeyValueStore.expireDue} at
+ * {@link KeyValueStore.nextDeadline} for the events of idle keys. Methods
+ * throw {@link StoreError} for refused requests.
  */
 export class KeyValueStore {
-  /** Existing keys in creation order, and the entries of keys removed since the last sweepRemoved(). */
-  private entries = new Map<string, KeyEntry>();
-  /** Entries of other removed keys that still have metrics or history. */
-  private readonly removed = new Map<string, KeyEntry>();
-  /** Removed keys' entries still in `entries`. */
-  private unswept = 0;
-  // Entries of removed keys in the order they were removed, for sweepRemovedSlice() (from sweepHead on).
-  private toSweep: KeyEntry[] = [];
-  private sweepHead = 0;
-  /** Every stored entry by creation (ascending `seq`), removed ones until compactOrder(): ListKeys scans and seeks in it. */
-  private order: KeyEntry[] = [];
-  /** Removed keys' entries still in `order`. */
-  private orderRemoved = 0;
-  /** The `seq` of the latest stored entry. */
-  private lastSeq = 0;
-  /** Removed keys' records that hold metrics, oldest removal first (see keepRemovedMetrics). */
-  private readonly removedMetrics = new RemovalQueue<KeyEntry>((record) => record.metrics !== null);
-  private readonly clients = new Map<string, bigint>();
-  // Numbers, not bigints: a bigint addition allocates, and this runs on every event.
-  private readonly eventCounts: number[] = new Array<number>(11).fill(0);
+  private readonly table = new KeyTable();
+  private readonly expirations = new Expirations();
+  private readonly locks: Locks;
+  private readonly lifespans: Lifespans;
+  private readonly history: History;
+  private readonly metrics: Metrics;
+  private readonly pruner: Pruner;
+  private readonly clients: Clients;
+  private readonly keys: KeyLifecycle;
   private latestRevision = 0;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
-  private readonly expiries = new ExpiryQueue<LockState | LifespanState>();
-  private deadlineListener: ((deadline: bigint) => void) | undefined;
-  private staleExpiries = 0;
-  private fencingTokens = 0n;
-  private pruneCompleted = 0n;
-  private eagerPruneTriggered = 0n;
-  private totalSize = 0;
-  private userKeys = 0;
-  private lockCount = 0;
-  private lifespanCount = 0;
-  private readonlyMode: boolean;
 
   constructor(
     private readonly options: StoreOptions,
     private readonly clock: Clock,
   ) {
-    this.readonlyMode = options.readonly;
+    this.locks = new Locks(options, this.expirations);
+    this.lifespans = new Lifespans(options.minLifespan, this.expirations);
+    this.history = new History(options);
+    this.metrics = new Metrics(options.maxRemovedKeyMetrics, this.table);
+    this.pruner = new Pruner(options);
+    this.clients = new Clients(options);
+    this.keys = new KeyLifecycle(this.table, this.locks, this.lifespans, this.history, this.metrics);
   }
 
   /** Revision of the latest event (0n before the first). */
@@ -220,12 +82,12 @@ export class KeyValueStore {
 
   /** Calls `listener` whenever a new expiration becomes the earliest one (to re-arm a timer). */
   onEarliestDeadline(listener: (deadline: bigint) => void): void {
-    this.deadlineListener = listener;
+    this.expirations.onEarliestDeadline(listener);
   }
 
   /** The earliest pending lock or lifespan deadline, ns since the epoch. */
   nextDeadline(): bigint | undefined {
-    return this.expiries.peekDeadline();
+    return this.expirations.nextDeadline();
   }
 
   /**
@@ -242,58 +104,58 @@ export class KeyValueStore {
   writeReservedKeys(values: Iterable<readonly [string, string]>): void {
     const encoder = new TextEncoder();
     for (const [key, text] of values) {
-      const existing = this.existingEntry(key);
+      const existing = this.table.existing(key);
       if (existing) {
-        this.removeEntry(existing);
-        this.retire(existing);
+        this.keys.remove(existing);
+        this.keys.retire(existing);
       }
       const created = this.clock.now();
-      const entry = this.newEntry(key, encoder.encode(text), "text/plain; charset=utf-8", false, created, serverClientId);
-      this.insertEntry(entry);
-      this.emit(entry, KeyEvent.CREATED, serverClientId, created);
+      const entry = this.keys.newEntry(key, encoder.encode(text), "text/plain; charset=utf-8", false, created, serverClientId);
+      this.table.insert(entry);
+      this.emit(entry, StoreEventKind.CREATED, serverClientId, created);
     }
   }
 
   /** Creates a key or changes its value, lock and lifespan. */
   set(clientId: string, request: SetRequest): SetResult {
     const now = this.begin();
-    const { key, value } = request;
-    this.checkWritableKey(key);
-    this.checkWritable();
-    this.checkKeyLength(key);
-    if (this.options.maxValueSize > 0 && value.length > this.options.maxValueSize) {
-      throw new StoreError("VALUE_TOO_LARGE");
+    const { key, value, lockDuration, lifespan } = request;
+    checkWritableKey(key);
+    this.clients.checkWritable();
+    checkKeyLength(key, this.options.maxKeyLength);
+    checkValueSize(value, this.options.maxValueSize);
+    if (lockDuration !== undefined) {
+      this.locks.checkDuration(lockDuration);
     }
-    if (request.lockDuration !== undefined) {
-      this.checkLockDuration(request.lockDuration);
+    if (lifespan !== undefined) {
+      this.lifespans.check(lifespan);
     }
-    if (request.lifespan !== undefined && (request.lifespan <= 0n || request.lifespan < this.options.minLifespan)) {
-      throw new StoreError("LIFESPAN_INVALID");
-    }
-    const existing = this.existingEntry(key);
+    const existing = this.table.existing(key);
     if (existing === undefined) {
-      this.checkVersion(undefined, request.ifVersion);
+      checkVersion(undefined, request.ifVersion);
       // Its CREATED already shows the lock this Set takes, so other watchers don't see the value.
-      const lockOwner = request.lockDuration === undefined ? undefined : clientId;
+      const lockOwner = lockDuration === undefined ? undefined : clientId;
       const entry = this.createKey(clientId, key, value, request.contentType, now, lockOwner);
-      const fencingToken = request.lockDuration === undefined ? undefined : this.lockFor(clientId, entry, request.lockDuration, now, "replace");
-      if (request.lifespan !== undefined) {
-        this.setLifespan(clientId, entry, request.lifespan, now);
+      const fencingToken = lockDuration === undefined ? undefined : this.lockFor(clientId, entry, lockDuration, now, "replace");
+      if (lifespan !== undefined) {
+        this.setLifespan(clientId, entry, lifespan, now);
       }
       this.eagerPruneAfterCreating(key);
       return { isNew: true, fencingToken };
     }
-    this.checkNotLockedByOther(existing, clientId, "WRONG_OWNER");
-    this.checkVersion(existing, request.ifVersion);
+    checkNotLockedByOther(existing, clientId, "WRONG_OWNER");
+    checkVersion(existing, request.ifVersion);
     // Lifespan and lock changes apply even when the value is unchanged.
-    if (request.lifespan !== undefined) {
-      this.setLifespan(clientId, existing, request.lifespan, now);
+    if (lifespan !== undefined) {
+      this.setLifespan(clientId, existing, lifespan, now);
     } else if (existing.lifespan !== undefined) {
-      this.renewLifespan(clientId, existing, now);
+      this.lifespans.renew(existing, now);
+      this.emit(existing, StoreEventKind.LIFESPAN_RENEWED, clientId, now);
     }
-    const fencingToken =
-      request.lockDuration === undefined ? undefined : this.lockFor(clientId, existing, request.lockDuration, now, "replace");
-    this.updateValue(clientId, existing, request, now);
+    const fencingToken = lockDuration === undefined ? undefined : this.lockFor(clientId, existing, lockDuration, now, "replace");
+    if (this.keys.update(existing, value, request.contentType, now)) {
+      this.emit(existing, StoreEventKind.UPDATED, clientId, now);
+    }
     return { isNew: false, fencingToken };
   }
 
@@ -301,8 +163,8 @@ export class KeyValueStore {
   get(clientId: string, key: string): Uint8Array {
     const now = this.begin();
     const entry = this.entryOf(key);
-    this.checkNotLockedByOther(entry, clientId, "LOCKED");
-    this.emit(entry, KeyEvent.ACCESSED, clientId, now);
+    checkNotLockedByOther(entry, clientId, "LOCKED");
+    this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
     return fromByteString(entry.value);
   }
 
@@ -311,7 +173,7 @@ export class KeyValueStore {
     const now = this.begin();
     const entry = this.entryOf(key);
     if (include.value) {
-      this.checkNotLockedByOther(entry, clientId, "LOCKED");
+      checkNotLockedByOther(entry, clientId, "LOCKED");
     }
     const info: KeyInfo = {
       key,
@@ -333,10 +195,10 @@ export class KeyValueStore {
     }
     if (include.value) {
       info.value = fromByteString(entry.value);
-      this.emit(entry, KeyEvent.ACCESSED, clientId, now);
+      this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
     }
     if (include.metrics) {
-      info.metrics = (entry.metricsView() ?? this.metricsOf(entry)).toKeyMetrics();
+      info.metrics = (entry.metricsView() ?? this.metrics.of(entry)).toKeyMetrics();
     }
     return info;
   }
@@ -348,54 +210,54 @@ export class KeyValueStore {
    */
   watchValue(clientId: string, key: string): ValueSnapshot | undefined {
     const now = this.begin();
-    const entry = this.existingEntry(key);
+    const entry = this.table.existing(key);
     if (entry === undefined || (entry.lock !== undefined && entry.lock.owner !== clientId)) {
       return undefined;
     }
-    this.emit(entry, KeyEvent.ACCESSED, clientId, now);
+    this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
     return entry.snapshot();
   }
 
   /** Counts a value pushed to a watcher as an access, if the key still exists. */
   recordWatchAccess(clientId: string, key: string): void {
     const now = this.begin();
-    const entry = this.existingEntry(key);
+    const entry = this.table.existing(key);
     if (entry !== undefined) {
-      this.emit(entry, KeyEvent.ACCESSED, clientId, now);
+      this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
     }
   }
 
   /** Removes a key; with `ifVersion`, only if the key has that version. */
   delete(clientId: string, key: string, ifVersion?: bigint): void {
     const now = this.begin();
-    this.checkNotReserved(key);
-    this.checkWritable();
+    checkNotReserved(key);
+    this.clients.checkWritable();
     const entry = this.entryOf(key);
-    this.checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
-    this.checkVersion(entry, ifVersion);
-    this.removeEntry(entry);
-    this.emit(entry, KeyEvent.DELETED, clientId, now);
-    this.retire(entry);
+    checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
+    checkVersion(entry, ifVersion);
+    this.keys.remove(entry);
+    this.emit(entry, StoreEventKind.DELETED, clientId, now);
+    this.keys.retire(entry);
   }
 
   /** Whether a key exists. */
   exists(key: string): boolean {
     this.begin();
-    return this.existingEntry(key) !== undefined;
+    return this.table.existing(key) !== undefined;
   }
 
   /** Removes a key and returns the value it had. */
   pop(clientId: string, key: string): Uint8Array {
     const now = this.begin();
-    this.checkNotReserved(key);
-    this.checkWritable();
+    checkNotReserved(key);
+    this.clients.checkWritable();
     const entry = this.entryOf(key);
-    this.checkNotLockedByOther(entry, clientId, "LOCKED");
-    this.removeEntry(entry);
-    this.emit(entry, KeyEvent.ACCESSED, clientId, now);
-    this.emit(entry, KeyEvent.DELETED, clientId, now);
+    checkNotLockedByOther(entry, clientId, "LOCKED");
+    this.keys.remove(entry);
+    this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
+    this.emit(entry, StoreEventKind.DELETED, clientId, now);
     const value = fromByteString(entry.value);
-    this.retire(entry);
+    this.keys.retire(entry);
     return value;
   }
 
@@ -405,20 +267,19 @@ export class KeyValueStore {
    */
   clear(clientId: string, force: boolean): bigint {
     const now = this.begin();
-    this.checkWritable();
-    this.sweepRemoved();
+    this.clients.checkWritable();
     let removed = 0n;
-    for (const entry of this.entries.values()) {
+    for (const entry of this.table.existingEntries()) {
       if (isReservedKey(entry.key) || (entry.lock !== undefined && !force)) {
         continue;
       }
       if (entry.lock !== undefined) {
-        this.removeLock(entry);
-        this.emit(entry, KeyEvent.UNLOCKED, clientId, now);
+        this.locks.release(entry);
+        this.emit(entry, StoreEventKind.UNLOCKED, clientId, now);
       }
-      this.removeEntry(entry);
-      this.emit(entry, KeyEvent.DELETED, clientId, now);
-      this.retire(entry);
+      this.keys.remove(entry);
+      this.emit(entry, StoreEventKind.DELETED, clientId, now);
+      this.keys.retire(entry);
       removed++;
     }
     return removed;
@@ -430,76 +291,21 @@ export class KeyValueStore {
    * is not RE2 syntax, PATTERN_TOO_COMPLEX if its program is too large.
    */
   keyPattern(pattern: string): KeyPattern | undefined {
-    if (pattern === "") {
-      return undefined;
-    }
-    const length = Buffer.byteLength(pattern, "utf8");
-    if (length > this.options.maxPatternLength) {
-      throw new StoreError("PATTERN_TOO_LONG", `${length} bytes, the limit is ${this.options.maxPatternLength} (max_pattern_length)`);
-    }
-    let compiled: KeyPattern;
-    try {
-      compiled = compileKeyPattern(pattern);
-    } catch (error) {
-      if (error instanceof InvalidKeyPatternError) {
-        throw new StoreError("BAD_PATTERN", error.reason);
-      }
-      throw error;
-    }
-    if (compiled.programSize > maxPatternProgramSize) {
-      throw new StoreError(
-        "PATTERN_TOO_COMPLEX",
-        `it compiles to ${compiled.programSize} instructions, the limit is ${maxPatternProgramSize} (use fewer or smaller repetitions)`,
-      );
-    }
-    return compiled;
+    return parseKeyPattern(pattern, this.options.maxPatternLength);
   }
 
   /**
    * One step of a ListKeys scan: matching keys in creation order after
-   * `request.after`, until the budget ends the step or no entry is left.
-   * Finds its start by binary search, so a listing paged through in many
-   * steps stays linear overall. Throws BAD_CURSOR for an `after` this store
+   * `request.after`, until the budget ends the step or no entry is left
+   * (see {@link KeyTable.scan}). Throws BAD_CURSOR for an `after` this store
    * never issued.
    */
   scanKeys(request: KeyScanRequest, budget: KeyScanBudget): KeyScanStep {
     this.begin();
-    if (!Number.isSafeInteger(request.after) || request.after < 0 || request.after > this.lastSeq) {
+    if (!this.table.isCursor(request.after)) {
       throw new StoreError("BAD_CURSOR");
     }
-    this.compactOrder();
-    const { order } = this;
-    const { pattern, includeReserved } = request;
-    const keys: string[] = [];
-    let bytes = 0;
-    let after = request.after;
-    let end: KeyScanStep["end"] = "full";
-    for (let index = firstAfter(order, after); keys.length < budget.maxKeys; index++) {
-      const entry = order[index];
-      if (entry === undefined) {
-        end = "last";
-        break;
-      }
-      const { key } = entry;
-      if (!entry.removed && (includeReserved || !isReservedKey(key)) && (pattern === undefined || pattern.test(key))) {
-        const size = listedKeySize(key);
-        if (bytes + size > budget.maxBytes && !(budget.pageEmpty && keys.length === 0)) {
-          break;
-        }
-        keys.push(key);
-        bytes += size;
-      }
-      after = entry.seq;
-      if (budget.expired()) {
-        end = index + 1 < order.length ? "expired" : "last";
-        break;
-      }
-    }
-    if (end === "full" && after === order[order.length - 1]?.seq) {
-      // The page filled up on the very last entry: nothing is left to look at.
-      end = "last";
-    }
-    return { keys, bytes, after, end };
+    return this.table.scan(request, budget);
   }
 
   /**
@@ -509,41 +315,41 @@ export class KeyValueStore {
    */
   lock(clientId: string, key: string, duration: bigint | undefined, createIfMissing: boolean): bigint {
     const now = this.begin();
-    this.checkWritableKey(key);
-    this.checkWritable();
+    checkWritableKey(key);
+    this.clients.checkWritable();
     if (createIfMissing) {
-      this.checkKeyLength(key);
+      checkKeyLength(key, this.options.maxKeyLength);
     }
     if (duration === undefined) {
       throw new StoreError("LOCK_INVALID");
     }
-    this.checkLockDuration(duration);
-    let entry = this.existingEntry(key);
+    this.locks.checkDuration(duration);
+    const entry = this.table.existing(key);
     if (entry === undefined) {
       if (!createIfMissing) {
         throw new StoreError("NOT_FOUND");
       }
-      entry = this.createKey(clientId, key, new Uint8Array(0), "", now, clientId);
-      const fencingToken = this.lockFor(clientId, entry, duration, now, "extend");
+      const created = this.createKey(clientId, key, new Uint8Array(0), "", now, clientId);
+      const fencingToken = this.lockFor(clientId, created, duration, now, "extend");
       this.eagerPruneAfterCreating(key);
       return fencingToken;
     }
-    this.checkNotLockedByOther(entry, clientId, "LOCKED_OTHER");
+    checkNotLockedByOther(entry, clientId, "LOCKED_OTHER");
     return this.lockFor(clientId, entry, duration, now, "extend");
   }
 
   /** Releases the caller's lock on a key (a key that is not locked is fine). */
   unlock(clientId: string, key: string): void {
     const now = this.begin();
-    this.checkNotReserved(key);
-    this.checkWritable();
+    checkNotReserved(key);
+    this.clients.checkWritable();
     const entry = this.entryOf(key);
     if (entry.lock === undefined) {
       return;
     }
-    this.checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
-    this.removeLock(entry);
-    this.emit(entry, KeyEvent.UNLOCKED, clientId, now);
+    checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
+    this.locks.release(entry);
+    this.emit(entry, StoreEventKind.UNLOCKED, clientId, now);
   }
 
   /**
@@ -552,22 +358,16 @@ export class KeyValueStore {
    */
   getRevision(clientId: string, key: string, version: bigint): Revision {
     this.begin();
-    if (this.options.revisionLimit === 0) {
-      throw new StoreError("NO_VERSIONING");
-    }
+    this.history.checkEnabled();
     if (version === 0n) {
       throw new StoreError("REVISION_ZERO");
     }
-    const record = this.recordOf(key);
+    const record = this.table.recordOf(key);
     if (record !== undefined && !record.removed) {
       // History holds the same values, so it obeys the lock too (the original leaked them, §15.13).
-      this.checkNotLockedByOther(record, clientId, "LOCKED");
+      checkNotLockedByOther(record, clientId, "LOCKED");
     }
-    const revision = record?.retainedRevision(version);
-    if (revision === undefined) {
-      throw new StoreError("REVISION_NOT_FOUND");
-    }
-    return revision.toState();
+    return this.history.revisionOf(record, version);
   }
 
   /**
@@ -577,39 +377,15 @@ export class KeyValueStore {
    */
   clearHistory(clientId: string): { keys: bigint; cleared: bigint } {
     this.begin();
-    this.checkWritable();
-    if (this.options.revisionLimit === 0) {
-      throw new StoreError("NO_VERSIONING");
-    }
-    let keys = 0n;
-    let cleared = 0n;
-    this.sweepRemoved();
-    for (const entry of this.entries.values()) {
-      if (entry.hasHistory && (entry.lock === undefined || entry.lock.owner === clientId)) {
-        // The newest revision stays (for an empty restored list, this "clears" -1, as it always did).
-        cleared += BigInt(entry.retainedCount - 1);
-        entry.history = entry.versioned ? undefined : entry.history!.slice(-1);
-        keys++;
-      }
-    }
-    for (const [key, record] of this.removed) {
-      if (record.history !== undefined) {
-        cleared += BigInt(record.history.length);
-        record.history = undefined;
-        if (record.metrics === null) {
-          this.removed.delete(key);
-        }
-        keys++;
-      }
-    }
-    return { keys, cleared };
+    this.clients.checkWritable();
+    this.history.checkEnabled();
+    return this.history.clear(this.table, clientId);
   }
 
   /** Returns a key's metrics; they outlive the key. */
   keyMetrics(key: string): Readonly<KeyMetrics> {
     this.begin();
-    const record = this.recordOf(key);
-    const metrics = record?.metricsView();
+    const metrics = this.table.recordOf(key)?.metricsView();
     if (metrics === undefined) {
       throw new StoreError("METRIC_NOT_FOUND");
     }
@@ -617,46 +393,36 @@ export class KeyValueStore {
   }
 
   /**
-   * Removes the least recently used user keys (lowest {@link staleScore}
-   * first) until at most `target` remain, never locked, reserved or `ignore`d
-   * keys; each with EXPUNGED by the server. Returns how many were removed;
-   * nothing runs (or counts) when there are already fewer than `target`.
+   * Removes the least recently used user keys (see {@link Pruner.select})
+   * until at most `target` remain, never locked, reserved or `ignore`d keys;
+   * each with EXPUNGED by the server. Returns how many were removed; nothing
+   * runs (or counts) when there are already fewer than `target`.
    */
   prune(target: number, ignore: ReadonlySet<string> = new Set()): number {
     const now = this.begin();
-    if (this.userKeys < target) {
+    const stale = this.pruner.select(this.table, target, ignore, now);
+    if (stale === undefined) {
       return 0;
     }
-    const candidates: Array<{ entry: KeyEntry; score: number }> = [];
-    this.sweepRemoved();
-    for (const entry of this.entries.values()) {
-      if (!isReservedKey(entry.key) && entry.lock === undefined && !ignore.has(entry.key)) {
-        candidates.push({ entry, score: staleScore(entry.metricsView(), now) });
-      }
+    for (const entry of stale) {
+      this.keys.remove(entry);
+      this.emit(entry, StoreEventKind.EXPUNGED, serverClientId, now);
+      this.keys.retire(entry);
     }
-    candidates.sort((a, b) => a.score - b.score);
-    const count = Math.min(this.userKeys - target, candidates.length);
-    for (const { entry } of candidates.slice(0, count)) {
-      this.removeEntry(entry);
-      this.emit(entry, KeyEvent.EXPUNGED, serverClientId, now);
-      this.retire(entry);
-    }
-    this.pruneCompleted++;
-    return count;
+    this.pruner.completed++;
+    return stale.length;
   }
 
   /** The scheduled prune (every prune_interval): down to prune_to once prune_at keys are reached. */
   scheduledPrune(): number {
     this.begin();
-    const { pruneAt, pruneTo } = this.options;
-    return pruneAt > 0 && this.userKeys >= pruneAt ? this.prune(pruneTo) : 0;
+    const target = this.pruner.scheduledTarget(this.table.userKeys);
+    return target === undefined ? 0 : this.prune(target);
   }
 
   /** Refuses (ADMIN_ONLY) anyone but the privileged client id. */
   authorizeAdmin(clientId: string): void {
-    if (this.options.privilegedClientId === "" || clientId !== this.options.privilegedClientId) {
-      throw new StoreError("ADMIN_ONLY");
-    }
+    this.clients.authorizeAdmin(clientId);
   }
 
   /**
@@ -667,57 +433,7 @@ export class KeyValueStore {
    */
   exportState(includeHistory: boolean): StoreState {
     const now = this.begin();
-    const keys: KeyState[] = [];
-    this.sweepRemoved();
-    // Reserved keys are rewritten at every start, and so are their metrics.
-    const saved = (record: KeyEntry) => !isReservedKey(record.key);
-    const existing = [...this.entries.values()].filter(saved);
-    // Existing keys first, then removed ones: importState rebuilds the same order.
-    const records = [...existing, ...[...this.removed.values()].filter(saved)];
-    for (const entry of existing) {
-      const { lock, lifespan } = entry;
-      keys.push({
-        key: entry.key,
-        value: fromByteString(entry.value),
-        contentType: entry.contentType,
-        contentTypeSniffed: entry.contentTypeSniffed,
-        hash: joinHashHalves(entry.hashHi, entry.hashLo),
-        created: entry.created,
-        updated: entry.updated,
-        version: entry.version,
-        createdBy: entry.createdBy,
-        lock: lock && {
-          owner: lock.owner,
-          duration: lock.duration,
-          created: lock.created,
-          deadline: lock.deadline,
-          fencingToken: lock.fencingToken,
-        },
-        lifespan: lifespan && { duration: lifespan.duration, set: lifespan.set, deadline: lifespan.deadline },
-      });
-    }
-    const history: StoreState["history"] = [];
-    const metrics: StoreState["metrics"] = [];
-    for (const record of records) {
-      if (includeHistory && record.hasHistory) {
-        history.push({ key: record.key, revisions: record.retainedRevisions().map((revision) => revision.toState()) });
-      }
-      const keyMetrics = record.metricsView();
-      if (keyMetrics !== undefined) {
-        metrics.push({ key: record.key, metrics: keyMetrics.toKeyMetrics() });
-      }
-    }
-    return {
-      format: storeStateFormat,
-      takenAt: now,
-      revision: BigInt(this.latestRevision),
-      fencingToken: this.fencingTokens,
-      readonly: this.readonlyMode,
-      keys,
-      history,
-      metrics,
-      clients: [...this.clients].map(([clientId, firstSeen]) => ({ clientId, firstSeen })),
-    };
+    return exportState(this.domains(), now, BigInt(this.latestRevision), includeHistory);
   }
 
   /**
@@ -727,112 +443,31 @@ export class KeyValueStore {
    * by the next operation or {@link expireDue}, with their events.
    */
   importState(state: StoreState): void {
-    if (this.userKeys > 0 || this.latestRevision > 0) {
+    if (this.table.userKeys > 0 || this.latestRevision > 0) {
       throw new Error("a snapshot can only be restored into an empty store");
     }
-    for (const saved of state.keys) {
-      const { hi, lo } = splitHash(saved.hash);
-      const entry = new KeyEntry(
-        saved.key,
-        toByteString(saved.value),
-        saved.contentType,
-        saved.contentTypeSniffed,
-        hi,
-        lo,
-        saved.created,
-        saved.version,
-        saved.createdBy,
-      );
-      entry.updated = saved.updated;
-      // Set below if the state has them.
-      entry.metrics = null;
-      if (saved.lock) {
-        const { owner, duration, created, deadline, fencingToken } = saved.lock;
-        entry.lock = new LockState(entry, owner, duration, created, deadline, fencingToken);
-        this.scheduleExpiry(entry.lock);
-        this.lockCount++;
-      }
-      if (saved.lifespan) {
-        const { duration, set, deadline } = saved.lifespan;
-        entry.lifespan = new LifespanState(entry, duration, set, deadline);
-        this.scheduleExpiry(entry.lifespan);
-        this.lifespanCount++;
-      }
-      this.insertEntry(entry);
-    }
-    // Metrics before history: removed keys then get the order exportState wrote.
-    const removedWithMetrics: KeyEntry[] = [];
-    for (const { key, metrics } of state.metrics) {
-      const record = this.restoredRecordOf(key);
-      record.metrics = KeyMetricsRecord.of(metrics);
-      if (record.removed) {
-        removedWithMetrics.push(record);
-      }
-    }
-    for (const { key, revisions } of state.history) {
-      const record = this.restoredRecordOf(key);
-      const list = revisions.map(StoredRevision.of);
-      const last = list[list.length - 1];
-      if (this.options.revisionLimit !== 0 && last !== undefined && !record.removed && record.isCurrentVersion(last)) {
-        list.pop();
-        record.versioned = true;
-      }
-      record.history = list.length > 0 || !record.versioned ? list : undefined;
-    }
-    // After the history, which a record may keep without its metrics; removed keys come in about the order they were removed.
-    for (const record of removedWithMetrics) {
-      this.keepRemovedMetrics(record);
-    }
-    // All kept, even beyond max_clients: only new registrations are refused.
-    for (const { clientId, firstSeen } of state.clients) {
-      this.clients.set(clientId, firstSeen);
-    }
+    importState(this.domains(), state);
     this.latestRevision = Number(state.revision);
-    this.fencingTokens = state.fencingToken;
-    this.readonlyMode = state.readonly;
   }
 
   /** Current counters. */
   stats(): StoreStats {
     this.begin();
-    this.sweepRemoved();
-    let historyKeys = 0;
-    let revisions = 0;
-    for (const records of [this.entries, this.removed]) {
-      for (const record of records.values()) {
-        if (record.hasHistory) {
-          historyKeys++;
-          revisions += record.retainedCount;
-        }
-      }
-    }
+    const history = this.history.count(this.table);
     return {
-      keys: BigInt(this.entries.size),
-      userKeys: BigInt(this.userKeys),
-      totalSize: BigInt(this.totalSize),
-      currentLocks: BigInt(this.lockCount),
-      lifespans: BigInt(this.lifespanCount),
+      keys: BigInt(this.table.size),
+      userKeys: BigInt(this.table.userKeys),
+      totalSize: BigInt(this.table.totalSize),
+      currentLocks: BigInt(this.locks.count),
+      lifespans: BigInt(this.lifespans.count),
       clientIds: BigInt(this.clients.size),
       maxKeys: BigInt(this.options.maxKeys),
-      events: this.eventCounts.map(BigInt),
-      pruneCompleted: this.pruneCompleted,
-      eagerPruneTriggered: this.eagerPruneTriggered,
-      historyKeys: BigInt(historyKeys),
-      historyRevisions: BigInt(revisions),
+      events: this.metrics.eventTotals(),
+      pruneCompleted: this.pruner.completed,
+      eagerPruneTriggered: this.pruner.eagerTriggered,
+      historyKeys: BigInt(history.keys),
+      historyRevisions: BigInt(history.revisions),
     };
-  }
-
-  /** After a new key: the eager prune, once eager_prune_at user keys are exceeded (never pruning that key). */
-  private eagerPruneAfterCreating(key: string): void {
-    const { eagerPruneAt } = this.options;
-    if (eagerPruneAt > 0 && this.userKeys > eagerPruneAt) {
-      this.eagerPrune(key);
-    }
-  }
-
-  private eagerPrune(created: string | undefined): void {
-    this.eagerPruneTriggered++;
-    this.prune(this.options.eagerPruneTo, new Set(created === undefined ? [] : [created]));
   }
 
   /**
@@ -841,345 +476,17 @@ export class KeyValueStore {
    * snapshot may hold more: they are all kept).
    */
   register(clientId: string): void {
-    if (this.clients.has(clientId)) {
-      throw new StoreError("ALREADY_REGISTERED");
-    }
-    const { maxClients } = this.options;
-    if (maxClients > 0 && this.clients.size >= maxClients) {
-      throw new StoreError("MAX_CLIENTS", `max_clients is ${maxClients}`);
-    }
-    this.clients.set(clientId, this.clock.now());
+    this.clients.register(clientId, this.clock.now());
   }
 
   /** Turns read-only mode on or off; only the privileged client may. */
   setReadOnly(clientId: string, enable: boolean): void {
-    if (this.options.privilegedClientId === "") {
-      throw new StoreError("NO_PRIVILEGED");
-    }
-    if (clientId !== this.options.privilegedClientId) {
-      throw new StoreError("NOT_AUTHORIZED");
-    }
-    this.readonlyMode = enable;
+    this.clients.setReadOnly(clientId, enable);
   }
 
   /** Whether the store refuses writes. */
   get readonly(): boolean {
-    return this.readonlyMode;
-  }
-
-  /** Starts an operation: applies due expirations and returns the operation's time. */
-  private begin(): bigint {
-    const now = this.clock.now();
-    this.applyExpiries(now, Infinity);
-    if (this.staleExpiries > compactThreshold && this.staleExpiries > this.expiries.size / 2) {
-      this.expiries.compact((expiry) => expiry.entry !== undefined);
-      this.staleExpiries = 0;
-    }
-    return now;
-  }
-
-  private applyExpiries(now: bigint, limit: number): number {
-    let applied = 0;
-    while (applied < limit) {
-      const expiry = this.expiries.popDue(now);
-      if (expiry === undefined) {
-        break;
-      }
-      const entry = expiry.entry;
-      if (entry === undefined) {
-        this.staleExpiries--;
-        continue;
-      }
-      applied++;
-      // Events carry the deadline: when the lock or key actually ended.
-      if (expiry instanceof LockState) {
-        this.removeLock(entry, true);
-        this.emit(entry, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
-        continue;
-      }
-      if (entry.lock !== undefined) {
-        // A lifespan overrides a lock.
-        this.removeLock(entry);
-        this.emit(entry, KeyEvent.UNLOCKED, serverClientId, expiry.deadline);
-      }
-      entry.lifespan = undefined;
-      this.lifespanCount--;
-      this.removeEntry(entry);
-      this.emit(entry, KeyEvent.EXPIRED, serverClientId, expiry.deadline);
-      this.retire(entry);
-    }
-    return applied;
-  }
-
-  private createKey(
-    clientId: string,
-    key: string,
-    value: Uint8Array,
-    contentType: string,
-    now: bigint,
-    lockOwner: string | undefined,
-  ): KeyEntry {
-    const { maxKeys, eagerPruneAt } = this.options;
-    if (maxKeys > 0 && this.userKeys >= maxKeys && eagerPruneAt > 0) {
-      // At the hard limit, make room first if eager pruning is on (the original just refused, §15.19).
-      this.eagerPrune(undefined);
-    }
-    if (maxKeys > 0 && this.userKeys >= maxKeys) {
-      throw new StoreError("MAX_KEYS");
-    }
-    const sniff = contentType === "";
-    const entry = this.newEntry(key, value, sniff ? contentTypeOf(value) : contentType, sniff, now, clientId);
-    // A re-created key continues the numbering of its retained history.
-    const last = entry.history?.[entry.history.length - 1];
-    if (last) {
-      entry.version = last.version + 1n;
-    }
-    this.insertEntry(entry);
-    this.retainVersion(entry, undefined);
-    this.emit(entry, KeyEvent.CREATED, clientId, now, lockOwner);
-    return entry;
-  }
-
-  /** A new entry (version 1) that takes over what outlived a removed key of the same name. */
-  private newEntry(key: string, value: Uint8Array, contentType: string, sniffed: boolean, now: bigint, clientId: string): KeyEntry {
-    const { hi, lo } = fnv1a64Halves(value);
-    const entry = new KeyEntry(key, toByteString(value), contentType, sniffed, hi, lo, now, 1n, clientId);
-    const unswept = this.entries.get(key);
-    const previous = unswept ?? this.removed.get(key);
-    if (previous !== undefined) {
-      if (unswept !== undefined) {
-        // Re-inserted by insertEntry, at the end: keys are listed in creation order.
-        this.entries.delete(key);
-        this.unswept--;
-      } else {
-        this.removed.delete(key);
-      }
-      // Queued among the removed keys' metrics unless they were dropped (or never recorded).
-      const queued = previous.metrics !== null;
-      entry.metrics = this.metricsOf(previous);
-      entry.history = previous.history;
-      if (queued) {
-        // It leaves the queue: its metrics live on in the new entry.
-        previous.metrics = null;
-        this.removedMetrics.forget();
-      }
-    }
-    return entry;
-  }
-
-  private updateValue(clientId: string, entry: KeyEntry, request: SetRequest, now: bigint): void {
-    const { hi, lo } = fnv1a64Halves(request.value);
-    if (hi === entry.hashHi && lo === entry.hashLo) {
-      return;
-    }
-    const previous = entry.versioned ? entry.currentRevision() : undefined;
-    const value = toByteString(request.value);
-    this.totalSize += value.length - entry.value.length;
-    entry.value = value;
-    entry.hashHi = hi;
-    entry.hashLo = lo;
-    entry.updated = now;
-    entry.version++;
-    // An explicit type wins; a sniffed one follows the value (the original never changed it, §15.9).
-    if (request.contentType !== "") {
-      entry.contentType = request.contentType;
-      entry.contentTypeSniffed = false;
-    } else if (entry.contentTypeSniffed) {
-      entry.contentType = contentTypeOf(request.value);
-    }
-    this.retainVersion(entry, previous);
-    this.emit(entry, KeyEvent.UPDATED, clientId, now);
-  }
-
-  /**
-   * Locks `entry` for `clientId` (who may already hold it): a new lock gets
-   * the next fencing token; a held one keeps its token and either expires
-   * `duration` from now ("replace", as Set does) or is extended by
-   * `duration`, capped at max_lock_duration from now ("extend", as Lock does).
-   */
-  private lockFor(clientId: string, entry: KeyEntry, duration: bigint, now: bigint, renewal: "replace" | "extend"): bigint {
-    const held = entry.lock;
-    let lock: LockState;
-    if (held === undefined) {
-      lock = new LockState(entry, clientId, duration, now, now + duration, ++this.fencingTokens);
-      this.lockCount++;
-    } else {
-      held.entry = undefined;
-      this.staleExpiries++;
-      const extended = renewal === "extend" ? held.deadline + duration : now + duration;
-      const cap = now + this.options.maxLockDuration;
-      lock = new LockState(entry, held.owner, duration, held.created, extended < cap ? extended : cap, held.fencingToken);
-    }
-    entry.lock = lock;
-    this.scheduleExpiry(lock);
-    this.emit(entry, KeyEvent.LOCKED, clientId, now);
-    return lock.fencingToken;
-  }
-
-  private removeLock(entry: KeyEntry, expired = false): void {
-    entry.lock!.entry = undefined;
-    entry.lock = undefined;
-    this.lockCount--;
-    if (!expired) {
-      this.staleExpiries++;
-    }
-  }
-
-  private setLifespan(clientId: string, entry: KeyEntry, duration: bigint, now: bigint): void {
-    if (entry.lifespan === undefined) {
-      this.lifespanCount++;
-    }
-    this.restartLifespan(entry, duration, now);
-    this.emit(entry, KeyEvent.LIFESPAN_SET, clientId, now);
-  }
-
-  private renewLifespan(clientId: string, entry: KeyEntry, now: bigint): void {
-    this.restartLifespan(entry, entry.lifespan!.duration, now);
-    this.emit(entry, KeyEvent.LIFESPAN_RENEWED, clientId, now);
-  }
-
-  /** Gives `entry` a lifespan of `duration` from `now`, replacing the one it has. */
-  private restartLifespan(entry: KeyEntry, duration: bigint, now: bigint): void {
-    if (entry.lifespan !== undefined) {
-      entry.lifespan.entry = undefined;
-      this.staleExpiries++;
-    }
-    entry.lifespan = new LifespanState(entry, duration, now, now + duration);
-    this.scheduleExpiry(entry.lifespan);
-  }
-
-  private scheduleExpiry(expiry: LockState | LifespanState): void {
-    const earliest = this.expiries.peekDeadline();
-    this.expiries.push(expiry);
-    if (earliest === undefined || expiry.deadline < earliest) {
-      this.deadlineListener?.(expiry.deadline);
-    }
-  }
-
-  private insertEntry(entry: KeyEntry): void {
-    this.entries.set(entry.key, entry);
-    entry.seq = ++this.lastSeq;
-    this.order.push(entry);
-    this.compactOrder();
-    this.totalSize += entry.value.length;
-    if (!isReservedKey(entry.key)) {
-      this.userKeys++;
-    }
-  }
-
-  /** Removes a key with its lock and lifespan (their queue entries become stale); {@link retire} follows its events. */
-  private removeEntry(entry: KeyEntry): void {
-    if (entry.lock !== undefined) {
-      this.removeLock(entry);
-    }
-    if (entry.lifespan !== undefined) {
-      entry.lifespan.entry = undefined;
-      entry.lifespan = undefined;
-      this.lifespanCount--;
-      this.staleExpiries++;
-    }
-    entry.removed = true;
-    this.orderRemoved++;
-    this.totalSize -= entry.value.length;
-    if (!isReservedKey(entry.key)) {
-      this.userKeys--;
-    }
-  }
-
-  /**
-   * After a removed key's events: keeps what outlives the key, its metrics
-   * and, with keep_deleted_key_history, its history (one rule for Delete,
-   * Pop, Clear, prune and expiry); drops the value.
-   */
-  private retire(entry: KeyEntry): void {
-    if (!this.options.keepDeletedKeyHistory) {
-      entry.history = undefined;
-    } else if (entry.versioned) {
-      (entry.history ??= []).push(entry.currentRevision());
-    }
-    entry.versioned = false;
-    entry.value = "";
-    if (!keepsAnything(entry)) {
-      // Nothing of the key is left (a restored key without metrics).
-      this.entries.delete(entry.key);
-    } else {
-      this.unswept++;
-      this.toSweep.push(entry);
-      if (entry.metrics !== null) {
-        this.keepRemovedMetrics(entry);
-      }
-    }
-  }
-
-  /**
-   * Keeps a removed key's metrics within max_removed_key_metrics: the
-   * oldest removed keys' metrics go first; a record left with nothing (no
-   * kept history) goes too, now if swept aside, else when swept (a map
-   * operation per removal here would slow a mass expiry). Kept history is
-   * never dropped here: it follows keep_deleted_key_history and ClearHistory
-   * alone.
-   */
-  private keepRemovedMetrics(record: KeyEntry): void {
-    this.removedMetrics.push(record);
-    const limit = this.options.maxRemovedKeyMetrics;
-    while (limit >= 0 && this.removedMetrics.size > limit) {
-      const oldest = this.removedMetrics.shift()!;
-      oldest.metrics = null;
-      // The oldest is its key's current record (re-created keys' records leave the queue): swept, or still in `entries`.
-      if (oldest.history === undefined) {
-        this.removed.delete(oldest.key);
-      }
-    }
-  }
-
-  /**
-   * Drops removed keys' entries from `order` once they are more than half of
-   * it (in place: no second array of a million entries). Amortised: each
-   * compaction follows as many removals as it keeps entries.
-   */
-  private compactOrder(): void {
-    if (this.orderRemoved <= this.order.length / 2) {
-      return;
-    }
-    const { order } = this;
-    let kept = 0;
-    for (const entry of order) {
-      if (!entry.removed) {
-        order[kept++] = entry;
-      }
-    }
-    order.length = kept;
-    this.orderRemoved = 0;
-  }
-
-  /**
-   * Moves the entries of removed keys from `entries` to `removed`. The
-   * operations that walk every key call it first, so that removing a key
-   * costs no map operation (a million keys expiring together would spend
-   * half their time deleting and inserting map entries) while every walk
-   * steps over each removed key at most once; the host does it ahead of
-   * them, in slices ({@link KeyValueStore.sweepRemovedSlice}).
-   */
-  private sweepRemoved(): void {
-    if (this.unswept <= this.entries.size / 2) {
-      this.sweepRemovedSlice(Infinity);
-      return;
-    }
-    // When most entries go, copying the rest into a new map beats deleting (the map shrinks step by step).
-    const existing = new Map<string, KeyEntry>();
-    for (const [key, entry] of this.entries) {
-      if (entry.removed) {
-        if (keepsAnything(entry)) {
-          this.removed.set(key, entry);
-        }
-      } else {
-        existing.set(key, entry);
-      }
-    }
-    this.entries = existing;
-    this.unswept = 0;
-    this.toSweep = [];
-    this.sweepHead = 0;
+    return this.clients.readonly;
   }
 
   /**
@@ -1189,184 +496,101 @@ export class KeyValueStore {
    * remain to be looked at. For the host's spare time.
    */
   sweepRemovedSlice(limit: number): boolean {
-    const end = Math.min(this.toSweep.length, this.sweepHead + limit);
-    for (; this.sweepHead < end; this.sweepHead++) {
-      const entry = this.toSweep[this.sweepHead]!;
-      // Skip a key re-created since (its old entry left `entries` then).
-      if (this.entries.get(entry.key) === entry) {
-        this.entries.delete(entry.key);
-        if (keepsAnything(entry)) {
-          this.removed.set(entry.key, entry);
-        }
-        this.unswept--;
+    return this.table.sweepSlice(limit);
+  }
+
+  /** Starts an operation: applies due expirations and returns the operation's time. */
+  private begin(): bigint {
+    const now = this.clock.now();
+    this.applyExpiries(now, Infinity);
+    this.expirations.compactIfStale();
+    return now;
+  }
+
+  private applyExpiries(now: bigint, limit: number): number {
+    let applied = 0;
+    while (applied < limit) {
+      const expiry = this.expirations.popDue(now);
+      if (expiry === undefined) {
+        break;
       }
+      const entry = expiry.entry!;
+      applied++;
+      // Events carry the deadline: when the lock or key actually ended.
+      if (expiry instanceof LockState) {
+        this.locks.release(entry, true);
+        this.emit(entry, StoreEventKind.UNLOCKED, serverClientId, expiry.deadline);
+        continue;
+      }
+      if (entry.lock !== undefined) {
+        // A lifespan overrides a lock.
+        this.locks.release(entry);
+        this.emit(entry, StoreEventKind.UNLOCKED, serverClientId, expiry.deadline);
+      }
+      this.lifespans.remove(entry, true);
+      this.keys.remove(entry);
+      this.emit(entry, StoreEventKind.EXPIRED, serverClientId, expiry.deadline);
+      this.keys.retire(entry);
     }
-    if (this.sweepHead < this.toSweep.length) {
-      return true;
-    }
-    this.toSweep = [];
-    this.sweepHead = 0;
-    return false;
+    return applied;
   }
 
-  /**
-   * Retains `entry`'s new current version (just created or changed) as its
-   * newest revision, after `previous`, the version it replaced if that was
-   * retained; the oldest go beyond revision_limit.
-   */
-  private retainVersion(entry: KeyEntry, previous: StoredRevision | undefined): void {
-    const limit = this.options.revisionLimit;
-    if (limit === 0) {
-      return;
+  /** After a new key: the eager prune, once eager_prune_at user keys are exceeded (never pruning that key). */
+  private eagerPruneAfterCreating(key: string): void {
+    if (this.pruner.eagerDue(this.table.userKeys)) {
+      this.prune(this.pruner.startEager(), new Set([key]));
     }
-    let history = entry.history;
-    if (previous !== undefined) {
-      (history ??= []).push(previous);
-    }
-    if (limit > 0 && history !== undefined && history.length >= limit) {
-      history.splice(0, history.length - limit + 1);
-    }
-    entry.history = history?.length === 0 ? undefined : history;
-    entry.versioned = true;
   }
 
-  /** The entry's metrics record, made (from its implied metrics, or empty) if it has none yet. */
-  private metricsOf(entry: KeyEntry): KeyMetricsRecord {
-    return (entry.metrics ??= entry.metrics === undefined ? entry.impliedMetrics() : new KeyMetricsRecord());
-  }
-
-  /** The entry (existing or removed) of a key being restored, made empty if the key has none. */
-  private restoredRecordOf(key: string): KeyEntry {
-    let record = this.recordOf(key);
-    if (record === undefined) {
-      record = new KeyEntry(key, "", "", false, 0, 0, 0n, 0n, "");
-      record.removed = true;
-      record.metrics = null;
-      this.removed.set(key, record);
+  private createKey(clientId: string, key: string, value: Uint8Array, contentType: string, now: bigint, lockOwner: string | undefined): KeyEntry {
+    if (this.pruner.mustMakeRoom(this.table.userKeys)) {
+      this.prune(this.pruner.startEager(), new Set());
     }
-    return record;
+    const { maxKeys } = this.options;
+    if (maxKeys > 0 && this.table.userKeys >= maxKeys) {
+      throw new StoreError("MAX_KEYS");
+    }
+    const entry = this.keys.create(key, value, contentType, now, clientId);
+    this.emit(entry, StoreEventKind.CREATED, clientId, now, lockOwner);
+    return entry;
   }
 
-  /** The entry of a key that exists or of a removed one, if anything of it is left. */
-  private recordOf(key: string): KeyEntry | undefined {
-    return this.entries.get(key) ?? this.removed.get(key);
+  private lockFor(clientId: string, entry: KeyEntry, duration: bigint, now: bigint, renewal: "replace" | "extend"): bigint {
+    const lock = this.locks.acquire(clientId, entry, duration, now, renewal);
+    this.emit(entry, StoreEventKind.LOCKED, clientId, now);
+    return lock.fencingToken;
   }
 
-  /** An existing key's entry (undefined for a removed key's). */
-  private existingEntry(key: string): KeyEntry | undefined {
-    const entry = this.entries.get(key);
-    return entry === undefined || entry.removed ? undefined : entry;
+  private setLifespan(clientId: string, entry: KeyEntry, duration: bigint, now: bigint): void {
+    this.lifespans.set(entry, duration, now);
+    this.emit(entry, StoreEventKind.LIFESPAN_SET, clientId, now);
   }
 
   private entryOf(key: string): KeyEntry {
-    const entry = this.existingEntry(key);
+    const entry = this.table.existing(key);
     if (!entry) {
       throw new StoreError("NOT_FOUND");
     }
     return entry;
   }
 
-  private checkNotLockedByOther(entry: KeyEntry, clientId: string, error: "LOCKED" | "WRONG_OWNER" | "LOCKED_OTHER"): void {
-    if (entry.lock !== undefined && entry.lock.owner !== clientId) {
-      throw new StoreError(error);
-    }
+  private domains(): StoreDomains {
+    const { table, locks, lifespans, history, metrics, clients } = this;
+    return { table, locks, lifespans, history, metrics, clients };
   }
 
-  private checkVersion(entry: KeyEntry | undefined, ifVersion: bigint | undefined): void {
-    const current = entry?.version ?? 0n;
-    if (ifVersion !== undefined && ifVersion !== current) {
-      throw new StoreError(
-        "VERSION_MISMATCH",
-        entry === undefined ? "the key does not exist" : `the current version is ${current}`,
-      );
-    }
-  }
-
-  private checkLockDuration(duration: bigint): void {
-    if (duration > this.options.maxLockDuration) {
-      throw new StoreError("LOCK_TOO_LONG");
-    }
-    if (duration <= 0n || duration < this.options.minLockDuration) {
-      throw new StoreError("LOCK_INVALID");
-    }
-  }
-
-  private checkKeyLength(key: string): void {
-    if (this.options.maxKeyLength > 0 && Buffer.byteLength(key, "utf8") > this.options.maxKeyLength) {
-      throw new StoreError("KEY_TOO_LONG");
-    }
-  }
-
-  private checkWritableKey(key: string): void {
-    if (key === "") {
-      throw new StoreError("EMPTY_KEY");
-    }
-    this.checkNotReserved(key);
-  }
-
-  private checkNotReserved(key: string): void {
-    if (isReservedKey(key)) {
-      throw new StoreError("RESERVED");
-    }
-  }
-
-  private checkWritable(): void {
-    if (this.readonlyMode) {
-      throw new StoreError("READONLY");
-    }
-  }
-
-  private emit(
-    entry: KeyEntry,
-    event: KeyEvent,
-    clientId: string,
-    time: bigint,
-    lockOwner = entry.lock?.owner,
-  ): void {
-    const { key } = entry;
+  private emit(entry: KeyEntry, kind: StoreEventKind, clientId: string, time: bigint, lockOwner = entry.lock?.owner): void {
     const revision = ++this.latestRevision;
-    this.eventCounts[event]!++;
-    // Sets of an entry whose metrics are implied are implied too.
-    if (
-      event === KeyEvent.ACCESSED ||
-      event === KeyEvent.LOCKED ||
-      ((event === KeyEvent.CREATED || event === KeyEvent.UPDATED) && entry.metrics !== undefined)
-    ) {
-      this.metricsOf(entry).record(event, time);
-    }
+    this.metrics.count(entry, kind, time);
     if (this.listeners.size === 0) {
       return;
     }
-    const record: StoreEvent = valueEvents.has(event)
-      ? { revision: BigInt(revision), key, event, time, clientId, value: entry.snapshot(), lockOwner }
-      : { revision: BigInt(revision), key, event, time, clientId };
+    const { key } = entry;
+    const record: StoreEvent = valueEvents.has(kind)
+      ? { revision: BigInt(revision), key, event: kind, time, clientId, value: entry.snapshot(), lockOwner }
+      : { revision: BigInt(revision), key, event: kind, time, clientId };
     for (const listener of this.listeners) {
       listener(record);
     }
   }
-}
-
-/** Whether a removed key's record still holds something: metrics or history. */
-function keepsAnything(record: KeyEntry): boolean {
-  return record.metrics !== null || record.history !== undefined;
-}
-
-/** Sniffed content type; an empty value has none. */
-function contentTypeOf(value: Uint8Array): string {
-  return value.length === 0 ? "" : sniffContentType(value);
-}
-
-/** The index of the first entry of `order` (ascending `seq`) whose `seq` is greater than `after`. */
-function firstAfter(order: readonly KeyEntry[], after: number): number {
-  let low = 0;
-  let high = order.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (order[middle]!.seq <= after) {
-      low = middle + 1;
-    } else {
-      high = middle;
-    }
-  }
-  return low;
 }

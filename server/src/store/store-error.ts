@@ -1,67 +1,65 @@
-import { Code, ConnectError } from "@connectrpc/connect";
-
 /**
- * The registry of every error the store reports: a status code and the exact
- * message of the original keyquarry (clients may match on them), plus our
- * own additions at the end.
+ * The registry of every error the store (and the layers serving it) reports,
+ * by code: the exact message of the original keyquarry (clients may match on
+ * them), plus our own additions at the end. The RPC layer gives each code its
+ * status (rpc/to-connect-error.ts).
  */
-export const storeErrors = {
-  EMPTY_KEY: [Code.InvalidArgument, "Empty key"],
-  RESERVED: [Code.InvalidArgument, "Key cannot begin with 'keyquarry'"],
-  READONLY: [Code.FailedPrecondition, "server in readonly mode"],
-  KEY_TOO_LONG: [Code.FailedPrecondition, "Key length greater than maximum"],
-  VALUE_TOO_LARGE: [Code.FailedPrecondition, "value size is greater than maximum"],
-  LOCK_TOO_LONG: [Code.OutOfRange, "lock Duration too long"],
-  LOCK_INVALID: [Code.OutOfRange, "invalid lock Duration"],
-  LIFESPAN_INVALID: [Code.InvalidArgument, "invalid expire_after"],
-  WRONG_OWNER: [Code.PermissionDenied, "client_id provided does not match key"],
-  LOCKED: [Code.PermissionDenied, "Key is locked"],
-  LOCKED_OTHER: [Code.PermissionDenied, "locked by another client"],
-  NOT_FOUND: [Code.NotFound, "Key not found"],
-  METRIC_NOT_FOUND: [Code.NotFound, "key not found"],
-  MAX_KEYS: [Code.ResourceExhausted, "maximum number of keys reached"],
-  BAD_PATTERN: [Code.InvalidArgument, "invalid key pattern"],
-  PATTERN_TOO_LONG: [Code.InvalidArgument, "pattern too long"],
-  PATTERN_TOO_COMPLEX: [Code.InvalidArgument, "pattern too complex"],
-  BAD_CURSOR: [Code.InvalidArgument, "invalid cursor"],
-  NO_VERSIONING: [Code.FailedPrecondition, "versioning is not enabled"],
-  REVISION_ZERO: [Code.InvalidArgument, "revision must be greater or less than zero"],
-  REVISION_NOT_FOUND: [Code.NotFound, "revision not found"],
-  ALREADY_REGISTERED: [Code.AlreadyExists, "already registered"],
-  NO_PRIVILEGED: [Code.FailedPrecondition, "privileged client ID not set"],
-  NOT_AUTHORIZED: [Code.PermissionDenied, "not authorized"],
-  ADMIN_ONLY: [Code.PermissionDenied, "missing or invalid client ID for admin function"],
+export const storeErrorMessages = {
+  EMPTY_KEY: "Empty key",
+  RESERVED: "Key cannot begin with 'keyquarry'",
+  READONLY: "server in readonly mode",
+  KEY_TOO_LONG: "Key length greater than maximum",
+  VALUE_TOO_LARGE: "value size is greater than maximum",
+  LOCK_TOO_LONG: "lock Duration too long",
+  LOCK_INVALID: "invalid lock Duration",
+  LIFESPAN_INVALID: "invalid expire_after",
+  WRONG_OWNER: "client_id provided does not match key",
+  LOCKED: "Key is locked",
+  LOCKED_OTHER: "locked by another client",
+  NOT_FOUND: "Key not found",
+  METRIC_NOT_FOUND: "key not found",
+  MAX_KEYS: "maximum number of keys reached",
+  BAD_PATTERN: "invalid key pattern",
+  PATTERN_TOO_LONG: "pattern too long",
+  PATTERN_TOO_COMPLEX: "pattern too complex",
+  BAD_CURSOR: "invalid cursor",
+  NO_VERSIONING: "versioning is not enabled",
+  REVISION_ZERO: "revision must be greater or less than zero",
+  REVISION_NOT_FOUND: "revision not found",
+  ALREADY_REGISTERED: "already registered",
+  NO_PRIVILEGED: "privileged client ID not set",
+  NOT_AUTHORIZED: "not authorized",
+  ADMIN_ONLY: "missing or invalid client ID for admin function",
   // The original answered a missing id with "reserved client_id used" (§15.1).
-  CID_MISSING: [
-    Code.InvalidArgument,
-    "missing client_id: send your client id as request metadata 'client_id' (or 'client-id')",
-  ],
-  CID_EMPTY: [Code.InvalidArgument, "empty client_id"],
-  CID_RESERVED: [Code.InvalidArgument, "reserved client_id used"],
-  SUB_LIMIT: [Code.ResourceExhausted, "subscriber limit reached"],
+  CID_MISSING: "missing client_id: send your client id as request metadata 'client_id' (or 'client-id')",
+  CID_EMPTY: "empty client_id",
+  CID_RESERVED: "reserved client_id used",
+  SUB_LIMIT: "subscriber limit reached",
   // Our extension; the detail names the client and event_stream_client_limit.
-  CLIENT_SUB_LIMIT: [Code.ResourceExhausted, "watch limit per client reached"],
+  CLIENT_SUB_LIMIT: "watch limit per client reached",
   // Compare-and-set (our extension); the detail names the current version.
-  VERSION_MISMATCH: [Code.FailedPrecondition, "version mismatch"],
+  VERSION_MISMATCH: "version mismatch",
   // Bounded state (our extension); the detail names the limit.
-  CID_TOO_LONG: [Code.InvalidArgument, "client_id too long"],
-  MAX_CLIENTS: [Code.ResourceExhausted, "maximum number of registered clients reached"],
-} as const satisfies Record<string, readonly [Code, string]>;
+  CID_TOO_LONG: "client_id too long",
+  MAX_CLIENTS: "maximum number of registered clients reached",
+} as const satisfies Record<string, string>;
 
-/** The name of an entry of {@link storeErrors}. */
-export type StoreErrorId = keyof typeof storeErrors;
+/** The code of an entry of {@link storeErrorMessages}. */
+export type StoreErrorCode = keyof typeof storeErrorMessages;
 
 /**
- * The one error type of the store: an entry of {@link storeErrors}, with an
- * optional detail appended to the message. It is a ConnectError, so every
- * transport reports it with its status code as is.
+ * The one error type of the store: an entry of {@link storeErrorMessages},
+ * with an optional detail appended to the message. Transport-neutral: the
+ * RPC layer maps it to its status.
  */
-export class StoreError extends ConnectError {
+export class StoreError extends Error {
+  override readonly name = "StoreError";
+
   constructor(
-    readonly id: StoreErrorId,
+    readonly code: StoreErrorCode,
     detail?: string,
   ) {
-    const [code, message] = storeErrors[id];
-    super(detail === undefined ? message : `${message}: ${detail}`, code);
+    const message = storeErrorMessages[code];
+    super(detail === undefined ? message : `${message}: ${detail}`);
   }
 }

@@ -1,4 +1,4 @@
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "./store-event-kind.js";
 
 /** Client id the store uses for changes it makes itself (startup keys, expiry, pruning). */
 export const serverClientId = "keyquarry";
@@ -7,13 +7,13 @@ export const serverClientId = "keyquarry";
  * The events that change what a watcher of a key's value sees; they carry
  * the value at the event (StoreEvent.value).
  */
-export const valueEvents: ReadonlySet<KeyEvent> = new Set([
-  KeyEvent.CREATED,
-  KeyEvent.UPDATED,
-  KeyEvent.DELETED,
-  KeyEvent.EXPIRED,
-  KeyEvent.EXPUNGED,
-  KeyEvent.UNLOCKED,
+export const valueEvents: ReadonlySet<StoreEventKind> = new Set([
+  StoreEventKind.CREATED,
+  StoreEventKind.UPDATED,
+  StoreEventKind.DELETED,
+  StoreEventKind.EXPIRED,
+  StoreEventKind.EXPUNGED,
+  StoreEventKind.UNLOCKED,
 ]);
 
 /** A key's value as it was at an event. */
@@ -31,7 +31,7 @@ export interface StoreEvent {
   /** Server-wide sequence number: one more than the previous event's. */
   readonly revision: bigint;
   readonly key: string;
-  readonly event: KeyEvent;
+  readonly event: StoreEventKind;
   /** Nanoseconds since the Unix epoch. */
   readonly time: bigint;
   /** Client id that caused the change. */

@@ -1,4 +1,4 @@
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "../store/store-event-kind.js";
 import { describe, expect, it } from "vitest";
 import type { StoreEvent } from "../store/store-event.js";
 import { EventLog } from "./event-log.js";
@@ -7,10 +7,10 @@ import { EventLog } from "./event-log.js";
 function event(revision: number, size?: number): StoreEvent {
   const base = { revision: BigInt(revision), key: `k${revision}`, time: BigInt(revision), clientId: "c" };
   return size === undefined
-    ? { ...base, event: KeyEvent.ACCESSED }
+    ? { ...base, event: StoreEventKind.ACCESSED }
     : {
         ...base,
-        event: KeyEvent.UPDATED,
+        event: StoreEventKind.UPDATED,
         value: {
           // The log counts bytes by size: a value it read would have to be made (see LazyValueSnapshot).
           get value(): Uint8Array {

@@ -1,12 +1,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { StoreEventKind } from "../store/store-event-kind.js";
 import { describe, expect, it, vi } from "vitest";
 import type { StoreEvent } from "../store/store-event.js";
 import { ManualClock } from "../store/clock.js";
 import { WatchSubscription, type WatchItem } from "./watch-subscription.js";
 import type { WatchSink } from "./watch-sink.js";
 
-function event(revision: number, key = "k", kind: KeyEvent = KeyEvent.UPDATED): StoreEvent {
+function event(revision: number, key = "k", kind: StoreEventKind = StoreEventKind.UPDATED): StoreEvent {
   return { revision: BigInt(revision), key, event: kind, time: BigInt(revision), clientId: "c" };
 }
 
@@ -94,11 +94,11 @@ describe("WatchSubscription", () => {
   });
 
   it("passes on only the events its filter matches", async () => {
-    const { sub, it: iterator } = subscription({ matches: (e) => e.key === "a" && e.event !== KeyEvent.ACCESSED });
+    const { sub, it: iterator } = subscription({ matches: (e) => e.key === "a" && e.event !== StoreEventKind.ACCESSED });
     sub.offer(event(1, "a"));
     sub.offer(event(2, "b"));
-    sub.offer(event(3, "a", KeyEvent.ACCESSED));
-    sub.offer(event(4, "a", KeyEvent.DELETED));
+    sub.offer(event(3, "a", StoreEventKind.ACCESSED));
+    sub.offer(event(4, "a", StoreEventKind.DELETED));
     expect(await take(iterator, 2)).toEqual([1, 4]);
     expect(await peek(iterator.next())).toBe("pending");
   });

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { domains } from "./domains.fixture.js";
+import { exportState, importState } from "./state-codec.js";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe("state codec", () => {
+  it("exports every domain's state and imports it into fresh domains as it was", () => {
+    const source = domains();
+    const locked = source.keys.create("locked", bytes("v1"), "", 10n, "alice");
+    source.keys.update(locked, bytes("v2"), "", 20n);
+    source.locks.acquire("alice", locked, 500n, 20n, "replace");
+    const expiring = source.keys.create("expiring", bytes("x"), "text/x", 30n, "bob");
+    source.lifespans.set(expiring, 100n, 30n);
+    const removed = source.keys.create("removed", bytes("r"), "", 40n, "bob");
+    source.metrics.of(removed).accessCount = 2;
+    source.keys.remove(removed);
+    source.keys.retire(removed);
+    source.keys.create("keyquarry/Started", bytes("now"), "", 1n, "keyquarry");
+    source.clients.register("alice", 5n);
+
+    const state = exportState(source, 60n, 9n, true);
+    expect(state.keys.map((key) => key.key)).toEqual(["locked", "expiring"]);
+    expect([state.takenAt, state.revision, state.fencingToken]).toEqual([60n, 9n, 1n]);
+    expect(state.history.map((entry) => [entry.key, entry.revisions.length])).toEqual([
+      ["locked", 2],
+      ["expiring", 1],
+      ["removed", 1],
+    ]);
+
+    const restored = domains();
+    importState(restored, state);
+    expect(exportState(restored, 60n, 9n, true)).toEqual(state);
+    expect([restored.locks.count, restored.lifespans.count, restored.expirations.nextDeadline()]).toEqual([1, 1, 130n]);
+  });
+
+  it("leaves history out unless asked", () => {
+    const source = domains();
+    source.keys.create("a", bytes("v1"), "", 10n, "alice");
+    expect(exportState(source, 0n, 0n, false).history).toEqual([]);
+  });
+});

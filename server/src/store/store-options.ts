@@ -1,0 +1,34 @@
+/** The settings of a {@link KeyValueStore} (durations in ns; counts and sizes 0 = no limit unless said otherwise). */
+export interface StoreOptions {
+  /** Longest key, UTF-8 bytes. */
+  maxKeyLength: number;
+  /** Largest value, bytes. */
+  maxValueSize: number;
+  /** User keys the store holds at most. */
+  maxKeys: number;
+  /** Longest ListKeys pattern, UTF-8 bytes. */
+  maxPatternLength: number;
+  /** Registered client ids at most. */
+  maxClients: number;
+  /** Removed keys whose metrics are kept, the most recently removed; 0 = none, -1 = all. */
+  maxRemovedKeyMetrics: number;
+  /** Revisions kept per key: -1 unlimited, 0 none, N the current value and N-1 older ones. */
+  revisionLimit: number;
+  /** Keep a key's history after it is removed. */
+  keepDeletedKeyHistory: boolean;
+  /** Client id allowed to call SetReadOnly and the Admin operations; "" = nobody. */
+  privilegedClientId: string;
+  /** Start in read-only mode. */
+  readonly: boolean;
+  minLockDuration: bigint;
+  maxLockDuration: bigint;
+  minLifespan: bigint;
+  /** The scheduled prune runs once this many user keys are reached (0 = never)... */
+  pruneAt: number;
+  /** ...and removes keys down to this many. */
+  pruneTo: number;
+  /** A new key beyond this many user keys starts an eager prune (0 = never)... */
+  eagerPruneAt: number;
+  /** ...down to this many. */
+  eagerPruneTo: number;
+}
