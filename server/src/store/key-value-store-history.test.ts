@@ -22,6 +22,8 @@ import {
   since,
   text,
   type Fixture,
+  lifespanTooShort,
+  lockTooShort,
 } from "./key-value-store.fixture.js";
 import { fnv1a64 } from "./fnv1a64.js";
 import { StoreError } from "./store-error.js";
@@ -120,8 +122,8 @@ describe("KeyValueStore history and versions", () => {
       put(f.store, "foo", "v1");
       expectError(() => put(f.store, "k".repeat(1025), "v", { ifVersion: 9n }), "KEY_TOO_LONG");
       expectError(() => put(f.store, "foo", "v".repeat(1001), { ifVersion: 9n }), "VALUE_TOO_LARGE");
-      expectError(() => put(f.store, "foo", "v2", { ifVersion: 9n, lockDuration: 0n }), "LOCK_INVALID");
-      expectError(() => put(f.store, "foo", "v2", { ifVersion: 9n, lifespan: 0n }), "LIFESPAN_INVALID");
+      expectError(() => put(f.store, "foo", "v2", { ifVersion: 9n, lockDuration: 0n }), "LOCK_INVALID", lockTooShort(0n));
+      expectError(() => put(f.store, "foo", "v2", { ifVersion: 9n, lifespan: 0n }), "LIFESPAN_INVALID", lifespanTooShort(0n));
       const ro = setup({ readonly: true });
       expectError(() => put(ro.store, "foo", "v", { ifVersion: 9n }), "READONLY");
     });

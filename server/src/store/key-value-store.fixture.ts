@@ -7,6 +7,7 @@ import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { expect } from "vitest";
 import { defaultConfig } from "../config/default-config.js";
 import { ManualClock } from "./clock.js";
+import { noLockDuration, tooLong, tooShort } from "./duration-limits.js";
 import { KeyValueStore, type SetResult, type StoreOptions } from "./key-value-store.js";
 import { reservedKeyValues } from "./reserved-keys.js";
 import { StoreError } from "./store-error.js";
@@ -216,7 +217,7 @@ export const expectedErrors = {
   VALUE_TOO_LARGE: [Code.FailedPrecondition, "value size is greater than maximum"],
   LOCK_TOO_LONG: [Code.OutOfRange, "lock Duration too long"],
   LOCK_INVALID: [Code.OutOfRange, "invalid lock Duration"],
-  LIFESPAN_INVALID: [Code.InvalidArgument, "invalid expire_after"],
+  LIFESPAN_INVALID: [Code.InvalidArgument, "invalid lifespan"],
   WRONG_OWNER: [Code.PermissionDenied, "client_id provided does not match key"],
   LOCKED: [Code.PermissionDenied, "Key is locked"],
   LOCKED_OTHER: [Code.PermissionDenied, "locked by another client"],
@@ -254,6 +255,14 @@ export function expectError(fn: () => unknown, id: ExpectedErrorId, detail?: str
   const rawMessage = detail === undefined ? message : `${message}: ${detail}`;
   expect({ id: error.id, code: error.code, rawMessage: error.rawMessage }).toEqual({ id, code, rawMessage });
 }
+
+/** The detail of LOCK_INVALID for a lock duration below the fixture's minimum (or not positive). */
+export const lockTooShort = (duration: bigint) => tooShort(duration, MIN_LOCK, "min_lock_duration")!;
+/** The detail of LOCK_TOO_LONG for a lock duration above the fixture's maximum. */
+export const lockTooLong = (duration: bigint) => tooLong(duration, MAX_LOCK, "max_lock_duration")!;
+/** The detail of LIFESPAN_INVALID for a lifespan below the fixture's minimum (or not positive). */
+export const lifespanTooShort = (lifespan: bigint) => tooShort(lifespan, MIN_LIFESPAN, "min_lifespan")!;
+export { noLockDuration };
 
 /**
  * Asserts a compare-and-set refusal: VERSION_MISMATCH (FAILED_PRECONDITION)

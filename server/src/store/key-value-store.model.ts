@@ -7,6 +7,7 @@
  * fencing tokens, lifespans and history; not events, metrics, content types
  * or pruning. Errors are named as in store-error.ts.
  */
+import { noLockDuration, tooLong, tooShort } from "./duration-limits.js";
 import type { StoreErrorId } from "./store-error.js";
 
 /** The store options the model honours. */
@@ -75,8 +76,9 @@ export class StoreModel {
       if (lockDuration !== undefined) {
         this.checkLockDuration(lockDuration);
       }
-      if (lifespan !== undefined && (lifespan <= 0n || lifespan < this.options.minLifespan)) {
-        throw new Refused("LIFESPAN_INVALID");
+      const lifespanTooShort = lifespan === undefined ? undefined : tooShort(lifespan, this.options.minLifespan, "min_lifespan");
+      if (lifespanTooShort !== undefined) {
+        throw new Refused("LIFESPAN_INVALID", lifespanTooShort);
       }
       const existing = this.keys.get(key);
       if (existing === undefined) {
@@ -188,7 +190,7 @@ export class StoreModel {
     return this.run(() => {
       this.checkWritableKey(key);
       if (duration === undefined) {
-        throw new Refused("LOCK_INVALID");
+        throw new Refused("LOCK_INVALID", noLockDuration);
       }
       this.checkLockDuration(duration);
       const existing = this.keys.get(key);
@@ -355,11 +357,13 @@ export class StoreModel {
   }
 
   private checkLockDuration(duration: bigint): void {
-    if (duration > this.options.maxLockDuration) {
-      throw new Refused("LOCK_TOO_LONG");
+    const long = tooLong(duration, this.options.maxLockDuration, "max_lock_duration");
+    if (long !== undefined) {
+      throw new Refused("LOCK_TOO_LONG", long);
     }
-    if (duration <= 0n || duration < this.options.minLockDuration) {
-      throw new Refused("LOCK_INVALID");
+    const short = tooShort(duration, this.options.minLockDuration, "min_lock_duration");
+    if (short !== undefined) {
+      throw new Refused("LOCK_INVALID", short);
     }
   }
 

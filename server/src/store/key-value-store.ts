@@ -2,6 +2,7 @@ import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { Config } from "../config/config.js";
 import { fromByteString, toByteString } from "./byte-string.js";
 import type { Clock } from "./clock.js";
+import { noLockDuration, tooLong, tooShort } from "./duration-limits.js";
 import { ExpiryQueue } from "./expiry-queue.js";
 import { fnv1a64Halves, joinHashHalves, splitHash } from "./fnv1a64.js";
 import { KeyEntry, LifespanState, LockState, StoredRevision } from "./key-entry.js";
@@ -267,8 +268,9 @@ export class KeyValueStore {
     if (request.lockDuration !== undefined) {
       this.checkLockDuration(request.lockDuration);
     }
-    if (request.lifespan !== undefined && (request.lifespan <= 0n || request.lifespan < this.options.minLifespan)) {
-      throw new StoreError("LIFESPAN_INVALID");
+    const lifespanTooShort = request.lifespan === undefined ? undefined : tooShort(request.lifespan, this.options.minLifespan, "min_lifespan");
+    if (lifespanTooShort !== undefined) {
+      throw new StoreError("LIFESPAN_INVALID", lifespanTooShort);
     }
     const existing = this.existingEntry(key);
     if (existing === undefined) {
@@ -515,7 +517,7 @@ export class KeyValueStore {
       this.checkKeyLength(key);
     }
     if (duration === undefined) {
-      throw new StoreError("LOCK_INVALID");
+      throw new StoreError("LOCK_INVALID", noLockDuration);
     }
     this.checkLockDuration(duration);
     let entry = this.existingEntry(key);
@@ -1283,11 +1285,13 @@ export class KeyValueStore {
   }
 
   private checkLockDuration(duration: bigint): void {
-    if (duration > this.options.maxLockDuration) {
-      throw new StoreError("LOCK_TOO_LONG");
+    const long = tooLong(duration, this.options.maxLockDuration, "max_lock_duration");
+    if (long !== undefined) {
+      throw new StoreError("LOCK_TOO_LONG", long);
     }
-    if (duration <= 0n || duration < this.options.minLockDuration) {
-      throw new StoreError("LOCK_INVALID");
+    const short = tooShort(duration, this.options.minLockDuration, "min_lock_duration");
+    if (short !== undefined) {
+      throw new StoreError("LOCK_INVALID", short);
     }
   }
 

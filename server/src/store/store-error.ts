@@ -11,9 +11,11 @@ export const storeErrors = {
   READONLY: [Code.FailedPrecondition, "server in readonly mode"],
   KEY_TOO_LONG: [Code.FailedPrecondition, "Key length greater than maximum"],
   VALUE_TOO_LARGE: [Code.FailedPrecondition, "value size is greater than maximum"],
+  // The detail of these two names the limit (our extension).
   LOCK_TOO_LONG: [Code.OutOfRange, "lock Duration too long"],
   LOCK_INVALID: [Code.OutOfRange, "invalid lock Duration"],
-  LIFESPAN_INVALID: [Code.InvalidArgument, "invalid expire_after"],
+  // The original said "invalid expire_after" (the Go field's name); the detail names the limit.
+  LIFESPAN_INVALID: [Code.InvalidArgument, "invalid lifespan"],
   WRONG_OWNER: [Code.PermissionDenied, "client_id provided does not match key"],
   LOCKED: [Code.PermissionDenied, "Key is locked"],
   LOCKED_OTHER: [Code.PermissionDenied, "locked by another client"],

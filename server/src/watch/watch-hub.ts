@@ -192,10 +192,11 @@ export class WatchHub {
     }
   }
 
-  /** Ends every watch stream cleanly (server shutdown); new ones can still be opened. */
+  /** Ends every watch stream cleanly, with a last progress mark (server shutdown); new ones can still be opened. */
   endAll(): void {
+    const revision = this.store.revision;
     for (const subscription of [...this.subscriptions]) {
-      subscription.end();
+      subscription.finish(revision);
     }
   }
 
