@@ -149,8 +149,8 @@ describe("KeyValueStore lifespans", () => {
 
       it("checks READONLY, key length, value size and lock duration before the lifespan", () => {
         const f = setup();
-        expectError(() => put(f.store, "k".repeat(1025), "v", { lifespan: 0n }), "KEY_TOO_LONG");
-        expectError(() => put(f.store, "k", "v".repeat(1001), { lifespan: 0n }), "VALUE_TOO_LARGE");
+        expectError(() => put(f.store, "k".repeat(1025), "v", { lifespan: 0n }), "KEY_TOO_LONG", "1025 bytes, the limit is 1024 (max_key_length)");
+        expectError(() => put(f.store, "k", "v".repeat(1001), { lifespan: 0n }), "VALUE_TOO_LARGE", "1001 bytes, the limit is 1000 (max_value_size)");
         expectError(() => put(f.store, "k", "v", { lifespan: 0n, lockDuration: 0n }), "LOCK_INVALID", lockTooShort(0n));
         const ro = setup({ readonly: true });
         expectError(() => put(ro.store, "k", "v", { lifespan: 0n }), "READONLY");

@@ -52,8 +52,8 @@ describe("KeyValueStore locks", () => {
 
     it("checks KEY_TOO_LONG (UTF-8 bytes) only with create_if_missing, before the duration", () => {
       const f = setup();
-      expectError(() => f.store.lock(ALICE, "k".repeat(1025), undefined, true), "KEY_TOO_LONG");
-      expectError(() => f.store.lock(ALICE, "é".repeat(513), 0n, true), "KEY_TOO_LONG");
+      expectError(() => f.store.lock(ALICE, "k".repeat(1025), undefined, true), "KEY_TOO_LONG", "1025 bytes, the limit is 1024 (max_key_length)");
+      expectError(() => f.store.lock(ALICE, "é".repeat(513), 0n, true), "KEY_TOO_LONG", "1026 bytes, the limit is 1024 (max_key_length)");
       // Without create_if_missing the length is not checked: the key is just not found.
       expectError(() => f.store.lock(ALICE, "k".repeat(1025), MIN_LOCK, false), "NOT_FOUND");
       // Exactly max_key_length bytes is fine.
@@ -126,7 +126,7 @@ describe("KeyValueStore locks", () => {
     it("refuses create_if_missing at max_keys with MAX_KEYS", () => {
       const f = setup({ maxKeys: 1 });
       put(f.store, "a", "1");
-      expectNoChange(f, () => expectError(() => f.store.lock(ALICE, "b", MIN_LOCK, true), "MAX_KEYS"));
+      expectNoChange(f, () => expectError(() => f.store.lock(ALICE, "b", MIN_LOCK, true), "MAX_KEYS", "the limit is 1 (max_keys)"));
       // Locking an existing key is not a creation.
       expect(f.store.lock(ALICE, "a", MIN_LOCK, true)).toBe(1n);
     });
@@ -384,8 +384,8 @@ describe("KeyValueStore locks", () => {
 
       it("checks the key length and value size before the lock duration", () => {
         const f = setup();
-        expectError(() => put(f.store, "k".repeat(1025), "v", { lockDuration: 0n }), "KEY_TOO_LONG");
-        expectError(() => put(f.store, "k", "v".repeat(1001), { lockDuration: 0n }), "VALUE_TOO_LARGE");
+        expectError(() => put(f.store, "k".repeat(1025), "v", { lockDuration: 0n }), "KEY_TOO_LONG", "1025 bytes, the limit is 1024 (max_key_length)");
+        expectError(() => put(f.store, "k", "v".repeat(1001), { lockDuration: 0n }), "VALUE_TOO_LARGE", "1001 bytes, the limit is 1000 (max_value_size)");
       });
 
       it("checks READONLY before the lock duration", () => {

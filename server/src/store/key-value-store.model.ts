@@ -8,6 +8,7 @@
  * or pruning. Errors are named as in store-error.ts.
  */
 import { noLockDuration, tooLong, tooShort } from "./duration-limits.js";
+import { overLimit } from "./over-limit.js";
 import type { StoreErrorId } from "./store-error.js";
 
 /** The store options the model honours. */
@@ -71,7 +72,7 @@ export class StoreModel {
       const { key, value, lockDuration, lifespan, ifVersion } = request;
       this.checkWritableKey(key);
       if (this.options.maxValueSize > 0 && value.length > this.options.maxValueSize) {
-        throw new Refused("VALUE_TOO_LARGE");
+        throw new Refused("VALUE_TOO_LARGE", overLimit(value.length, this.options.maxValueSize, "max_value_size"));
       }
       if (lockDuration !== undefined) {
         this.checkLockDuration(lockDuration);

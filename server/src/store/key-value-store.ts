@@ -3,6 +3,7 @@ import type { Config } from "../config/config.js";
 import { fromByteString, toByteString } from "./byte-string.js";
 import type { Clock } from "./clock.js";
 import { noLockDuration, tooLong, tooShort } from "./duration-limits.js";
+import { overLimit } from "./over-limit.js";
 import { ExpiryQueue } from "./expiry-queue.js";
 import { fnv1a64Halves, joinHashHalves, splitHash } from "./fnv1a64.js";
 import { KeyEntry, LifespanState, LockState, StoredRevision } from "./key-entry.js";
@@ -263,7 +264,7 @@ export class KeyValueStore {
     this.checkWritable();
     this.checkKeyLength(key);
     if (this.options.maxValueSize > 0 && value.length > this.options.maxValueSize) {
-      throw new StoreError("VALUE_TOO_LARGE");
+      throw new StoreError("VALUE_TOO_LARGE", overLimit(value.length, this.options.maxValueSize, "max_value_size"));
     }
     if (request.lockDuration !== undefined) {
       this.checkLockDuration(request.lockDuration);
@@ -927,7 +928,7 @@ export class KeyValueStore {
       this.eagerPrune(undefined);
     }
     if (maxKeys > 0 && this.userKeys >= maxKeys) {
-      throw new StoreError("MAX_KEYS");
+      throw new StoreError("MAX_KEYS", `the limit is ${maxKeys} (max_keys)`);
     }
     const sniff = contentType === "";
     const entry = this.newEntry(key, value, sniff ? contentTypeOf(value) : contentType, sniff, now, clientId);
@@ -1296,8 +1297,9 @@ export class KeyValueStore {
   }
 
   private checkKeyLength(key: string): void {
-    if (this.options.maxKeyLength > 0 && Buffer.byteLength(key, "utf8") > this.options.maxKeyLength) {
-      throw new StoreError("KEY_TOO_LONG");
+    const length = Buffer.byteLength(key, "utf8");
+    if (this.options.maxKeyLength > 0 && length > this.options.maxKeyLength) {
+      throw new StoreError("KEY_TOO_LONG", overLimit(length, this.options.maxKeyLength, "max_key_length"));
     }
   }
 

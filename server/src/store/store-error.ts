@@ -9,6 +9,7 @@ export const storeErrors = {
   EMPTY_KEY: [Code.InvalidArgument, "Empty key"],
   RESERVED: [Code.InvalidArgument, "Key cannot begin with 'keyquarry'"],
   READONLY: [Code.FailedPrecondition, "server in readonly mode"],
+  // The detail of these two and of MAX_KEYS names the limit (our extension).
   KEY_TOO_LONG: [Code.FailedPrecondition, "Key length greater than maximum"],
   VALUE_TOO_LARGE: [Code.FailedPrecondition, "value size is greater than maximum"],
   // The detail of these two names the limit (our extension).
