@@ -4,6 +4,8 @@ import type * as https from "node:https";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import {
+  Code,
+  ConnectError,
   createClient,
   type Client,
   type Interceptor,
@@ -60,7 +62,8 @@ export type KeyquarryClient = Client<typeof KeyQuarry> & KeyquarryClientExtras;
 /**
  * Creates a client for the keyquarry server at `address` (see
  * {@link parseAddress} for the accepted forms). Both services share one
- * transport, hence one connection.
+ * transport, hence one connection. A unix socket that does not exist fails
+ * here, with UNAVAILABLE as a refused TCP connection does on the first call.
  */
 export function createKeyquarryClient(
   address: string,
@@ -81,7 +84,8 @@ function createTransport(address: string, options: KeyquarryClientOptions): Tran
   const secure = secureOptions(address, target.tls, options.tls);
   const { socketPath } = target;
   if (socketPath !== undefined && !existsSync(socketPath)) {
-    throw new Error(`socket file '${socketPath}' not found`);
+    // The same status as a refused TCP connection: no server there.
+    throw new ConnectError(`socket file '${socketPath}' not found`, Code.Unavailable);
   }
   const common = {
     baseUrl: `${secure ? "https" : "http"}://${target.authority}${target.pathPrefix}`,

@@ -612,6 +612,13 @@ export declare type ServerMetrics = Message<"keyquarry.ServerMetrics"> & {
    * @generated from field: optional uint64 revision = 13;
    */
   revision?: bigint | undefined;
+
+  /**
+   * Version of the keyquarry server software, e.g. "0.1.0" (keyquarry extension).
+   *
+   * @generated from field: string server_version = 14;
+   */
+  serverVersion: string;
 };
 
 /**

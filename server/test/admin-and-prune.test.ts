@@ -185,7 +185,7 @@ describe.each(["grpc", "connect"] as const)("Admin service and pruning over %s",
         await alice.lock({ key: `l${i}`, duration: oneMinute, createIfMissing: true });
       }
       const refused = await rejection(alice.lock({ key: "l10", duration: oneMinute, createIfMissing: true }));
-      expect([refused.code, refused.rawMessage]).toEqual([Code.ResourceExhausted, "maximum number of keys reached"]);
+      expect([refused.code, refused.rawMessage]).toEqual([Code.ResourceExhausted, "maximum number of keys reached: the limit is 10 (max_keys)"]);
       const stats = await alice.stats({});
       expect(stats.pressure).toMatchObject({ keys: 10n, max: 10n, used: 1 });
       expect(stats.events?.expunged).toBe(before.events!.expunged);
@@ -213,7 +213,7 @@ describe.each(["grpc", "connect"] as const)("Admin service and pruning over %s",
       await kv.set({ key: "one", value: bytes("1") });
       await kv.set({ key: "two", value: bytes("2") });
       const refused = await rejection(kv.set({ key: "three", value: bytes("3") }));
-      expect([refused.code, refused.rawMessage]).toEqual([Code.ResourceExhausted, "maximum number of keys reached"]);
+      expect([refused.code, refused.rawMessage]).toEqual([Code.ResourceExhausted, "maximum number of keys reached: the limit is 2 (max_keys)"]);
       expect((await kv.set({ key: "two", value: bytes("22") })).isNew).toBe(false);
       const stats = await kv.stats({});
       expect(stats).toMatchObject({ keys: RESERVED_COUNT + 2n, eagerPruneTriggered: 0n, pruneCompleted: 0n });

@@ -34,8 +34,8 @@ describe.each(protocols)("bad input over %s", (protocol) => {
 
   it.each([
     ["an empty key", "", 10, Code.InvalidArgument, "Empty key"],
-    ["a key over max_key_length", "k".repeat(65), 10, Code.FailedPrecondition, "Key length greater than maximum"],
-    ["a value over max_value_size", "big", 1025, Code.FailedPrecondition, "value size is greater than maximum"],
+    ["a key over max_key_length", "k".repeat(65), 10, Code.FailedPrecondition, "Key length greater than maximum: 65 bytes, the limit is 64 (max_key_length)"],
+    ["a value over max_value_size", "big", 1025, Code.FailedPrecondition, "value size is greater than maximum: 1025 bytes, the limit is 1024 (max_value_size)"],
   ])("refuses %s", async (_name, key, size, code, message) => {
     const error = await rejection(kv.set({ key, value: new Uint8Array(size) }));
     expect(error.code).toBe(code);

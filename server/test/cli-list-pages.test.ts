@@ -2,20 +2,18 @@
  * `keyquarry client list` follows ListKeys' pages: every key comes out when
  * the server answers in small pages, and `--limit` bounds the total.
  */
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKeyquarryClient } from "@keyquarry/client-node";
+import { keyquarry } from "./cli-process.js";
 
-const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
-
-/** Runs the CLI as a child process and returns its stdout (rejects on a non-zero exit). */
-function keyquarry(args: string[]): Promise<string> {
-  const { KEYQUARRY_CLIENT_ADDRESS: _address, KEYQUARRY_CLIENT_ID: _clientId, ...env } = process.env;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [bin, ...args], { env }, (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout)));
-  });
+/** Runs the CLI and returns its stdout (rejects on a non-zero exit). */
+async function keyquarryStdout(args: string[]): Promise<string> {
+  const { code, stdout, stderr } = await keyquarry(args);
+  if (code !== 0) {
+    throw new Error(stderr);
+  }
+  return stdout;
 }
 
 describe("keyquarry client list over pages", () => {
@@ -40,11 +38,11 @@ describe("keyquarry client list over pages", () => {
   it("prints every key, in creation order, though no page holds them all", async () => {
     const client = createKeyquarryClient(address, { clientId: "check" });
     expect((await client.listKeys({})).more).toBe(true);
-    expect(await keyquarry(["client", "--address", address, "list"])).toBe(keys.map((key) => `${key}\n`).join(""));
+    expect(await keyquarryStdout(["client", "--address", address, "list"])).toBe(keys.map((key) => `${key}\n`).join(""));
   });
 
   it("stops at --limit keys in total", async () => {
-    expect(await keyquarry(["client", "--address", address, "list", "--limit", "25"])).toBe(keys.slice(0, 25).map((key) => `${key}\n`).join(""));
+    expect(await keyquarryStdout(["client", "--address", address, "list", "--limit", "25"])).toBe(keys.slice(0, 25).map((key) => `${key}\n`).join(""));
   });
 
   it("pages through the SDK's listAllKeys too, with a pattern", async () => {

@@ -1,32 +1,11 @@
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-
-const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as a child process (no shell), feeding `input` to its stdin. */
-function keyquarry(args: string[], input: string | Uint8Array = ""): Promise<CliResult> {
-  // Settings from the environment of whoever runs the tests must not leak in.
-  const { KEYQUARRY_CLIENT_ADDRESS: _address, KEYQUARRY_CLIENT_ID: _clientId, ...env } = process.env;
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { env }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(input);
-  });
-}
+import { bin, cleanEnv, keyquarry, type CliResult } from "./cli-process.js";
 
 function startServer(listenAddress: string): Promise<KeyquarryServer> {
   return build({ ...defaultConfig(), listenAddress, logLevel: "ERROR" });
@@ -53,7 +32,7 @@ describe("keyquarry client", () => {
       stderr: "",
     });
     expect((await client("set", "foo", "baz")).stdout).toBe('{"success":true}\n');
-    expect(await client("get", "foo")).toEqual({ code: 0, stdout: "baz\n", stderr: "" });
+    expect(await client("get", "foo")).toEqual({ code: 0, stdout: "baz", stderr: "" });
   });
 
   it("locks, extends, refuses other clients and unlocks", async () => {
@@ -62,12 +41,12 @@ describe("keyquarry client", () => {
     const again = JSON.parse((await client("lock", "locked-key", "1m")).stdout);
     expect(again.fencingToken).toBe(first.fencingToken);
     const refused = await client("--client-id", "intruder", "set", "locked-key", "x");
-    expect(refused).toMatchObject({ code: 1, stdout: "" });
+    expect(refused).toMatchObject({ code: 4, stdout: "" });
     expect(refused.stderr).toBe("keyquarry: permission_denied: client_id provided does not match key\n");
     expect((await client("unlock", "locked-key")).stdout).toBe('{"success":true}\n');
     expect((await client("--client-id", "intruder", "set", "locked-key", "x")).code).toBe(0);
     const invalid = await client("lock", "locked-key", "soon");
-    expect(invalid.code).toBe(1);
+    expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('invalid duration "soon"');
   });
 
@@ -79,25 +58,25 @@ describe("keyquarry client", () => {
     expect((await client("set", "cas-key", "v2", "--if-version", "1")).stdout).toBe('{"success":true}\n');
     const stale = await client("set", "cas-key", "v3", "--if-version", "1");
     expect(stale.stderr).toBe("keyquarry: failed_precondition: version mismatch: the current version is 2\n");
-    expect((await client("delete", "cas-key", "--if-version", "1")).code).toBe(1);
+    expect((await client("delete", "cas-key", "--if-version", "1")).code).toBe(4);
   });
 
   it("reads revisions, metrics and clears history", async () => {
     for (const value of ["baz", "newbaz", "asdf"]) {
       await client("set", "revised", value);
     }
-    expect((await client("get", "revised", "--revision", "2")).stdout).toBe("newbaz\n");
-    expect((await client("get", "revised", "--revision", "0")).stdout).toBe("asdf\n");
-    expect((await client("get", "revised", "--revision", "-1")).stdout).toBe("newbaz\n");
-    expect((await client("get-revision", "revised", "1")).stdout).toBe("baz\n");
-    expect((await client("revision", "revised", "3")).stdout).toBe("asdf\n");
+    expect((await client("get", "revised", "--revision", "2")).stdout).toBe("newbaz");
+    expect((await client("get", "revised", "--revision", "0")).stdout).toBe("asdf");
+    expect((await client("get", "revised", "--revision", "-1")).stdout).toBe("newbaz");
+    expect((await client("get-revision", "revised", "1")).stdout).toBe("baz");
+    expect((await client("revision", "revised", "3")).stdout).toBe("asdf");
     const metrics = JSON.parse((await client("metrics", "revised")).stdout);
     // Revision reads are not accesses (as in the original); the plain get is.
     expect(metrics).toMatchObject({ setCount: 3, accessCount: 1 });
     expect(metrics.firstSet).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(JSON.parse((await client("clear-history")).stdout)).toMatchObject({ cleared: expect.any(Number) });
     expect((await client("get-revision", "revised", "1")).stderr).toBe("keyquarry: not_found: revision not found\n");
-    expect((await client("get-revision", "revised", "3")).stdout).toBe("asdf\n");
+    expect((await client("get-revision", "revised", "3")).stdout).toBe("asdf");
   });
 
   it("watches events as JSON lines and exits 0 on Ctrl-C", async () => {
@@ -134,7 +113,7 @@ describe("keyquarry client", () => {
       '{"success":true,"isNew":true}\n',
     );
     const got = await client("get", "stdin-key");
-    expect(got.stdout).toBe("a\0\n\nb\n");
+    expect(got.stdout).toBe("a\0\n\nb");
   });
 
   it.each([
@@ -165,14 +144,14 @@ describe("keyquarry client", () => {
     expect(json.value).toBe(Buffer.from("v").toString("base64"));
   });
 
-  it("checks existence, deletes and pops", async () => {
+  it("checks existence (exit status 0 or 1), deletes and pops", async () => {
     await client("set", "gone", "1");
-    expect((await client("exists", "gone")).stdout).toBe('{"exists":true}\n');
+    expect(await client("exists", "gone")).toEqual({ code: 0, stdout: '{"exists":true}\n', stderr: "" });
     expect((await client("delete", "gone")).stdout).toBe('{"deleted":true}\n');
-    expect((await client("exists", "gone")).stdout).toBe("{}\n");
+    expect(await client("exists", "gone")).toEqual({ code: 1, stdout: "{}\n", stderr: "" });
     await client("set", "popped", "value");
-    expect((await client("pop", "popped")).stdout).toBe("value\n");
-    expect((await client("exists", "popped")).stdout).toBe("{}\n");
+    expect((await client("pop", "popped")).stdout).toBe("value");
+    expect((await client("exists", "popped")).code).toBe(1);
   });
 
   it("lists keys with pattern, limit and reserved keys", async () => {
@@ -193,7 +172,7 @@ describe("keyquarry client", () => {
     const registered = await keyquarry(["client", "-a", address, "--client-id", "registrant", "register"]);
     expect(JSON.parse(registered.stdout)).toMatchObject({ success: true });
     const again = await keyquarry(["client", "-a", address, "--client-id", "registrant", "register"]);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(4);
     expect(again.stderr).toBe("keyquarry: already_exists: already registered\n");
   });
 
@@ -209,22 +188,22 @@ describe("keyquarry client", () => {
     const missing = await client("get", "no-such-key");
     expect(missing).toEqual({ code: 1, stdout: "", stderr: "keyquarry: not_found: Key not found\n" });
     const readonly = await client("readonly", "on");
-    expect(readonly.code).toBe(1);
+    expect(readonly.code).toBe(4);
     expect(readonly.stderr).toMatch(/^keyquarry: failed_precondition: .+\n$/);
     const reserved = await client("--client-id", "keyquarry", "get", "foo");
-    expect(reserved.code).toBe(1);
+    expect(reserved.code).toBe(4);
     expect(reserved.stderr).toMatch(/^keyquarry: invalid_argument: .+\n$/);
   });
 
   it("reports usage errors", async () => {
     const result = await client("readonly", "maybe");
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("invalid choice (must be: on or off)");
   });
 
   it("reports an unreachable server as unavailable", async () => {
     const result = await keyquarry(["client", "--address", "127.0.0.1:1", "get", "foo"]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/^keyquarry: unavailable: .+\n$/);
   });
 
@@ -233,7 +212,7 @@ describe("keyquarry client", () => {
     expect((await client("--protocol", protocol, "set", key, protocol)).stdout).toBe(
       '{"success":true,"isNew":true}\n',
     );
-    expect((await client("get", key, "--protocol", protocol)).stdout).toBe(`${protocol}\n`);
+    expect((await client("get", key, "--protocol", protocol)).stdout).toBe(protocol);
   });
 });
 
@@ -259,13 +238,13 @@ describe("keyquarry client over a unix socket", () => {
     expect((await keyquarry(["client", "--address", address, "set", "foo", "bar"])).stdout).toBe(
       '{"success":true,"isNew":true}\n',
     );
-    expect((await keyquarry(["client", "get", "foo", "-a", address])).stdout).toBe("bar\n");
+    expect((await keyquarry(["client", "get", "foo", "-a", address])).stdout).toBe("bar");
   });
 
   it("reports a missing socket file", async () => {
     const missing = join(dir, "missing.sock");
     const result = await keyquarry(["client", "--address", `unix://${missing}`, "get", "foo"]);
-    expect(result).toEqual({ code: 1, stdout: "", stderr: `keyquarry: socket file '${missing}' not found\n` });
+    expect(result).toEqual({ code: 3, stdout: "", stderr: `keyquarry: unavailable: socket file '${missing}' not found\n` });
   });
 });
 
@@ -302,12 +281,12 @@ describe("keyquarry client admin commands (privileged client id `boss`)", () => 
 
   it("prune refuses other client ids and a bad <prune-to>", async () => {
     await client("set", "survivor", "x");
-    expect(await client("prune", "0")).toEqual({ code: 1, stdout: "", stderr: adminOnly });
-    expect(await client("--client-id", "Boss", "prune", "0")).toEqual({ code: 1, stdout: "", stderr: adminOnly });
+    expect(await client("prune", "0")).toEqual({ code: 4, stdout: "", stderr: adminOnly });
+    expect(await client("--client-id", "Boss", "prune", "0")).toEqual({ code: 4, stdout: "", stderr: adminOnly });
     expect((await client("exists", "survivor")).stdout).toBe('{"exists":true}\n');
     for (const bad of ["abc", "1.5", "-1"]) {
       const result = await boss("prune", bad);
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(2);
       expect(result.stdout).toBe("");
       expect(result.stderr).not.toBe("");
     }
@@ -318,8 +297,8 @@ describe("keyquarry client admin commands (privileged client id `boss`)", () => 
   it("shutdown (alias server-shutdown) prints {} for the privileged client and starts the server's shutdown", async () => {
     let requested = false;
     void server.shutdownRequested.then(() => (requested = true));
-    expect(await client("shutdown")).toEqual({ code: 1, stdout: "", stderr: adminOnly });
-    expect(await client("server-shutdown")).toEqual({ code: 1, stdout: "", stderr: adminOnly });
+    expect(await client("shutdown")).toEqual({ code: 4, stdout: "", stderr: adminOnly });
+    expect(await client("server-shutdown")).toEqual({ code: 4, stdout: "", stderr: adminOnly });
     expect(requested).toBe(false);
     expect(await boss("server-shutdown")).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
     await server.shutdownRequested;
@@ -338,9 +317,8 @@ describe("keyquarry client shutdown against keyquarry serve", () => {
 
   async function serve() {
     const port = await freePort();
-    const { KEYQUARRY_CLIENT_ADDRESS: _address, KEYQUARRY_CLIENT_ID: _clientId, ...env } = process.env;
     const child = spawn(process.execPath, [bin, "serve", "--listen", `127.0.0.1:${port}`, "--privileged-client-id", "boss"], {
-      env,
+      env: cleanEnv(),
       stdio: ["ignore", "ignore", "ignore"],
     });
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -58,11 +58,14 @@ describe.each(["grpc", "connect"] as const)("locks, lifespans, history and metri
 
   it("refuses lock durations outside the configured bounds", async () => {
     const tooLong = await rejection(alice.lock({ key: "bounds", duration: seconds(3601), createIfMissing: true }));
-    expect([tooLong.code, tooLong.rawMessage]).toEqual([Code.OutOfRange, "lock Duration too long"]);
+    expect([tooLong.code, tooLong.rawMessage]).toEqual([
+      Code.OutOfRange,
+      "lock Duration too long: 1h0m1s is above the maximum of 1h0m0s (max_lock_duration)",
+    ]);
     const missing = await rejection(alice.lock({ key: "bounds", createIfMissing: true }));
-    expect([missing.code, missing.rawMessage]).toEqual([Code.OutOfRange, "invalid lock Duration"]);
+    expect([missing.code, missing.rawMessage]).toEqual([Code.OutOfRange, "invalid lock Duration: no duration given"]);
     const short = await rejection(alice.set({ key: "bounds", value: bytes("x"), lifespan: create(DurationSchema, { nanos: 5 }) }));
-    expect([short.code, short.rawMessage]).toEqual([Code.InvalidArgument, "invalid expire_after"]);
+    expect([short.code, short.rawMessage]).toEqual([Code.InvalidArgument, "invalid lifespan: 5ns is below the minimum of 1s (min_lifespan)"]);
   });
 
   it("expires a key at the end of its lifespan, renewed by each update, even while locked", async () => {

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/store/clock.js";
 import { fnv1a64 } from "../src/store/fnv1a64.js";
 import { bytes, createClients, protocols, startTestServer, text, withClientId, type Protocol, type TestServer } from "./test-server.js";
-import { millis, pollUntil, revisionIn, WatchScope, type Watcher } from "./watch-helpers.js";
+import { millis, pollUntil, revisionIn, WatchScope, writeUntilSeen, type Watcher } from "./watch-helpers.js";
 
 type Kv = ReturnType<typeof createClients>["kv"];
 type WatchRequest = Parameters<Kv["watchStream"]>[0];
@@ -561,6 +561,25 @@ describe.each(protocols)("shutdown over %s", (protocol) => {
     await value.next();
     return [stream, filtered, value];
   }
+
+  it("ends a stream that asked for progress with a mark of the latest revision (to resume from), others without", async () => {
+    test = await startTestServer({ gracefulShutdownTimeout: 0n });
+    const alice = client(test.url, "alice");
+    const marked = scope.open((signal) => alice.watchStream({ keys: ["other"], progressInterval: seconds(60) }, { signal }));
+    const plain = scope.open((signal) => alice.watchStream({ keys: ["k"] }, { signal }));
+    await subscribed(marked);
+    // The event only `plain` sees, from which `marked` could not tell the revision.
+    await writeUntilSeen(plain, () => alice.set({ key: "k", value: bytes("v") }));
+    const latest = await latestRevision(alice);
+    closing = test.close();
+    expect(await endOf(marked)).toBeUndefined();
+    expect(await endOf(plain)).toBeUndefined();
+    expect(marked.items.map((item) => [item.progress, item.revision])).toEqual([
+      [true, expect.any(BigInt)],
+      [true, latest],
+    ]);
+    expect(plain.items.every((item) => !item.progress && item.key === "k")).toBe(true);
+  });
 
   it("ends every watch stream cleanly", async () => {
     const watchers = await serverWithWatchers();

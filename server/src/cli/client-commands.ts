@@ -1,4 +1,5 @@
 import { Argument, Option, type OptionValues } from "commander";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { PruneResponseSchema, ShutdownResponseSchema } from "@keyquarry/gen/keyquarry/admin_pb.js";
 import {
@@ -20,6 +21,7 @@ import {
 } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyquarryClient } from "@keyquarry/client-node";
 import { jsonOutput, linesOutput, rawOutput, type CommandOutput } from "./command-output.js";
+import { ExitCode } from "./exit-code.js";
 import {
   parseCount,
   parseDurationMessage,
@@ -27,7 +29,9 @@ import {
   parseInteger,
   parseList,
   parseOnOff,
+  parseProgressInterval,
 } from "./option-parsers.js";
+import { resumableWatch, type WatchMessage } from "./resumable-watch.js";
 
 /** What a client subcommand receives when it runs. */
 export interface ClientCommandCall {
@@ -47,7 +51,7 @@ export interface ClientCommand {
   description: string;
   arguments?: Argument[];
   options?: Option[];
-  /** Streaming commands print as items arrive, until Ctrl-C (exit status 0). */
+  /** Streaming commands print as items arrive, until Ctrl-C (exit status 0), reconnecting when the server goes away. */
   streaming?: boolean;
   run(call: ClientCommandCall): Promise<CommandOutput> | AsyncIterable<CommandOutput>;
 }
@@ -175,21 +179,17 @@ export const clientCommands: readonly ClientCommand[] = [
       new Option("--events <events>", "only these events, e.g. created,updated,deleted").argParser(parseEvents),
       new Option("--client-ids <ids>", "only events caused by these client ids (comma-separated)").argParser(parseList),
       new Option("--from-revision <n>", "first replay the events after revision n (to resume)").argParser(parseCount),
-      new Option("--progress <duration>", "also print a progress line with the latest revision this often").argParser(
-        parseDurationMessage,
-      ),
+      progressOption(),
     ],
-    async *run({ client, options, signal }) {
-      const request = {
+    run({ client, options, signal }) {
+      const filters = {
         keys: (options.keys as string[] | undefined) ?? [],
         events: (options.events as KeyEvent[] | undefined) ?? [],
         clientIds: (options.clientIds as string[] | undefined) ?? [],
-        startRevision: options.fromRevision as bigint | undefined,
-        progressInterval: options.progress as Duration | undefined,
       };
-      for await (const event of client.watchStream(request, { signal })) {
-        yield jsonOutput(EventSchema, event);
-      }
+      return watchOutputs(EventSchema, options, signal, (startRevision, progressInterval) =>
+        client.watchStream({ ...filters, startRevision, progressInterval }, { signal }),
+      );
     },
   },
   {
@@ -201,12 +201,12 @@ export const clientCommands: readonly ClientCommand[] = [
       new Option("--from-revision <n>", "replay the key's changes after revision n instead of its current value").argParser(
         parseCount,
       ),
+      progressOption(),
     ],
-    async *run({ client, args: [key = ""], options, signal }) {
-      const request = { key, startRevision: options.fromRevision as bigint | undefined };
-      for await (const message of client.watchKeyValue(request, { signal })) {
-        yield jsonOutput(WatchKeyValueResponseSchema, message);
-      }
+    run({ client, args: [key = ""], options, signal }) {
+      return watchOutputs(WatchKeyValueResponseSchema, options, signal, (startRevision, progressInterval) =>
+        client.watchKeyValue({ key, startRevision, progressInterval }, { signal }),
+      );
     },
   },
   {
@@ -218,10 +218,11 @@ export const clientCommands: readonly ClientCommand[] = [
   },
   {
     name: "exists",
-    description: "tell whether a key exists",
+    description: "tell whether a key exists: exit status 0 if it does, 1 if it does not",
     arguments: [keyArgument()],
     async run({ client, args: [key = ""] }) {
-      return jsonOutput(ExistsResponseSchema, await client.exists({ key }));
+      const response = await client.exists({ key });
+      return jsonOutput(ExistsResponseSchema, response, response.exists ? ExitCode.ok : ExitCode.notFound);
     },
   },
   {
@@ -308,6 +309,41 @@ export const clientCommands: readonly ClientCommand[] = [
     },
   },
 ];
+
+function progressOption(): Option {
+  return new Option("--progress <duration>", "also print a progress line with the latest revision this often").argParser(
+    parseProgressInterval,
+  );
+}
+
+// Asked for even when not printed: the first one tells that the stream is
+// open and from which revision to resume, later ones keep that revision
+// recent when few events match the filters.
+const silentProgressInterval = parseProgressInterval("1m");
+
+/**
+ * The messages of a watch as output lines, resumed after a lost connection
+ * (see {@link resumableWatch}); progress lines only with `--progress`.
+ */
+async function* watchOutputs<Desc extends DescMessage>(
+  schema: Desc,
+  options: OptionValues,
+  signal: AbortSignal,
+  open: (startRevision: bigint | undefined, progressInterval: Duration) => AsyncIterable<MessageShape<Desc> & WatchMessage & { progress: boolean }>,
+): AsyncGenerator<CommandOutput> {
+  const progressInterval = options.progress as Duration | undefined;
+  const messages = resumableWatch({
+    open: (startRevision) => open(startRevision, progressInterval ?? silentProgressInterval),
+    startRevision: options.fromRevision as bigint | undefined,
+    signal,
+    report: (line) => process.stderr.write(`keyquarry: ${line}\n`),
+  });
+  for await (const message of messages) {
+    if (!message.progress || progressInterval !== undefined) {
+      yield jsonOutput(schema, message);
+    }
+  }
+}
 
 async function readStdin(): Promise<Uint8Array> {
   // An interactive terminal means nothing was piped in: the value is empty.

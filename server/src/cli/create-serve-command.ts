@@ -1,4 +1,6 @@
 import { Command, Option } from "commander";
+import { describeError } from "./describe-error.js";
+import { CliError } from "./exit-code.js";
 
 /** `serve` flags, each with the configuration option it sets. */
 const serveFlags: ReadonlyArray<{ option: Option; configKey: string }> = [
@@ -39,7 +41,12 @@ export function createServeCommand(): Command {
       serveFlags.map(({ option, configKey }) => [configKey, options[option.attributeName()]]),
     );
     const file = options["config"];
-    const config = loadConfig({ file: typeof file === "string" ? file : undefined, env: process.env, flags });
-    process.exitCode = await serve(config);
+    try {
+      const config = loadConfig({ file: typeof file === "string" ? file : undefined, env: process.env, flags });
+      process.exitCode = await serve(config);
+    } catch (error) {
+      // A server that cannot start (configuration, snapshot, address) exits 1, as the original did.
+      throw new CliError(describeError(error), 1);
+    }
   });
 }

@@ -1,4 +1,12 @@
+import { existsSync } from "node:fs";
+import { toJson } from "@bufbuild/protobuf";
+import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { Argument, Command, Option } from "commander";
+import { formatDuration } from "../duration/parse-duration.js";
+import { timestampFromNanos } from "../rpc/timestamp.js";
+import type { SnapshotSummary } from "../snapshot/snapshot-store.js";
+import type { KeyState, StoreState } from "../store/store-state.js";
+import { CliError, ExitCode } from "./exit-code.js";
 import { formatValue } from "./format-json.js";
 import { parseCount, parseIndent } from "./option-parsers.js";
 
@@ -11,8 +19,10 @@ interface SnapshotOptions {
 
 /**
  * Creates `keyquarry snapshot list|show`: reads the snapshot database
- * directly, without a server. The database comes from `--database`, else
- * from the same configuration `serve` uses (`--config`, KEYQUARRY_* env).
+ * directly, without a server, and never creates or changes one. The
+ * database comes from `--database`, else from the same configuration `serve`
+ * uses (`--config`, KEYQUARRY_* env). Times are printed in RFC 3339,
+ * durations as `1m30s`.
  */
 export function createSnapshotCommand(): Command {
   const command = new Command("snapshot")
@@ -29,7 +39,7 @@ export function createSnapshotCommand(): Command {
       const global = command.opts<SnapshotOptions>();
       await withSnapshots(global, async (snapshots) => {
         for (const summary of await snapshots.list(options.name)) {
-          process.stdout.write(formatValue(summary, global.indent) + "\n");
+          process.stdout.write(formatValue(summaryView(summary), global.indent) + "\n");
         }
       });
     });
@@ -44,14 +54,9 @@ export function createSnapshotCommand(): Command {
       await withSnapshots(global, async (snapshots) => {
         const state = await snapshots.load(id);
         if (state === undefined) {
-          throw new Error(`no snapshot with id ${id}`);
+          throw new CliError(`no snapshot with id ${id}`, ExitCode.notFound);
         }
-        const keys = state.keys.map(({ value, ...key }) => ({
-          ...key,
-          size: value.length,
-          value: options.values ? value : undefined,
-        }));
-        process.stdout.write(formatValue({ ...state, keys }, global.indent) + "\n");
+        process.stdout.write(formatValue(stateView(state, options.values === true), global.indent) + "\n");
       });
     });
   return command;
@@ -62,12 +67,88 @@ async function withSnapshots(
   use: (snapshots: import("../index.js").SnapshotStore) => Promise<void>,
 ): Promise<void> {
   // Loaded on demand, as for `serve`.
-  const { loadConfig, openSnapshotStore } = await import("../index.js");
+  const { loadConfig, openSnapshotStore, parseConnectionString } = await import("../index.js");
   const config = loadConfig({ file: options.config, env: process.env, flags: { "snapshot.database": options.database } });
-  const snapshots = openSnapshotStore(config.snapshot.database, config.dataDir);
+  const database = parseConnectionString(config.snapshot.database, config.dataDir);
+  const missing = `no snapshot database at ${database.driver === "sqlite" ? database.file : "the configured address"}`;
+  if (database.driver === "sqlite" && !existsSync(database.file)) {
+    throw new CliError(missing, ExitCode.notFound);
+  }
+  const snapshots = openSnapshotStore(config.snapshot.database, config.dataDir, { readonly: true });
   try {
     await use(snapshots);
+  } catch (error) {
+    // A database no server has written to yet (SQLite's and PostgreSQL's words).
+    if (error instanceof Error && /no such table|relation .* does not exist/.test(error.message)) {
+      throw new CliError(`${missing} (it holds no snapshot tables)`, ExitCode.notFound);
+    }
+    throw error;
   } finally {
     await snapshots.close();
   }
+}
+
+/** ns since the epoch in RFC 3339, e.g. `2024-01-01T12:00:00.123456789Z`. */
+function time(ns: bigint): string {
+  return toJson(TimestampSchema, timestampFromNanos(ns)) as string;
+}
+
+/** `time` of an optional time, where 0 and undefined mean "never". */
+function optionalTime(ns: bigint | undefined): string | undefined {
+  return ns === undefined || ns === 0n ? undefined : time(ns);
+}
+
+function summaryView(summary: SnapshotSummary) {
+  return { ...summary, created: time(summary.created) };
+}
+
+function stateView(state: StoreState, withValues: boolean) {
+  return {
+    ...state,
+    takenAt: time(state.takenAt),
+    keys: state.keys.map((key) => keyView(key, withValues)),
+    history: state.history.map(({ key, revisions }) => ({
+      key,
+      revisions: revisions.map(({ value, timestamp, ...revision }) => ({
+        ...revision,
+        timestamp: time(timestamp),
+        size: value.length,
+        value: withValues ? value : undefined,
+      })),
+    })),
+    metrics: state.metrics.map(({ key, metrics }) => ({
+      key,
+      metrics: {
+        ...metrics,
+        firstAccessed: optionalTime(metrics.firstAccessed),
+        lastAccessed: optionalTime(metrics.lastAccessed),
+        firstSet: optionalTime(metrics.firstSet),
+        lastSet: optionalTime(metrics.lastSet),
+        firstLocked: optionalTime(metrics.firstLocked),
+        lastLocked: optionalTime(metrics.lastLocked),
+      },
+    })),
+    clients: state.clients.map(({ clientId, firstSeen }) => ({ clientId, firstSeen: time(firstSeen) })),
+  };
+}
+
+function keyView({ value, lock, lifespan, ...key }: KeyState, withValue: boolean) {
+  return {
+    ...key,
+    created: time(key.created),
+    updated: optionalTime(key.updated),
+    size: value.length,
+    value: withValue ? value : undefined,
+    lock: lock && {
+      ...lock,
+      duration: formatDuration(lock.duration),
+      created: time(lock.created),
+      deadline: time(lock.deadline),
+    },
+    lifespan: lifespan && {
+      duration: formatDuration(lifespan.duration),
+      set: time(lifespan.set),
+      deadline: time(lifespan.deadline),
+    },
+  };
 }

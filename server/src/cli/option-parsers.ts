@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from "commander";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
-import { parseDuration } from "../config/parse-duration.js";
+import { parseDuration } from "../duration/parse-duration.js";
 import { durationFromNanos } from "../rpc/duration.js";
 
 // Commander argument/option parsers. Throwing InvalidArgumentError makes
-// commander report a usage error (exit status 1) naming the argument.
+// commander report a usage error (exit status 2) naming the argument.
 
 /** Parses a count such as `--limit 10`; bigint because the proto field is uint64. */
 export function parseCount(text: string): bigint {
@@ -37,6 +37,18 @@ export function parseDurationMessage(text: string): Duration {
   return durationFromNanos(parsePositiveDuration(text));
 }
 
+/** Shortest `--progress` interval; the server refuses shorter ones. */
+const minProgressNanos = 100_000_000n;
+
+/** Parses `--progress <duration>`: as {@link parseDurationMessage}, at least 100ms. */
+export function parseProgressInterval(text: string): Duration {
+  const nanos = parsePositiveDuration(text);
+  if (nanos < minProgressNanos) {
+    throw new InvalidArgumentError(`${text} is below the minimum of 100ms`);
+  }
+  return durationFromNanos(nanos);
+}
+
 /** Parses a positive Go duration (`500ms`, `5s`, `1m30s`) into milliseconds. */
 export function parseTimeout(text: string): number {
   // Round up so that sub-millisecond timeouts do not become "no timeout".
@@ -44,6 +56,13 @@ export function parseTimeout(text: string): number {
 }
 
 function parsePositiveDuration(text: string): bigint {
+  // parseDuration reads a bare number as nanoseconds (config files of the
+  // original do so); on a command line `5` surely means something else.
+  if (/^\s*[+-]?[0-9]+(\.[0-9]*)?\s*$/.test(text)) {
+    throw new InvalidArgumentError(
+      `invalid duration ${JSON.stringify(text)}: missing unit (did you mean ${text.trim()}s?)`,
+    );
+  }
   let nanos: bigint;
   try {
     nanos = parseDuration(text);

@@ -1,8 +1,6 @@
-/**
- * Durations are carried as bigint nanoseconds everywhere in keyquarry, so
- * that request durations (google.protobuf.Duration) compare exactly.
- */
-export type Nanoseconds = bigint;
+import type { Nanoseconds } from "../duration/parse-duration.js";
+
+export type { Nanoseconds };
 
 /** Log levels of the original server, lowest first. */
 export const logLevels = ["DEBUG", "INFO", "NOTICE", "WARN", "ERROR", "EVENT"] as const;

@@ -19,4 +19,4 @@ export {
   nonOptionEnvVars,
   type ConfigSources,
 } from "./load-config.js";
-export { formatDuration, parseDuration } from "./parse-duration.js";
+export { formatDuration, parseDuration } from "../duration/parse-duration.js";

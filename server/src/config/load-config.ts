@@ -6,7 +6,7 @@ import { configOptions, findOption, type ConfigOption } from "./config-options.j
 import { defaultConfig, defaultListenPort, defaultMonitorPort } from "./default-config.js";
 import { parseListenAddress } from "./listen-address.js";
 import { suggestOption } from "./suggest-option.js";
-import { formatDuration, parseDuration } from "./parse-duration.js";
+import { formatDuration, parseDuration } from "../duration/parse-duration.js";
 
 /** Where {@link loadConfig} reads options from; every source is optional. */
 export interface ConfigSources {

@@ -10,6 +10,7 @@ import {
 import type { KeyMetrics } from "../store/key-metrics.js";
 import { StoreEventKind } from "../store/store-event-kind.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
+import { version } from "../version.js";
 import type { WatchHub } from "../watch/watch-hub.js";
 import { durationFromNanos, nanosFromDuration } from "./duration.js";
 import { listKeysOperation, type ListKeysOptions } from "./list-keys.js";
@@ -105,6 +106,7 @@ export function keyQuarryOperations(
         pressure: create(KeyPressureSchema, { keys: stats.userKeys, max: stats.maxKeys, used }),
         history: create(HistoryMetricsSchema, { keys: stats.historyKeys, revisions: stats.historyRevisions }),
         revision: store.revision,
+        serverVersion: version,
       };
     },
     clearHistory(_request, clientId) {

@@ -12,7 +12,7 @@ const onTheWire: Record<StoreErrorCode, readonly [Code, string]> = {
   VALUE_TOO_LARGE: [Code.FailedPrecondition, "value size is greater than maximum"],
   LOCK_TOO_LONG: [Code.OutOfRange, "lock Duration too long"],
   LOCK_INVALID: [Code.OutOfRange, "invalid lock Duration"],
-  LIFESPAN_INVALID: [Code.InvalidArgument, "invalid expire_after"],
+  LIFESPAN_INVALID: [Code.InvalidArgument, "invalid lifespan"],
   WRONG_OWNER: [Code.PermissionDenied, "client_id provided does not match key"],
   LOCKED: [Code.PermissionDenied, "Key is locked"],
   LOCKED_OTHER: [Code.PermissionDenied, "locked by another client"],

@@ -88,7 +88,10 @@ export class WatchSession<M extends DescMethodServerStreaming> implements AsyncI
       }
       for await (const item of subscription) {
         if ("progress" in item) {
-          yield { message: this.progressMessage(item.revision) };
+          // The last mark at shutdown (see WatchHub.endAll) goes only to those who asked for marks.
+          if (progressMs !== undefined) {
+            yield { message: this.progressMessage(item.revision) };
+          }
         } else {
           yield { event: item };
           this.delivered?.(item);

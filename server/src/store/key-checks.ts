@@ -1,4 +1,5 @@
 import type { KeyEntry } from "./key-entry.js";
+import { overLimit } from "./over-limit.js";
 import { isReservedKey } from "./reserved-keys.js";
 import { StoreError } from "./store-error.js";
 
@@ -19,15 +20,19 @@ export function checkNotReserved(key: string): void {
 
 /** Refuses a key over `maxKeyLength` UTF-8 bytes (KEY_TOO_LONG); 0 = no limit. */
 export function checkKeyLength(key: string, maxKeyLength: number): void {
-  if (maxKeyLength > 0 && Buffer.byteLength(key, "utf8") > maxKeyLength) {
-    throw new StoreError("KEY_TOO_LONG");
+  if (maxKeyLength <= 0) {
+    return;
+  }
+  const length = Buffer.byteLength(key, "utf8");
+  if (length > maxKeyLength) {
+    throw new StoreError("KEY_TOO_LONG", overLimit(length, maxKeyLength, "max_key_length"));
   }
 }
 
 /** Refuses a value over `maxValueSize` bytes (VALUE_TOO_LARGE); 0 = no limit. */
 export function checkValueSize(value: Uint8Array, maxValueSize: number): void {
   if (maxValueSize > 0 && value.length > maxValueSize) {
-    throw new StoreError("VALUE_TOO_LARGE");
+    throw new StoreError("VALUE_TOO_LARGE", overLimit(value.length, maxValueSize, "max_value_size"));
   }
 }
 

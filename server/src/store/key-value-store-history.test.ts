@@ -22,6 +22,8 @@ import {
   since,
   text,
   type Fixture,
+  lifespanTooShort,
+  lockTooShort,
 } from "./key-value-store.fixture.js";
 import { fnv1a64 } from "./fnv1a64.js";
 import { StoreError } from "./store-error.js";
@@ -118,10 +120,10 @@ describe("KeyValueStore history and versions", () => {
     it("checks key, value, lock duration and lifespan validity before the version", () => {
       const f = setup();
       put(f.store, "foo", "v1");
-      expectError(() => put(f.store, "k".repeat(1025), "v", { ifVersion: 9n }), "KEY_TOO_LONG");
-      expectError(() => put(f.store, "foo", "v".repeat(1001), { ifVersion: 9n }), "VALUE_TOO_LARGE");
-      expectError(() => put(f.store, "foo", "v2", { ifVersion: 9n, lockDuration: 0n }), "LOCK_INVALID");
-      expectError(() => put(f.store, "foo", "v2", { ifVersion: 9n, lifespan: 0n }), "LIFESPAN_INVALID");
+      expectError(() => put(f.store, "k".repeat(1025), "v", { ifVersion: 9n }), "KEY_TOO_LONG", "1025 bytes, the limit is 1024 (max_key_length)");
+      expectError(() => put(f.store, "foo", "v".repeat(1001), { ifVersion: 9n }), "VALUE_TOO_LARGE", "1001 bytes, the limit is 1000 (max_value_size)");
+      expectError(() => put(f.store, "foo", "v2", { ifVersion: 9n, lockDuration: 0n }), "LOCK_INVALID", lockTooShort(0n));
+      expectError(() => put(f.store, "foo", "v2", { ifVersion: 9n, lifespan: 0n }), "LIFESPAN_INVALID", lifespanTooShort(0n));
       const ro = setup({ readonly: true });
       expectError(() => put(ro.store, "foo", "v", { ifVersion: 9n }), "READONLY");
     });

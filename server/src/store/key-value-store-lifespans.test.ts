@@ -20,6 +20,8 @@ import {
   since,
   text,
   unordered,
+  lifespanTooShort,
+  lockTooShort,
 } from "./key-value-store.fixture.js";
 
 describe("KeyValueStore lifespans", () => {
@@ -132,8 +134,8 @@ describe("KeyValueStore lifespans", () => {
         put(f.store, "foo", "bar", { lifespan: MINUTE });
         f.clock.advance(SECOND);
         expectNoChange(f, () => {
-          expectError(() => put(f.store, "foo", "baz", { lifespan }), "LIFESPAN_INVALID");
-          expectError(() => put(f.store, "new", "baz", { lifespan }), "LIFESPAN_INVALID");
+          expectError(() => put(f.store, "foo", "baz", { lifespan }), "LIFESPAN_INVALID", lifespanTooShort(lifespan));
+          expectError(() => put(f.store, "new", "baz", { lifespan }), "LIFESPAN_INVALID", lifespanTooShort(lifespan));
         });
         // The refused Set did not renew the existing lifespan.
         expect(info(f.store, "foo").lifespan).toEqual({ duration: MINUTE, set: T1 });
@@ -147,9 +149,9 @@ describe("KeyValueStore lifespans", () => {
 
       it("checks READONLY, key length, value size and lock duration before the lifespan", () => {
         const f = setup();
-        expectError(() => put(f.store, "k".repeat(1025), "v", { lifespan: 0n }), "KEY_TOO_LONG");
-        expectError(() => put(f.store, "k", "v".repeat(1001), { lifespan: 0n }), "VALUE_TOO_LARGE");
-        expectError(() => put(f.store, "k", "v", { lifespan: 0n, lockDuration: 0n }), "LOCK_INVALID");
+        expectError(() => put(f.store, "k".repeat(1025), "v", { lifespan: 0n }), "KEY_TOO_LONG", "1025 bytes, the limit is 1024 (max_key_length)");
+        expectError(() => put(f.store, "k", "v".repeat(1001), { lifespan: 0n }), "VALUE_TOO_LARGE", "1001 bytes, the limit is 1000 (max_value_size)");
+        expectError(() => put(f.store, "k", "v", { lifespan: 0n, lockDuration: 0n }), "LOCK_INVALID", lockTooShort(0n));
         const ro = setup({ readonly: true });
         expectError(() => put(ro.store, "k", "v", { lifespan: 0n }), "READONLY");
       });
@@ -157,9 +159,9 @@ describe("KeyValueStore lifespans", () => {
       it("checks the lifespan before WRONG_OWNER, VERSION_MISMATCH and MAX_KEYS", () => {
         const f = setup({ maxKeys: 1 });
         put(f.store, "foo", "bar", { clientId: BOB, lockDuration: MINUTE });
-        expectError(() => put(f.store, "foo", "baz", { lifespan: 0n }), "LIFESPAN_INVALID");
-        expectError(() => put(f.store, "foo", "baz", { clientId: BOB, lifespan: 0n, ifVersion: 9n }), "LIFESPAN_INVALID");
-        expectError(() => put(f.store, "new", "baz", { lifespan: 0n }), "LIFESPAN_INVALID");
+        expectError(() => put(f.store, "foo", "baz", { lifespan: 0n }), "LIFESPAN_INVALID", lifespanTooShort(0n));
+        expectError(() => put(f.store, "foo", "baz", { clientId: BOB, lifespan: 0n, ifVersion: 9n }), "LIFESPAN_INVALID", lifespanTooShort(0n));
+        expectError(() => put(f.store, "new", "baz", { lifespan: 0n }), "LIFESPAN_INVALID", lifespanTooShort(0n));
       });
 
       it("a Set refused with WRONG_OWNER does not renew the lifespan", () => {

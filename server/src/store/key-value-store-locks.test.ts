@@ -25,6 +25,9 @@ import {
   since,
   text,
   unordered,
+  lockTooLong,
+  lockTooShort,
+  noLockDuration,
 } from "./key-value-store.fixture.js";
 
 describe("KeyValueStore locks", () => {
@@ -49,8 +52,8 @@ describe("KeyValueStore locks", () => {
 
     it("checks KEY_TOO_LONG (UTF-8 bytes) only with create_if_missing, before the duration", () => {
       const f = setup();
-      expectError(() => f.store.lock(ALICE, "k".repeat(1025), undefined, true), "KEY_TOO_LONG");
-      expectError(() => f.store.lock(ALICE, "é".repeat(513), 0n, true), "KEY_TOO_LONG");
+      expectError(() => f.store.lock(ALICE, "k".repeat(1025), undefined, true), "KEY_TOO_LONG", "1025 bytes, the limit is 1024 (max_key_length)");
+      expectError(() => f.store.lock(ALICE, "é".repeat(513), 0n, true), "KEY_TOO_LONG", "1026 bytes, the limit is 1024 (max_key_length)");
       // Without create_if_missing the length is not checked: the key is just not found.
       expectError(() => f.store.lock(ALICE, "k".repeat(1025), MIN_LOCK, false), "NOT_FOUND");
       // Exactly max_key_length bytes is fine.
@@ -60,9 +63,9 @@ describe("KeyValueStore locks", () => {
     it("refuses a missing duration with LOCK_INVALID, before looking at the key", () => {
       const f = setup();
       put(f.store, "foo", "bar", { clientId: BOB, lockDuration: MIN_LOCK });
-      expectError(() => f.store.lock(ALICE, "missing", undefined, false), "LOCK_INVALID");
-      expectError(() => f.store.lock(ALICE, "foo", undefined, false), "LOCK_INVALID");
-      expectError(() => f.store.lock(BOB, "foo", undefined, false), "LOCK_INVALID");
+      expectError(() => f.store.lock(ALICE, "missing", undefined, false), "LOCK_INVALID", noLockDuration);
+      expectError(() => f.store.lock(ALICE, "foo", undefined, false), "LOCK_INVALID", noLockDuration);
+      expectError(() => f.store.lock(BOB, "foo", undefined, false), "LOCK_INVALID", noLockDuration);
     });
 
     it.each([
@@ -73,16 +76,16 @@ describe("KeyValueStore locks", () => {
     ])("refuses a %s duration with LOCK_INVALID", (_, duration) => {
       const f = setup();
       put(f.store, "foo", "bar");
-      expectNoChange(f, () => expectError(() => f.store.lock(ALICE, "foo", duration, false), "LOCK_INVALID"));
-      expectError(() => f.store.lock(ALICE, "new", duration, true), "LOCK_INVALID");
+      expectNoChange(f, () => expectError(() => f.store.lock(ALICE, "foo", duration, false), "LOCK_INVALID", lockTooShort(duration)));
+      expectError(() => f.store.lock(ALICE, "new", duration, true), "LOCK_INVALID", lockTooShort(duration));
       expect(f.store.exists("new")).toBe(false);
     });
 
     it("refuses 1 ns above max_lock_duration with LOCK_TOO_LONG", () => {
       const f = setup();
       put(f.store, "foo", "bar");
-      expectNoChange(f, () => expectError(() => f.store.lock(ALICE, "foo", MAX_LOCK + 1n, false), "LOCK_TOO_LONG"));
-      expectError(() => f.store.lock(ALICE, "new", MAX_LOCK + 1n, true), "LOCK_TOO_LONG");
+      expectNoChange(f, () => expectError(() => f.store.lock(ALICE, "foo", MAX_LOCK + 1n, false), "LOCK_TOO_LONG", lockTooLong(MAX_LOCK + 1n)));
+      expectError(() => f.store.lock(ALICE, "new", MAX_LOCK + 1n, true), "LOCK_TOO_LONG", lockTooLong(MAX_LOCK + 1n));
       expect(f.store.exists("new")).toBe(false);
     });
 
@@ -99,10 +102,10 @@ describe("KeyValueStore locks", () => {
     it("checks the duration before LOCKED_OTHER and NOT_FOUND", () => {
       const f = setup();
       put(f.store, "foo", "bar", { clientId: BOB, lockDuration: MIN_LOCK });
-      expectError(() => f.store.lock(ALICE, "foo", 0n, false), "LOCK_INVALID");
-      expectError(() => f.store.lock(ALICE, "foo", MAX_LOCK + 1n, true), "LOCK_TOO_LONG");
-      expectError(() => f.store.lock(ALICE, "missing", MIN_LOCK - 1n, false), "LOCK_INVALID");
-      expectError(() => f.store.lock(ALICE, "missing", MAX_LOCK + 1n, false), "LOCK_TOO_LONG");
+      expectError(() => f.store.lock(ALICE, "foo", 0n, false), "LOCK_INVALID", lockTooShort(0n));
+      expectError(() => f.store.lock(ALICE, "foo", MAX_LOCK + 1n, true), "LOCK_TOO_LONG", lockTooLong(MAX_LOCK + 1n));
+      expectError(() => f.store.lock(ALICE, "missing", MIN_LOCK - 1n, false), "LOCK_INVALID", lockTooShort(MIN_LOCK - 1n));
+      expectError(() => f.store.lock(ALICE, "missing", MAX_LOCK + 1n, false), "LOCK_TOO_LONG", lockTooLong(MAX_LOCK + 1n));
     });
 
     it("refuses a key locked by another client with LOCKED_OTHER, with or without create_if_missing", () => {
@@ -123,7 +126,7 @@ describe("KeyValueStore locks", () => {
     it("refuses create_if_missing at max_keys with MAX_KEYS", () => {
       const f = setup({ maxKeys: 1 });
       put(f.store, "a", "1");
-      expectNoChange(f, () => expectError(() => f.store.lock(ALICE, "b", MIN_LOCK, true), "MAX_KEYS"));
+      expectNoChange(f, () => expectError(() => f.store.lock(ALICE, "b", MIN_LOCK, true), "MAX_KEYS", "the limit is 1 (max_keys)"));
       // Locking an existing key is not a creation.
       expect(f.store.lock(ALICE, "a", MIN_LOCK, true)).toBe(1n);
     });
@@ -131,7 +134,7 @@ describe("KeyValueStore locks", () => {
     it("a refused Lock changes nothing and consumes no fencing token", () => {
       const f = setup();
       put(f.store, "foo", "bar", { clientId: BOB });
-      expectError(() => f.store.lock(ALICE, "foo", 0n, false), "LOCK_INVALID");
+      expectError(() => f.store.lock(ALICE, "foo", 0n, false), "LOCK_INVALID", lockTooShort(0n));
       expectError(() => f.store.lock(ALICE, "nope", MIN_LOCK, false), "NOT_FOUND");
       expect(f.store.lock(ALICE, "foo", MIN_LOCK, false)).toBe(1n);
     });
@@ -364,8 +367,8 @@ describe("KeyValueStore locks", () => {
         const f = setup();
         put(f.store, "foo", "bar");
         expectNoChange(f, () => {
-          expectError(() => put(f.store, "foo", "baz", { lockDuration }), "LOCK_INVALID");
-          expectError(() => put(f.store, "new", "baz", { lockDuration }), "LOCK_INVALID");
+          expectError(() => put(f.store, "foo", "baz", { lockDuration }), "LOCK_INVALID", lockTooShort(lockDuration));
+          expectError(() => put(f.store, "new", "baz", { lockDuration }), "LOCK_INVALID", lockTooShort(lockDuration));
         });
       });
 
@@ -373,16 +376,16 @@ describe("KeyValueStore locks", () => {
         const f = setup();
         put(f.store, "foo", "bar");
         expectNoChange(f, () => {
-          expectError(() => put(f.store, "foo", "baz", { lockDuration: MAX_LOCK + 1n }), "LOCK_TOO_LONG");
-          expectError(() => put(f.store, "new", "baz", { lockDuration: MAX_LOCK + 1n }), "LOCK_TOO_LONG");
+          expectError(() => put(f.store, "foo", "baz", { lockDuration: MAX_LOCK + 1n }), "LOCK_TOO_LONG", lockTooLong(MAX_LOCK + 1n));
+          expectError(() => put(f.store, "new", "baz", { lockDuration: MAX_LOCK + 1n }), "LOCK_TOO_LONG", lockTooLong(MAX_LOCK + 1n));
         });
         expect(put(f.store, "new", "baz", { lockDuration: MAX_LOCK }).fencingToken).toBe(1n);
       });
 
       it("checks the key length and value size before the lock duration", () => {
         const f = setup();
-        expectError(() => put(f.store, "k".repeat(1025), "v", { lockDuration: 0n }), "KEY_TOO_LONG");
-        expectError(() => put(f.store, "k", "v".repeat(1001), { lockDuration: 0n }), "VALUE_TOO_LARGE");
+        expectError(() => put(f.store, "k".repeat(1025), "v", { lockDuration: 0n }), "KEY_TOO_LONG", "1025 bytes, the limit is 1024 (max_key_length)");
+        expectError(() => put(f.store, "k", "v".repeat(1001), { lockDuration: 0n }), "VALUE_TOO_LARGE", "1001 bytes, the limit is 1000 (max_value_size)");
       });
 
       it("checks READONLY before the lock duration", () => {
@@ -392,15 +395,15 @@ describe("KeyValueStore locks", () => {
 
       it("checks the lock duration before the lifespan", () => {
         const f = setup();
-        expectError(() => put(f.store, "k", "v", { lockDuration: 0n, lifespan: 0n }), "LOCK_INVALID");
-        expectError(() => put(f.store, "k", "v", { lockDuration: MAX_LOCK + 1n, lifespan: 0n }), "LOCK_TOO_LONG");
+        expectError(() => put(f.store, "k", "v", { lockDuration: 0n, lifespan: 0n }), "LOCK_INVALID", lockTooShort(0n));
+        expectError(() => put(f.store, "k", "v", { lockDuration: MAX_LOCK + 1n, lifespan: 0n }), "LOCK_TOO_LONG", lockTooLong(MAX_LOCK + 1n));
       });
 
       it("checks the lock duration before WRONG_OWNER and the capacity", () => {
         const f = setup({ maxKeys: 1 });
         put(f.store, "foo", "bar", { clientId: BOB, lockDuration: MINUTE });
-        expectError(() => put(f.store, "foo", "baz", { lockDuration: 0n }), "LOCK_INVALID");
-        expectError(() => put(f.store, "new", "baz", { lockDuration: 0n }), "LOCK_INVALID");
+        expectError(() => put(f.store, "foo", "baz", { lockDuration: 0n }), "LOCK_INVALID", lockTooShort(0n));
+        expectError(() => put(f.store, "new", "baz", { lockDuration: 0n }), "LOCK_INVALID", lockTooShort(0n));
       });
 
       it("refuses a key locked by another client with WRONG_OWNER, lock duration or not", () => {

@@ -26,9 +26,9 @@ describe("KeyValueStore key metrics (§4.16, §5.6)", () => {
     it("still refuses a key whose creation was refused", () => {
       const f = setup({ maxKeys: 1 });
       put(f.store, "a", "1");
-      expectError(() => put(f.store, "b", "1"), "MAX_KEYS");
-      expectError(() => f.store.lock(ALICE, "c", MINUTE, true), "MAX_KEYS");
-      expectError(() => put(f.store, "d", "v".repeat(1001)), "VALUE_TOO_LARGE");
+      expectError(() => put(f.store, "b", "1"), "MAX_KEYS", "the limit is 1 (max_keys)");
+      expectError(() => f.store.lock(ALICE, "c", MINUTE, true), "MAX_KEYS", "the limit is 1 (max_keys)");
+      expectError(() => put(f.store, "d", "v".repeat(1001)), "VALUE_TOO_LARGE", "1001 bytes, the limit is 1000 (max_value_size)");
       expectVersionMismatch(() => put(f.store, "e", "1", { ifVersion: 3n }), undefined);
       expectError(() => f.store.lock(ALICE, "f", MINUTE, false), "NOT_FOUND");
       for (const key of ["b", "c", "d", "e", "f"]) {

@@ -443,7 +443,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       fill(f, 3);
       put(f.store, "k0", "changed");
       put(f.store, "k1", "changed", { lockDuration: MIN_LOCK, lifespan: HOUR });
-      expectError(() => put(f.store, "k3", "x".repeat(11)), "VALUE_TOO_LARGE");
+      expectError(() => put(f.store, "k3", "x".repeat(11)), "VALUE_TOO_LARGE", "11 bytes, the limit is 10 (max_value_size)");
       expectError(() => put(f.store, "k3", "x", { ifVersion: 1n }), "VERSION_MISMATCH", "the key does not exist");
       expect(f.store.stats()).toMatchObject({ eagerPruneTriggered: 0n, pruneCompleted: 0n, userKeys: 3n });
     });
@@ -459,8 +459,8 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       // Creates 26…50 each triggered a prune that could remove nothing.
       expect(f.store.stats()).toMatchObject({ userKeys: 50n, eagerPruneTriggered: 25n, pruneCompleted: 25n });
       const mark = f.events.length;
-      expectError(() => f.store.lock(ALICE, "lock-50", MAX_LOCK, true), "MAX_KEYS");
-      expectError(() => put(f.store, "one-more", "x"), "MAX_KEYS");
+      expectError(() => f.store.lock(ALICE, "lock-50", MAX_LOCK, true), "MAX_KEYS", "the limit is 50 (max_keys)");
+      expectError(() => put(f.store, "one-more", "x"), "MAX_KEYS", "the limit is 50 (max_keys)");
       expect(since(f.events, mark)).toEqual([]);
       // At max_keys the create first tried to make room (a prune that ran, removing nothing).
       const stats = f.store.stats();
@@ -512,8 +512,8 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
     it("refuses a new key with RESOURCE_EXHAUSTED, counting user keys only", () => {
       const f = setup({ maxKeys: 3 });
       fill(f, 3); // 19 keys in all
-      expectNoChange(f, () => expectError(() => put(f.store, "k3", "x"), "MAX_KEYS"));
-      expectNoChange(f, () => expectError(() => f.store.lock(ALICE, "k3", MIN_LOCK, true), "MAX_KEYS"));
+      expectNoChange(f, () => expectError(() => put(f.store, "k3", "x"), "MAX_KEYS", "the limit is 3 (max_keys)"));
+      expectNoChange(f, () => expectError(() => f.store.lock(ALICE, "k3", MIN_LOCK, true), "MAX_KEYS", "the limit is 3 (max_keys)"));
       // Updates are fine at the limit.
       expect(put(f.store, "k0", "changed").isNew).toBe(false);
       f.store.delete(ALICE, "k0");
@@ -521,7 +521,7 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
       expect(f.store.stats()).toMatchObject({ eagerPruneTriggered: 0n, pruneCompleted: 0n });
     });
 
-    it("reports MAX_KEYS as RESOURCE_EXHAUSTED `maximum number of keys reached`", () => {
+    it("reports MAX_KEYS as RESOURCE_EXHAUSTED `maximum number of keys reached`, naming the limit", () => {
       const f = setup({ maxKeys: 1 });
       put(f.store, "only", "x");
       try {
@@ -529,7 +529,10 @@ describe("KeyValueStore pruning (§8, with our deliberate differences)", () => {
         expect.unreachable();
       } catch (error) {
         expect(error).toBeInstanceOf(StoreError);
-        expect([(error as StoreError).code, (error as StoreError).message]).toEqual(["MAX_KEYS", "maximum number of keys reached"]);
+        expect([(error as StoreError).code, (error as StoreError).message]).toEqual([
+          "MAX_KEYS",
+          "maximum number of keys reached: the limit is 1 (max_keys)",
+        ]);
       }
     });
   });

@@ -6,6 +6,7 @@ import { StoreEventKind, storeEventKinds } from "./store-event-kind.js";
 import { expect } from "vitest";
 import { defaultConfig } from "../config/default-config.js";
 import { ManualClock } from "./clock.js";
+import { noLockDuration, tooLong, tooShort } from "./duration-limits.js";
 import { KeyValueStore, type SetResult, type StoreOptions } from "./key-value-store.js";
 import { reservedKeyValues } from "../host/reserved-key-values.js";
 import { StoreError } from "./store-error.js";
@@ -215,7 +216,7 @@ export const expectedErrors = {
   VALUE_TOO_LARGE: "value size is greater than maximum",
   LOCK_TOO_LONG: "lock Duration too long",
   LOCK_INVALID: "invalid lock Duration",
-  LIFESPAN_INVALID: "invalid expire_after",
+  LIFESPAN_INVALID: "invalid lifespan",
   WRONG_OWNER: "client_id provided does not match key",
   LOCKED: "Key is locked",
   LOCKED_OTHER: "locked by another client",
@@ -251,6 +252,14 @@ export function expectError(fn: () => unknown, code: ExpectedErrorCode, detail?:
   const message = detail === undefined ? expectedErrors[code] : `${expectedErrors[code]}: ${detail}`;
   expect({ code: error.code, message: error.message }).toEqual({ code, message });
 }
+
+/** The detail of LOCK_INVALID for a lock duration below the fixture's minimum (or not positive). */
+export const lockTooShort = (duration: bigint) => tooShort(duration, MIN_LOCK, "min_lock_duration")!;
+/** The detail of LOCK_TOO_LONG for a lock duration above the fixture's maximum. */
+export const lockTooLong = (duration: bigint) => tooLong(duration, MAX_LOCK, "max_lock_duration")!;
+/** The detail of LIFESPAN_INVALID for a lifespan below the fixture's minimum (or not positive). */
+export const lifespanTooShort = (lifespan: bigint) => tooShort(lifespan, MIN_LIFESPAN, "min_lifespan")!;
+export { noLockDuration };
 
 /**
  * Asserts a compare-and-set refusal: VERSION_MISMATCH (FAILED_PRECONDITION)

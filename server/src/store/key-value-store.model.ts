@@ -7,6 +7,8 @@
  * fencing tokens, lifespans and history; not events, metrics, content types
  * or pruning. Errors are named as in store-error.ts.
  */
+import { noLockDuration, tooLong, tooShort } from "./duration-limits.js";
+import { overLimit } from "./over-limit.js";
 import type { StoreErrorCode } from "./store-error.js";
 
 /** The store options the model honours. */
@@ -70,13 +72,14 @@ export class StoreModel {
       const { key, value, lockDuration, lifespan, ifVersion } = request;
       this.checkWritableKey(key);
       if (this.options.maxValueSize > 0 && value.length > this.options.maxValueSize) {
-        throw new Refused("VALUE_TOO_LARGE");
+        throw new Refused("VALUE_TOO_LARGE", overLimit(value.length, this.options.maxValueSize, "max_value_size"));
       }
       if (lockDuration !== undefined) {
         this.checkLockDuration(lockDuration);
       }
-      if (lifespan !== undefined && (lifespan <= 0n || lifespan < this.options.minLifespan)) {
-        throw new Refused("LIFESPAN_INVALID");
+      const lifespanTooShort = lifespan === undefined ? undefined : tooShort(lifespan, this.options.minLifespan, "min_lifespan");
+      if (lifespanTooShort !== undefined) {
+        throw new Refused("LIFESPAN_INVALID", lifespanTooShort);
       }
       const existing = this.keys.get(key);
       if (existing === undefined) {
@@ -188,7 +191,7 @@ export class StoreModel {
     return this.run(() => {
       this.checkWritableKey(key);
       if (duration === undefined) {
-        throw new Refused("LOCK_INVALID");
+        throw new Refused("LOCK_INVALID", noLockDuration);
       }
       this.checkLockDuration(duration);
       const existing = this.keys.get(key);
@@ -355,11 +358,13 @@ export class StoreModel {
   }
 
   private checkLockDuration(duration: bigint): void {
-    if (duration > this.options.maxLockDuration) {
-      throw new Refused("LOCK_TOO_LONG");
+    const long = tooLong(duration, this.options.maxLockDuration, "max_lock_duration");
+    if (long !== undefined) {
+      throw new Refused("LOCK_TOO_LONG", long);
     }
-    if (duration <= 0n || duration < this.options.minLockDuration) {
-      throw new Refused("LOCK_INVALID");
+    const short = tooShort(duration, this.options.minLockDuration, "min_lock_duration");
+    if (short !== undefined) {
+      throw new Refused("LOCK_INVALID", short);
     }
   }
 

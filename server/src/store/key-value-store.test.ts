@@ -274,7 +274,7 @@ describe("KeyValueStore", () => {
 
       it("checks KEY_TOO_LONG before VALUE_TOO_LARGE", () => {
         const { store } = setup({ maxKeyLength: 3, maxValueSize: 1 });
-        expectError(() => put(store, "abcd", "too large"), "KEY_TOO_LONG");
+        expectError(() => put(store, "abcd", "too large"), "KEY_TOO_LONG", "4 bytes, the limit is 3 (max_key_length)");
       });
 
       it("a refused Set changes nothing and emits nothing", () => {
@@ -284,9 +284,9 @@ describe("KeyValueStore", () => {
         events.length = 0;
         expectError(() => put(store, "", "x"), "EMPTY_KEY");
         expectError(() => put(store, "keyquarry/Started", "x"), "RESERVED");
-        expectError(() => put(store, "long", "x"), "KEY_TOO_LONG");
-        expectError(() => put(store, "foo", "toolarge"), "VALUE_TOO_LARGE");
-        expectError(() => put(store, "new", "toolarge"), "VALUE_TOO_LARGE");
+        expectError(() => put(store, "long", "x"), "KEY_TOO_LONG", "4 bytes, the limit is 3 (max_key_length)");
+        expectError(() => put(store, "foo", "toolarge"), "VALUE_TOO_LARGE", "8 bytes, the limit is 3 (max_value_size)");
+        expectError(() => put(store, "new", "toolarge"), "VALUE_TOO_LARGE", "8 bytes, the limit is 3 (max_value_size)");
         expect(observe(store)).toStrictEqual(before);
         expect(text(store.get(ALICE, "foo"))).toBe("bar");
         expect(events).toEqual([event("foo", StoreEventKind.ACCESSED, T1)]);
@@ -297,12 +297,12 @@ describe("KeyValueStore", () => {
       it("accepts an ASCII key of exactly max_key_length bytes and refuses one more", () => {
         const { store } = setup();
         expect(put(store, "k".repeat(1024), "v")).toEqual({ isNew: true });
-        expectError(() => put(store, "k".repeat(1025), "v"), "KEY_TOO_LONG");
+        expectError(() => put(store, "k".repeat(1025), "v"), "KEY_TOO_LONG", "1025 bytes, the limit is 1024 (max_key_length)");
       });
 
       it("refuses a 2048-byte key (original TestMaxKeyLength)", () => {
         const { store } = setup();
-        expectError(() => put(store, "x".repeat(2048), "v"), "KEY_TOO_LONG");
+        expectError(() => put(store, "x".repeat(2048), "v"), "KEY_TOO_LONG", "2048 bytes, the limit is 1024 (max_key_length)");
       });
 
       it("counts a 2-byte character as two: 512 × 'é' fits, one more byte does not", () => {
@@ -310,21 +310,21 @@ describe("KeyValueStore", () => {
         const key = "é".repeat(512); // 512 UTF-16 units, 1024 UTF-8 bytes
         expect(put(store, key, "v")).toEqual({ isNew: true });
         expect(store.exists(key)).toBe(true);
-        expectError(() => put(store, `${key}a`, "v"), "KEY_TOO_LONG");
+        expectError(() => put(store, `${key}a`, "v"), "KEY_TOO_LONG", "1025 bytes, the limit is 1024 (max_key_length)");
       });
 
       it("refuses a key that is short in UTF-16 units but too long in UTF-8 bytes", () => {
         const { store } = setup();
         const key = "é".repeat(600); // 600 units < 1024, 1200 bytes > 1024
         expect(key.length).toBeLessThan(1024);
-        expectError(() => put(store, key, "v"), "KEY_TOO_LONG");
+        expectError(() => put(store, key, "v"), "KEY_TOO_LONG", "1200 bytes, the limit is 1024 (max_key_length)");
       });
 
       it("counts a 4-byte character (surrogate pair) as four bytes", () => {
         const { store } = setup({ maxKeyLength: 8 });
         expect(put(store, "😀😀", "v")).toEqual({ isNew: true }); // 8 bytes
-        expectError(() => put(store, "😀😀a", "v"), "KEY_TOO_LONG"); // 9 bytes, 5 units
-        expectError(() => put(store, "a😀😀", "v"), "KEY_TOO_LONG");
+        expectError(() => put(store, "😀😀a", "v"), "KEY_TOO_LONG", "9 bytes, the limit is 8 (max_key_length)"); // 9 bytes, 5 units
+        expectError(() => put(store, "a😀😀", "v"), "KEY_TOO_LONG", "9 bytes, the limit is 8 (max_key_length)");
       });
 
       it("has no limit when max_key_length is 0", () => {
@@ -339,14 +339,14 @@ describe("KeyValueStore", () => {
       it("accepts a value of exactly max_value_size bytes and refuses one more", () => {
         const { store } = setup();
         expect(put(store, "foo", new Uint8Array(1000))).toEqual({ isNew: true });
-        expectError(() => put(store, "bar", new Uint8Array(1001)), "VALUE_TOO_LARGE");
+        expectError(() => put(store, "bar", new Uint8Array(1001)), "VALUE_TOO_LARGE", "1001 bytes, the limit is 1000 (max_value_size)");
         expect(store.exists("bar")).toBe(false);
       });
 
       it("refuses an oversized update and keeps the old value", () => {
         const { store } = setup({ maxValueSize: 5 });
         put(store, "foo", "12345");
-        expectError(() => put(store, "foo", "123456"), "VALUE_TOO_LARGE");
+        expectError(() => put(store, "foo", "123456"), "VALUE_TOO_LARGE", "6 bytes, the limit is 5 (max_value_size)");
         expect(text(store.get(ALICE, "foo"))).toBe("12345");
         expect(info(store, "foo").version).toBe(1n);
       });
@@ -354,7 +354,7 @@ describe("KeyValueStore", () => {
       it("counts UTF-8 bytes of the value, not characters", () => {
         const { store } = setup({ maxValueSize: 4 });
         expect(put(store, "ok", "éé")).toEqual({ isNew: true }); // 4 bytes
-        expectError(() => put(store, "no", "ééa"), "VALUE_TOO_LARGE"); // 5 bytes
+        expectError(() => put(store, "no", "ééa"), "VALUE_TOO_LARGE", "5 bytes, the limit is 4 (max_value_size)"); // 5 bytes
       });
 
       it("has no limit when max_value_size is 0", () => {
@@ -1004,7 +1004,7 @@ describe("KeyValueStore", () => {
       put(store, "c", "3");
       const before = observe(store);
       events.length = 0;
-      expectError(() => put(store, "d", "4"), "MAX_KEYS");
+      expectError(() => put(store, "d", "4"), "MAX_KEYS", "the limit is 3 (max_keys)");
       expect(store.exists("d")).toBe(false);
       expect(observe(store)).toStrictEqual(before);
       expect(events).toEqual([]);
@@ -1016,7 +1016,7 @@ describe("KeyValueStore", () => {
       expect(store.stats().keys).toBe(16n);
       put(store, "a", "1");
       put(store, "b", "2");
-      expectError(() => put(store, "c", "3"), "MAX_KEYS");
+      expectError(() => put(store, "c", "3"), "MAX_KEYS", "the limit is 2 (max_keys)");
       expect(list(store)).toEqual(["a", "b"]);
     });
 
@@ -1036,15 +1036,15 @@ describe("KeyValueStore", () => {
       expect(put(store, "b", "2")).toEqual({ isNew: true });
       store.pop(ALICE, "b");
       expect(put(store, "c", "3")).toEqual({ isNew: true });
-      expectError(() => put(store, "d", "4"), "MAX_KEYS");
+      expectError(() => put(store, "d", "4"), "MAX_KEYS", "the limit is 1 (max_keys)");
     });
 
     it("checks key length and value size before capacity", () => {
       const { store } = setup({ maxKeys: 1, maxKeyLength: 3, maxValueSize: 3 });
       put(store, "a", "1");
-      expectError(() => put(store, "long", "1"), "KEY_TOO_LONG");
-      expectError(() => put(store, "b", "1234"), "VALUE_TOO_LARGE");
-      expectError(() => put(store, "b", "1"), "MAX_KEYS");
+      expectError(() => put(store, "long", "1"), "KEY_TOO_LONG", "4 bytes, the limit is 3 (max_key_length)");
+      expectError(() => put(store, "b", "1234"), "VALUE_TOO_LARGE", "4 bytes, the limit is 3 (max_value_size)");
+      expectError(() => put(store, "b", "1"), "MAX_KEYS", "the limit is 1 (max_keys)");
     });
 
     it("checks READONLY before capacity", () => {

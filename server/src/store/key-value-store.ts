@@ -1,6 +1,7 @@
 import { fromByteString } from "./byte-string.js";
 import { Clients } from "./clients.js";
 import type { Clock } from "./clock.js";
+import { noLockDuration } from "./duration-limits.js";
 import { Expirations } from "./expirations.js";
 import { joinHashHalves } from "./fnv1a64.js";
 import { History } from "./history.js";
@@ -321,7 +322,7 @@ export class KeyValueStore {
       checkKeyLength(key, this.options.maxKeyLength);
     }
     if (duration === undefined) {
-      throw new StoreError("LOCK_INVALID");
+      throw new StoreError("LOCK_INVALID", noLockDuration);
     }
     this.locks.checkDuration(duration);
     const entry = this.table.existing(key);
@@ -548,7 +549,7 @@ export class KeyValueStore {
     }
     const { maxKeys } = this.options;
     if (maxKeys > 0 && this.table.userKeys >= maxKeys) {
-      throw new StoreError("MAX_KEYS");
+      throw new StoreError("MAX_KEYS", `the limit is ${maxKeys} (max_keys)`);
     }
     const entry = this.keys.create(key, value, contentType, now, clientId);
     this.emit(entry, StoreEventKind.CREATED, clientId, now, lockOwner);

@@ -1,3 +1,4 @@
+import { tooShort } from "./duration-limits.js";
 import type { Expirations } from "./expirations.js";
 import { type KeyEntry, LifespanState } from "./key-entry.js";
 import type { KeyState } from "./store-state.js";
@@ -19,8 +20,9 @@ export class Lifespans {
 
   /** Refuses a lifespan that is not positive or under min_lifespan (LIFESPAN_INVALID). */
   check(duration: bigint): void {
-    if (duration <= 0n || duration < this.minLifespan) {
-      throw new StoreError("LIFESPAN_INVALID");
+    const short = tooShort(duration, this.minLifespan, "min_lifespan");
+    if (short !== undefined) {
+      throw new StoreError("LIFESPAN_INVALID", short);
     }
   }
 

@@ -1,3 +1,4 @@
+import { tooLong, tooShort } from "./duration-limits.js";
 import type { Expirations } from "./expirations.js";
 import { type KeyEntry, LockState } from "./key-entry.js";
 import type { KeyState } from "./store-state.js";
@@ -38,11 +39,13 @@ export class Locks {
 
   /** Refuses a lock duration over max_lock_duration (LOCK_TOO_LONG), not positive or under min_lock_duration (LOCK_INVALID). */
   checkDuration(duration: bigint): void {
-    if (duration > this.limits.maxLockDuration) {
-      throw new StoreError("LOCK_TOO_LONG");
+    const long = tooLong(duration, this.limits.maxLockDuration, "max_lock_duration");
+    if (long !== undefined) {
+      throw new StoreError("LOCK_TOO_LONG", long);
     }
-    if (duration <= 0n || duration < this.limits.minLockDuration) {
-      throw new StoreError("LOCK_INVALID");
+    const short = tooShort(duration, this.limits.minLockDuration, "min_lock_duration");
+    if (short !== undefined) {
+      throw new StoreError("LOCK_INVALID", short);
     }
   }
 

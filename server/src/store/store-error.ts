@@ -8,11 +8,14 @@ export const storeErrorMessages = {
   EMPTY_KEY: "Empty key",
   RESERVED: "Key cannot begin with 'keyquarry'",
   READONLY: "server in readonly mode",
+  // The detail of these two and of MAX_KEYS names the limit (our extension).
   KEY_TOO_LONG: "Key length greater than maximum",
   VALUE_TOO_LARGE: "value size is greater than maximum",
+  // The detail of these two names the limit (our extension).
   LOCK_TOO_LONG: "lock Duration too long",
   LOCK_INVALID: "invalid lock Duration",
-  LIFESPAN_INVALID: "invalid expire_after",
+  // The original said "invalid expire_after" (the Go field's name); the detail names the limit.
+  LIFESPAN_INVALID: "invalid lifespan",
   WRONG_OWNER: "client_id provided does not match key",
   LOCKED: "Key is locked",
   LOCKED_OTHER: "locked by another client",

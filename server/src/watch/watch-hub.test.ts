@@ -298,20 +298,24 @@ describe("WatchHub", () => {
     expect(hub.size).toBe(1);
   });
 
-  it("ends every watcher cleanly with endAll, and still accepts new ones", async () => {
-    const { hub, set } = setup();
+  it("ends every watcher cleanly with endAll, after a last progress mark, and still accepts new ones", async () => {
+    const { hub, set, store } = setup();
     const a = hub.subscribe(any);
-    const b = hub.subscribe(any);
+    const b = hub.subscribe((event) => event.key === "other");
     set("k");
     hub.endAll();
     expect(hub.size).toBe(0);
-    // Queued events are still delivered, then the iteration completes.
+    // Queued events are still delivered, then the latest revision (to resume from), then the iteration completes.
     const seen: WatchItem[] = [];
     for await (const item of a) seen.push(item);
-    expect(seen).toHaveLength(1);
-    for await (const _ of b) {
-      /* completes */
-    }
+    expect(seen.map((item) => ("progress" in item ? `progress ${item.revision}` : `${item.key} ${item.revision}`))).toEqual([
+      `k ${store.revision}`,
+      `progress ${store.revision}`,
+    ]);
+    // A watcher that filtered the event out learns the revision all the same.
+    const filtered: WatchItem[] = [];
+    for await (const item of b) filtered.push(item);
+    expect(filtered).toEqual([{ progress: true, revision: store.revision }]);
     const c = hub.subscribe(any);
     expect(hub.size).toBe(1);
     set("k", "2");

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { formatDuration } from "../config/parse-duration.js";
+import { formatDuration } from "../duration/parse-duration.js";
 import type { Clock } from "../store/clock.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import { StoreError } from "../store/store-error.js";
@@ -192,10 +192,11 @@ export class WatchHub {
     }
   }
 
-  /** Ends every watch stream cleanly (server shutdown); new ones can still be opened. */
+  /** Ends every watch stream cleanly, with a last progress mark (server shutdown); new ones can still be opened. */
   endAll(): void {
+    const revision = this.store.revision;
     for (const subscription of [...this.subscriptions]) {
-      subscription.end();
+      subscription.finish(revision);
     }
   }
 

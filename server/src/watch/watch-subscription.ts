@@ -124,6 +124,20 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
     }
   }
 
+  /**
+   * Ends the stream cleanly (server shutdown) after a last progress mark for
+   * `revision`, the latest, queued behind the events still waiting: a watcher
+   * that resumes from it, at a server restored from a snapshot, misses
+   * nothing, even when its last event is older (events it filtered out).
+   */
+  finish(revision: bigint): void {
+    if (!this.ended) {
+      this.progressQueued++;
+      this.queue.push({ progress: true, revision });
+    }
+    this.end();
+  }
+
   /** The transport the stream writes to, when there is one to watch. */
   get sink(): WatchSink | undefined {
     return this.options.sink;

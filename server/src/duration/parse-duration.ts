@@ -1,4 +1,8 @@
-import type { Nanoseconds } from "./config.js";
+/**
+ * Durations are carried as bigint nanoseconds everywhere in keyquarry, so
+ * that request durations (google.protobuf.Duration) compare exactly.
+ */
+export type Nanoseconds = bigint;
 
 const nanosecond = 1n;
 const microsecond = 1_000n * nanosecond;

@@ -1,0 +1,62 @@
+import { Option, type Command } from "commander";
+import {
+  createKeyquarryClient,
+  type KeyquarryClient,
+  type KeyquarryProtocol,
+} from "@keyquarry/client-node";
+import { parseIndent, parseTimeout } from "./option-parsers.js";
+
+/** The options that say how to reach the server (`keyquarry client`, `keyquarry version`). */
+export interface ClientOptions {
+  address: string;
+  clientId?: string;
+  tls?: boolean;
+  caCertfile?: string;
+  insecure?: boolean;
+  protocol: KeyquarryProtocol;
+  indent: number;
+  timeout?: number;
+}
+
+/** Adds the {@link ClientOptions} to `command`. */
+export function addClientOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("-a, --address <addr>", "server: host:port, :port, host, http(s)://host:port or unix:///path")
+        .env("KEYQUARRY_CLIENT_ADDRESS")
+        .default("localhost:33969"),
+    )
+    .addOption(
+      new Option("--client-id <id>", "client id sent with every call (default: <user>@<hostname>)").env(
+        "KEYQUARRY_CLIENT_ID",
+      ),
+    )
+    .addOption(new Option("--tls", "use TLS, trusting the system's CA certificates"))
+    .addOption(
+      new Option("--no-tls", "use plaintext (the default, unless the address is https://...)").conflicts([
+        "caCertfile",
+        "insecure",
+      ]),
+    )
+    .addOption(new Option("--ca-certfile <file>", "use TLS, trusting this CA certificate (PEM)"))
+    .addOption(new Option("--insecure", "use TLS without verifying the server certificate"))
+    .addOption(
+      new Option("--protocol <protocol>", "wire protocol")
+        .choices(["grpc", "grpc-web", "connect"])
+        .default("grpc"),
+    )
+    .addOption(new Option("--indent <n>", "indent JSON output by n spaces").argParser(parseIndent).default(0))
+    .addOption(new Option("--timeout <duration>", "timeout per call, e.g. 500ms, 10s").argParser(parseTimeout));
+}
+
+/** A client for the server the options name; `timeoutMs` applies when `--timeout` is not given. */
+export function clientFor(options: ClientOptions, timeoutMs?: number): KeyquarryClient {
+  const { tls, caCertfile, insecure } = options;
+  const wantsTls = tls === true || caCertfile !== undefined || insecure === true;
+  return createKeyquarryClient(options.address, {
+    clientId: options.clientId,
+    protocol: options.protocol,
+    tls: tls === false ? false : wantsTls ? { caFile: caCertfile, insecure } : undefined,
+    timeoutMs: options.timeout ?? timeoutMs,
+  });
+}
