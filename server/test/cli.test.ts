@@ -1,32 +1,11 @@
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-
-const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as a child process (no shell), feeding `input` to its stdin. */
-function keyquarry(args: string[], input: string | Uint8Array = ""): Promise<CliResult> {
-  // Settings from the environment of whoever runs the tests must not leak in.
-  const { KEYQUARRY_CLIENT_ADDRESS: _address, KEYQUARRY_CLIENT_ID: _clientId, ...env } = process.env;
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { env }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(input);
-  });
-}
+import { keyquarryBin as bin, runKeyquarry as keyquarry, type CliResult } from "./run-keyquarry.js";
 
 function startServer(listenAddress: string): Promise<KeyquarryServer> {
   return build({ ...defaultConfig(), listenAddress, logLevel: "ERROR" });
