@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { grpcCall } from "./lib/grpc-call.js";
 import { runH2load, type H2loadResult } from "./lib/h2load.js";
+import { cliStartupReport, cliStartupSettings, runCliStartup } from "./lib/cli-startup.js";
 import { hostileReport, hostileSettings, runHostile } from "./lib/hostile.js";
 import { rssMiB, sampleRss, spawnKeyquarry } from "./lib/keyquarry-process.js";
 import { freePort, installCleanup, isStoppingAll, run, spawnTracked, stopAll, stopChild, waitForPort, which } from "./lib/procs.js";
@@ -292,25 +293,34 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), "keyquarry-bench-"));
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
 log(`keyquarry bench (${quick ? "quick" : "full"}): ${settings.rounds} round(s); temp dir ${tmp}`);
 
-// `--only hostile`: the hostile clients stage alone (a few minutes, to re-run after a change);
-// writes bench/results/hostile[-quick]-node<major>.json.
+// `--only hostile` / `--only cli`: one stage alone (to re-run after a change);
+// writes bench/results/<stage>[-quick]-node<major>.json.
 const onlyFlag = process.argv.indexOf("--only");
 if (onlyFlag !== -1) {
   const stage = process.argv[onlyFlag + 1];
-  if (stage !== "hostile") {
-    log(`--only: unknown stage ${JSON.stringify(stage)} (known: hostile)`);
+  const stages = {
+    hostile: async () => {
+      const hostile = await runHostile(targetNode, rootDir, tmp, hostileSettings(quick), log);
+      return { data: { hostile }, ...hostileReport(hostile), show: (v: number) => String(Math.round(v)) };
+    },
+    cli: async () => {
+      const cliStartup = await runCliStartup(targetNode, rootDir, tmp, cliStartupSettings(quick), log);
+      return { data: { cliStartup }, ...cliStartupReport(cliStartup), show: fmtRatio };
+    },
+  };
+  if (stage !== "hostile" && stage !== "cli") {
+    log(`--only: unknown stage ${JSON.stringify(stage)} (known: ${Object.keys(stages).join(", ")})`);
     process.exit(2);
   }
-  const hostile = await runHostile(targetNode, rootDir, tmp, hostileSettings(quick), log);
-  const { lines, targets } = hostileReport(hostile);
+  const { data, lines, targets, show } = await stages[stage]();
   const git = gitInfo();
-  const header = `keyquarry bench — hostile stage only${quick ? " (quick)" : ""}, ${startedAt.toISOString()}, Node ${targetNodeVersion}, git ${git.commit ?? "?"}${git.dirtyFiles ? ` (+${git.dirtyFiles} modified files)` : ""}, load average ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}`;
-  const targetLines = targets.map((t) => `${pad(t.check, 50)}${pad(t.measured === null ? "–" : String(Math.round(t.measured)), 12)}${pad(t.target, 12)}${t.pass === null ? "n/a" : t.pass ? "PASS" : "FAIL"}`);
+  const header = `keyquarry bench — ${stage} stage only${quick ? " (quick)" : ""}, ${startedAt.toISOString()}, Node ${targetNodeVersion}, git ${git.commit ?? "?"}${git.dirtyFiles ? ` (+${git.dirtyFiles} modified files)` : ""}, load average ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}`;
+  const targetLines = targets.map((t) => `${pad(t.check, 50)}${pad(t.measured === null ? "–" : show(t.measured), 12)}${pad(t.target, 12)}${t.pass === null ? "n/a" : t.pass ? "PASS" : "FAIL"}`);
   process.stdout.write(`\n${[header, "", ...lines, "", "Targets", ...targetLines].join("\n")}\n`);
   const nodeMajor = targetNodeVersion.replace(/^v/, "").split(".")[0];
-  const outFile = path.join(benchDir, "results", `hostile${quick ? "-quick" : ""}-node${nodeMajor}.json`);
+  const outFile = path.join(benchDir, "results", `${stage}${quick ? "-quick" : ""}-node${nodeMajor}.json`);
   mkdirSync(path.dirname(outFile), { recursive: true });
-  writeFileSync(outFile, `${JSON.stringify({ schema: 1, date: startedAt.toISOString(), mode: quick ? "quick" : "full", node: targetNodeVersion, git, loadavgStart, loadavgEnd: os.loadavg(), hostile, targets }, null, 2)}\n`);
+  writeFileSync(outFile, `${JSON.stringify({ schema: 1, date: startedAt.toISOString(), mode: quick ? "quick" : "full", node: targetNodeVersion, git, loadavgStart, loadavgEnd: os.loadavg(), ...data, targets }, null, 2)}\n`);
   log(`wrote ${path.relative(rootDir, outFile)} (${Math.round((Date.now() - startedAt.getTime()) / 1000)} s)`);
   await stopAll();
   process.exit(0);
@@ -637,6 +647,8 @@ const watch = await runChild("watch-fanout.ts", [String(settings.watchers), Stri
 if (!watch.ok) flag("watch", watch.error ?? "failed");
 const hostile = await runHostile(targetNode, rootDir, tmp, hostileSettings(quick), log);
 const hostileSummary = hostileReport(hostile);
+const cliStartup = await runCliStartup(targetNode, rootDir, tmp, cliStartupSettings(quick), log);
+const cliStartupSummary = cliStartupReport(cliStartup);
 await stopAll();
 
 // ---------------------------------------------------------------- report
@@ -832,6 +844,8 @@ if (watch.data) {
 out();
 for (const line of hostileSummary.lines) out(line);
 out();
+for (const line of cliStartupSummary.lines) out(line);
+out();
 
 // Targets.
 const headline = (op: Op) => grpcReport.find((r) => r["op"] === op && r["clients"] === headlineLevel.clients && r["streams"] === headlineLevel.streams) as
@@ -876,6 +890,7 @@ check(`overload: peak RSS growth, run 2 -> run ${overloadRuns.length}`, overload
 check(`expiry of ${fmtInt(settings.expiryKeys)} keys: CPU`, num(expiry.data, "cpuTotalS"), "< 2 s", (v) => v < 2, (v) => `${v.toFixed(2)} s`);
 check(`expiry lateness p99`, expiryLat["p99"], "< 100 ms", (v) => v < 100, (v) => `${fmtMs(v)} ms`);
 for (const t of hostileSummary.targets) targetRows.push({ check: t.check, measured: t.measured, value: t.measured === null ? "–" : String(Math.round(t.measured)), target: t.target, pass: t.pass });
+for (const t of cliStartupSummary.targets) targetRows.push({ ...t, value: t.measured === null ? "–" : fmtRatio(t.measured) });
 out("Targets");
 out(`${pad("check", 46)}${pad("measured", 12)}${pad("target", 16)}result`);
 for (const t of targetRows) out(`${pad(t.check, 46)}${pad(t.value, 12)}${pad(t.target, 16)}${t.pass === null ? `n/a${t.note ? ` (${t.note})` : ""}` : t.pass ? "PASS" : "FAIL"}`);
@@ -940,6 +955,7 @@ const report = {
   memory: memory.data ?? { error: memory.error },
   expiry: expiry.data ?? { error: expiry.error },
   hostile,
+  cliStartup,
   watch: watch.data ? { mode: "watchers + writer in one process (connect-node gRPC), server via build() in a second process", ...watch.data } : { error: watch.error },
   targets: targetRows,
   skipped,

@@ -1,19 +1,22 @@
 /**
- * Helpers of snapshots.test.ts: the two real snapshot databases (a SQLite
- * file, a fresh PostgreSQL database) with raw SQL access to corrupt them,
- * `keyquarry serve` as a child process, and the comparison of store states
- * across a restart.
+ * Helpers of snapshots.test.ts and signals.test.ts: the two real snapshot
+ * databases (a SQLite file, a fresh PostgreSQL database) with raw SQL access
+ * to corrupt them, `keyquarry serve` as a child process started as in
+ * production (node running the bin, no wrapper), and the comparison of store
+ * states across a restart.
  */
 import Database from "better-sqlite3";
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
+import { vi } from "vitest";
 import { isReservedKey } from "../src/store/reserved-keys.js";
 import type { StoreState } from "../src/store/store-state.js";
 import { createTestDatabase } from "./postgres/test-database.js";
+import { bin as keyquarryBin } from "./cli-process.js";
+import { createClients } from "./test-server.js";
 
 /** One second in nanoseconds. */
 export const second = 1_000_000_000n;
@@ -106,8 +109,6 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
-
 /** How a `keyquarry serve` child process ended. */
 export interface Exit {
   code: number | null;
@@ -137,7 +138,7 @@ const children = new Set<ServeProcess>();
 export async function spawnServe(env: Record<string, string>): Promise<ServeProcess> {
   const port = await freePort();
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("KEYQUARRY_")));
-  const child = spawn(process.execPath, [bin, "serve", "--listen", `127.0.0.1:${port}`], {
+  const child = spawn(process.execPath, [keyquarryBin, "serve", "--listen", `127.0.0.1:${port}`], {
     env: { ...inherited, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -156,6 +157,20 @@ export async function spawnServe(env: Record<string, string>): Promise<ServeProc
   children.add(started);
   void started.exited.then(() => children.delete(started));
   return started;
+}
+
+/** Resolves once `started` answers Stats; fails at once if it exits first. */
+export async function waitUntilServing(started: ServeProcess): Promise<void> {
+  const { kv } = createClients("connect", started.url, "probe");
+  await vi.waitFor(
+    async () => {
+      if (started.child.exitCode !== null) {
+        throw new Error(`keyquarry serve exited with ${started.child.exitCode}: ${started.stderr()}`);
+      }
+      await kv.stats({});
+    },
+    { timeout: 20_000, interval: 100 },
+  );
 }
 
 /** Kills (SIGKILL) every child process still running and waits for them to exit. */

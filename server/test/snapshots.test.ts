@@ -29,6 +29,7 @@ import {
   reservedKeyEvents,
   second,
   spawnServe,
+  waitUntilServing,
   type ServeProcess,
   type SnapshotDatabaseHandle,
 } from "./snapshot-helpers.js";
@@ -471,16 +472,7 @@ describe("keyquarry serve with a SQLite snapshot database (process)", () => {
       KEYQUARRY_LOG_LEVEL: "ERROR",
       ...env,
     });
-    const { kv } = createClients("connect", started.url, "probe");
-    await vi.waitFor(
-      async () => {
-        if (started.child.exitCode !== null) {
-          throw new Error(`keyquarry serve exited with ${started.child.exitCode}: ${started.stderr()}`);
-        }
-        await kv.stats({});
-      },
-      { timeout: 20_000, interval: 100 },
-    );
+    await waitUntilServing(started);
     return started;
   }
 
