@@ -16,7 +16,7 @@ const post = (method: string, body: string | Blob, headers: Record<string, strin
   });
 
 describe("the Connect unary fast path", () => {
-  it("answers JSON with proto3 JSON, ignoring unknown fields and accepting an empty body", async () => {
+  it("answers JSON with proto3 JSON, ignoring unknown fields; an empty body is no JSON (as connect-es reads it)", async () => {
     const created = await post("Set", '{"key":"fast","value":"YmFy","futureField":1}');
     expect([created.status, created.headers.get("content-type"), await created.json()]).toEqual([
       200,
@@ -24,9 +24,14 @@ describe("the Connect unary fast path", () => {
       { success: true, isNew: true },
     ]);
     expect(await (await post("Get", '{"key":"fast"}', { "connect-protocol-version": "1" })).json()).toEqual({ value: "YmFy" });
-    const stats = await post("Stats", "");
+    const stats = await post("Stats", "{}");
     expect(stats.status).toBe(200);
     expect(await stats.json()).toMatchObject({ keys: "17" });
+    const empty = await post("Stats", "");
+    expect([empty.status, await empty.json()]).toEqual([
+      400,
+      { code: "invalid_argument", message: "cannot decode message keyquarry.EmptyRequest from JSON: Unexpected end of JSON input" },
+    ]);
   });
 
   it("answers errors with the Connect HTTP status and a {code, message} body", async () => {

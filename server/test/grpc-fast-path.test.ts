@@ -74,7 +74,7 @@ describe("the gRPC fast path", () => {
   it("answers a unary call with headers, one framed message and grpc-status 0 trailers", async () => {
     const response = await call("/keyquarry.KeyQuarry/Set", {}, setBody("raw", "value"));
     expect(response.headers[":status"]).toBe(200);
-    expect(response.headers["content-type"]).toBe("application/grpc");
+    expect(response.headers["content-type"]).toBe("application/grpc+proto");
     expect(status(response)).toEqual({ code: 0, message: "" });
     expect(response.body.readUInt32BE(1)).toBe(response.body.length - 5);
     expect(response.body.subarray(5)).toEqual(Buffer.from([0x08, 0x01, 0x10, 0x01])); // success: true, is_new: true
@@ -91,9 +91,9 @@ describe("the gRPC fast path", () => {
   });
 
   it.each([
-    ["no message at all", Buffer.alloc(0), Code.InvalidArgument],
+    ["no message at all", Buffer.alloc(0), Code.Unimplemented],
     ["a frame longer than the body", Buffer.from([0, 0, 0, 0, 9, 1]), Code.InvalidArgument],
-    ["two messages for a unary call", Buffer.concat([frame(new Uint8Array()), frame(new Uint8Array())]), Code.InvalidArgument],
+    ["two messages for a unary call", Buffer.concat([frame(new Uint8Array()), frame(new Uint8Array())]), Code.Unimplemented],
     ["a compressed flag without grpc-encoding", frame(new Uint8Array(), 1), Code.Internal],
     ["bytes that are no KeyValue", frame(Buffer.from([0x0a, 0xff, 0xff])), Code.Internal],
   ])("refuses %s", async (_name, body, code) => {

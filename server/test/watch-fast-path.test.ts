@@ -238,7 +238,7 @@ describe("the gRPC watch fast path", () => {
         status: Code.OutOfRange,
         message: `revision ${ahead} is ahead of the server's latest revision ${server.store.revision} (was the server restarted without its snapshot?)`,
       },
-      { status: Code.InvalidArgument, message: "protocol error: invalid grpc-timeout value: soon" },
+      { status: Code.InvalidArgument, message: "protocol error: invalid grpc timeout value: soon" },
       { status: Code.InvalidArgument, message: "empty client_id" },
     ]);
     expect(server.hub.size).toBe(0);

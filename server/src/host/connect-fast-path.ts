@@ -1,14 +1,13 @@
-import { create, fromBinary, fromJson, toBinary, toJsonString, type JsonValue } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
+import type { ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
+import { readClientId } from "../rpc/client-id.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
-import { invalidBase64Field } from "../rpc/invalid-base64-field.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { toConnectError } from "../rpc/to-connect-error.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
-import { invalidBase64 } from "./check-json-body.js";
+import { decodeBinaryRequest, decodeJsonRequest } from "./decode-request.js";
 import { RequestSizeMeter, type RequestSizeLimit } from "./read-max-bytes.js";
 import { connectTimeoutMs, deadlineExceeded } from "./request-deadline.js";
 import { stopReadingRequest } from "./stop-reading-request.js";
@@ -95,20 +94,9 @@ export function createConnectFastPath(
       const { method, operation } = entry;
       let input;
       try {
-        if (json) {
-          const parsed: unknown = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
-          const field = invalidBase64Field(method.input, parsed);
-          if (field !== undefined) {
-            refuse(invalidBase64(method.input, field));
-            return;
-          }
-          input = fromJson(method.input, parsed as JsonValue, { ignoreUnknownFields: true });
-        } else {
-          input = fromBinary(method.input, body);
-        }
+        input = json ? decodeJsonRequest(method.input, body) : decodeBinaryRequest(method.input, body);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        refuse(new ConnectError(`cannot decode message ${method.input.typeName} from ${json ? "JSON" : "binary"}: ${reason}`, Code.InvalidArgument));
+        refuse(error as ConnectError);
         return;
       }
       const signal = (call = new LazyCallSignal());
@@ -121,7 +109,7 @@ export function createConnectFastPath(
         }
       };
       try {
-        const output = operation(input, clientIdFromNodeHeaders(headers, maxClientIdLength), signal);
+        const output = operation(input, readClientId(headers, maxClientIdLength), signal);
         if (output instanceof Promise) {
           response.once("close", () => signal.abort(clientGone));
           // After the deadline (or the client's exit) has answered, `answer` writes nothing more.

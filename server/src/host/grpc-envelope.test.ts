@@ -11,10 +11,11 @@ describe("grpcFrame and singleGrpcMessage", () => {
   });
 
   it.each([
-    [Buffer.alloc(0), Code.InvalidArgument, "protocol error: missing input message for server_streaming method"],
-    [Buffer.from([1, 0, 0, 0, 0]), Code.Internal, "protocol error: received compressed message without grpc-encoding"],
-    [Buffer.concat([grpcFrame(new Uint8Array([1])), grpcFrame(new Uint8Array([2]))]), Code.InvalidArgument, "protocol error: expected exactly one input message for server_streaming method"],
-    [Buffer.from([0, 0, 0, 0, 9, 1]), Code.InvalidArgument, "protocol error: expected exactly one input message for server_streaming method"],
+    [Buffer.alloc(0), Code.Unimplemented, "protocol error: missing input message for server_streaming method"],
+    [Buffer.from([0, 0, 0]), Code.InvalidArgument, "protocol error: incomplete envelope"],
+    [Buffer.from([1, 0, 0, 0, 0]), Code.Internal, "received compressed envelope, but do not know how to decompress"],
+    [Buffer.concat([grpcFrame(new Uint8Array([1])), grpcFrame(new Uint8Array([2]))]), Code.Unimplemented, "protocol error: received extra input message for server_streaming method"],
+    [Buffer.from([0, 0, 0, 0, 9, 1]), Code.InvalidArgument, "protocol error: incomplete envelope"],
   ])("refuse a body that is not exactly one uncompressed message (%#)", (body, code, message) => {
     expect(() => singleGrpcMessage(body, "server_streaming")).toThrow(expect.objectContaining({ code, rawMessage: message }));
   });

@@ -1,9 +1,10 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { ConnectError } from "@connectrpc/connect";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
+import { readClientId } from "../rpc/client-id.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
-import { fromStoreError } from "../rpc/to-connect-error.js";
+import { toConnectError } from "../rpc/to-connect-error.js";
+import { decodeBinaryRequest } from "./decode-request.js";
 import { grpcFrame, grpcOkHeaders, grpcOkTrailers, isPlainGrpcCall, respondGrpcStatus, singleGrpcMessage } from "./grpc-envelope.js";
 import { readGrpcRequestBody, type GrpcBodyReceiver } from "./grpc-request-body.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
@@ -77,10 +78,9 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
     }
     let output: Output;
     try {
-      const message = singleGrpcMessage(body, "unary");
-      const clientId = clientIdFromNodeHeaders(this.headers, this.maxClientIdLength);
-      const request = fromBinary(this.method.input, message);
-      output = this.operation(request, clientId, this);
+      // In connect-es's order: the message, then the client id (its interceptor sees a decoded request).
+      const request = decodeBinaryRequest(this.method.input, singleGrpcMessage(body, "unary"));
+      output = this.operation(request, readClientId(this.headers, this.maxClientIdLength), this);
     } catch (error) {
       this.failWith(error);
       return;
@@ -107,8 +107,7 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
   }
 
   private failWith(error: unknown): void {
-    const mapped = fromStoreError(error);
-    this.fail(mapped instanceof ConnectError ? mapped : new ConnectError(`cannot decode or handle request: ${String(error)}`, Code.Internal));
+    this.fail(toConnectError(error));
   }
 
   private respond(message: Uint8Array): void {

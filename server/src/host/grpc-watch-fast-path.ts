@@ -1,11 +1,12 @@
-import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
-import { clientIdFromNodeHeaders } from "../rpc/client-id.js";
+import { readClientId } from "../rpc/client-id.js";
 import type { WatchMethodTable } from "../rpc/routes.js";
 import { toConnectError } from "../rpc/to-connect-error.js";
 import type { WatchMethod, WatchOutput, WatchSession } from "../rpc/watch-session.js";
 import type { StoreEvent } from "../store/store-event.js";
+import { decodeBinaryRequest } from "./decode-request.js";
 import { grpcFrame, grpcOkHeaders, grpcOkTrailers, isPlainGrpcCall, respondGrpcStatus, singleGrpcMessage } from "./grpc-envelope.js";
 import type { StreamHandler } from "./grpc-fast-path.js";
 import { grpcStatusHeaders } from "./grpc-message.js";
@@ -123,9 +124,9 @@ class WatchCall implements GrpcBodyReceiver {
     const { method, stream } = this;
     let session: WatchSession<WatchMethod["method"]>;
     try {
-      const message = singleGrpcMessage(body, "server_streaming");
-      const clientId = clientIdFromNodeHeaders(this.headers, this.maxClientIdLength);
-      const request = fromBinary(method.method.input, message);
+      // In connect-es's order: the message, then the client id.
+      const request = decodeBinaryRequest(method.method.input, singleGrpcMessage(body, "server_streaming"));
+      const clientId = readClientId(this.headers, this.maxClientIdLength);
       session = method.open(request, clientId, { clientId, sink: this.sink });
     } catch (error) {
       this.fail(error);

@@ -1,5 +1,5 @@
 import * as httpolyglot from "@httptoolkit/httpolyglot";
-import type { RequestListener, Server as HttpServer } from "node:http";
+import type { RequestListener } from "node:http";
 import {
   constants,
   type Http2Server,
@@ -13,6 +13,7 @@ import type { RequestHandler } from "./connect-fast-path.js";
 import { headerListSize, subServerOptions, type ConnectionLimits } from "./connection-limits.js";
 import type { StreamHandler } from "./grpc-fast-path.js";
 import { armHandshakeDeadline, completeHandshake } from "./handshake-deadline.js";
+import { polyglotSubServers, takeCompatListener, trackHttp1Connections, useNativeStreams } from "./node-internals.js";
 import { watchSession, type SessionWatchdog } from "./session-watchdog.js";
 
 /** The httpolyglot server plus the connection-closing methods Fastify looks for. */
@@ -24,12 +25,6 @@ export type PolyglotServer = NetServer & {
   /** Sends GOAWAY on every HTTP/2 session, letting responses in flight finish. */
   closeHttp2Sessions(): void;
 };
-
-// The sub-servers httpolyglot hands sniffed connections to (private fields).
-interface PolyglotInternals {
-  _httpServer: HttpServer;
-  _http2Server: Http2Server;
-}
 
 /**
  * Creates one listener that serves HTTP/1.1, HTTP/2 with prior knowledge
@@ -79,10 +74,8 @@ export function createPolyglotServer(
     socket.setNoDelay(true);
     socket.once("close", () => answeredSockets.delete(socket));
   });
-  const http1 = (server as unknown as PolyglotInternals)._httpServer;
-  // Node tracks HTTP/1.1 connections (which closeIdleConnections needs) only
-  // once a server is "listening"; this one never listens itself.
-  http1.emit("listening");
+  const { http1, http2 } = polyglotSubServers(server);
+  trackHttp1Connections(http1);
   let closed = false;
   // The listener is also added to the sub-servers, so closing http1 calls it again.
   server.on("close", () => {
@@ -91,7 +84,6 @@ export function createPolyglotServer(
       http1.close();
     }
   });
-  const http2 = (server as unknown as PolyglotInternals)._http2Server;
   useNativeStreams(http2);
   routeStreamsThrough(http2, fastPaths.grpc, limits.maxHeaderListSize);
   const sessions = new Map<Http2Session, SessionWatchdog>();
@@ -148,22 +140,6 @@ export function createPolyglotServer(
 }
 
 /**
- * Lets HTTP/2 sessions on plain TCP read their socket natively again.
- * httpolyglot marks sniffed h2c sockets as not stream-based (a workaround it
- * needs for HTTP/2 tunnelled in HTTP/2, which we never get), so Node wraps
- * them in a JavaScript stream: about a quarter of the CPU of a gRPC call.
- * Node itself replays the bytes read while sniffing (its Http2Session
- * receives a socket's buffered data).
- */
-function useNativeStreams(http2: Http2Server): void {
-  http2.prependListener("connection", (socket: Socket & { _handle?: { isStreamBase?: boolean } }) => {
-    if (socket._handle?.isStreamBase === false && !(socket instanceof TLSSocket)) {
-      socket._handle.isStreamBase = true;
-    }
-  });
-}
-
-/**
  * Puts `fastPath` in front of Node's HTTP/2 compatibility layer (the
  * server's own "stream" listener, which makes request/response objects):
  * streams the fast path declines go to it unchanged. Streams whose header
@@ -172,11 +148,7 @@ function useNativeStreams(http2: Http2Server): void {
  * never does.
  */
 function routeStreamsThrough(http2: Http2Server, fastPath: StreamHandler | undefined, maxHeaderListSize: number): void {
-  const compat = http2.listeners("stream").find((listener) => listener.name.endsWith("onServerStream"));
-  if (compat === undefined) {
-    throw new Error("Node's HTTP/2 compatibility listener was not found");
-  }
-  http2.removeListener("stream", compat as (...args: unknown[]) => void);
+  const compat = takeCompatListener(http2);
   http2.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
     if (headerListSize(rawHeaders) > maxHeaderListSize) {
       // Node reports a reset with an error code as the stream's error, even one it sends itself.

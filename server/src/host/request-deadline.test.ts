@@ -35,7 +35,7 @@ describe("connectTimeoutMs", () => {
   });
 
   it.each(["", "1.5", "12345678901", "soon"])("refuses %j", (value) => {
-    expect(() => connectTimeoutMs(value)).toThrow(/invalid connect-timeout-ms value/);
+    expect(() => connectTimeoutMs(value)).toThrow(/invalid connect timeout value/);
   });
 });
 

@@ -20,7 +20,8 @@ const grpcTimeoutUnits: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1
 export function grpcTimeoutMs(value: string): number | undefined {
   const match = /^(\d{1,8})([HMSmun])$/.exec(value);
   if (match === null) {
-    throw new ConnectError(`protocol error: invalid grpc-timeout value: ${value}`, Code.InvalidArgument);
+    // connect-es's words, so that both paths refuse alike.
+    throw new ConnectError(`protocol error: invalid grpc timeout value: ${value}`, Code.InvalidArgument);
   }
   return holdable(Number(match[1]) * grpcTimeoutUnits[match[2]!]!);
 }
@@ -32,7 +33,7 @@ export function grpcTimeoutMs(value: string): number | undefined {
  */
 export function connectTimeoutMs(value: string): number | undefined {
   if (!/^\d{1,10}$/.test(value)) {
-    throw new ConnectError(`protocol error: invalid connect-timeout-ms value: ${value}`, Code.InvalidArgument);
+    throw new ConnectError(`protocol error: invalid connect timeout value: ${value}`, Code.InvalidArgument);
   }
   return holdable(Number(value));
 }

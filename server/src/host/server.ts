@@ -1,6 +1,7 @@
 import fastifyCors from "@fastify/cors";
 import fastify, { LogController, type FastifyInstance } from "fastify";
 import { readFileSync } from "node:fs";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { Config } from "../config/config.js";
 import { defaultListenPort } from "../config/default-config.js";
 import { parseListenAddress } from "../config/listen-address.js";
@@ -40,6 +41,12 @@ export interface BuildOptions {
   clock?: Clock;
   /** Fastify logger setting; derived from config.logLevel by default. */
   logger?: boolean;
+  /**
+   * Whether the hand-written fast paths (gRPC unary and watches, Connect
+   * unary) serve the calls they take; true by default. With false, connect-es
+   * serves every call: the protocol contract test compares the two.
+   */
+  fastPaths?: boolean;
 }
 
 /** A configured keyquarry server that is not listening yet. */
@@ -117,10 +124,15 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     logController: new LogController({ disableRequestLogging: true }),
     // With a serverFactory, Fastify binds one address only (the first of "localhost").
     serverFactory: (handler) => {
-      server = createPolyglotServer(handler, tls, {
-        grpc: (stream, headers) => grpcWatch.handle(stream, headers) || grpcUnary(stream, headers),
-        connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, config.maxClientIdLength),
-      }, connectionLimitsFor(config));
+      const fastPaths =
+        options.fastPaths === false
+          ? {}
+          : {
+              grpc: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
+                grpcWatch.handle(stream, headers) || grpcUnary(stream, headers),
+              connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, config.maxClientIdLength),
+            };
+      server = createPolyglotServer(handler, tls, fastPaths, connectionLimitsFor(config));
       return server as unknown as import("node:http").Server;
     },
   });

@@ -1,7 +1,6 @@
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { IncomingHttpHeaders } from "node:http";
 import { StoreError } from "../store/store-error.js";
-import { firstHeaderValue } from "./first-header-value.js";
 import { toConnectError } from "./to-connect-error.js";
 import { serverClientId } from "../store/store-event.js";
 
@@ -9,24 +8,19 @@ import { serverClientId } from "../store/store-event.js";
 export const clientIdKey = createContextKey<string>("", { description: "keyquarry client id" });
 
 /**
- * Returns the caller's client id from request metadata `client_id`, or
- * `client-id` (proxies such as nginx drop headers with underscores), and
- * refuses a missing, empty, reserved or too long one (see {@link checkClientId}).
+ * The one reader of the caller's client id, for every path: the interceptor
+ * (connect-es's fetch Headers) and the fast paths (Node's headers). Reads
+ * request metadata `client_id`, or `client-id` (proxies such as nginx drop
+ * headers with underscores); several values of one header read as one,
+ * joined with ", " (as fetch Headers join them). Refuses a missing, empty,
+ * reserved or too long one; `maxLength` is max_client_id_length in bytes,
+ * 0 for no limit.
  */
-export function clientIdFromHeaders(headers: Headers, maxLength: number): string {
-  return checkClientId(headers.get("client_id") ?? headers.get("client-id") ?? undefined, maxLength);
-}
-
-/** Like {@link clientIdFromHeaders}, for Node's request headers (the fast paths). */
-export function clientIdFromNodeHeaders(headers: IncomingHttpHeaders, maxLength: number): string {
-  return checkClientId(firstHeaderValue(headers["client_id"]) ?? firstHeaderValue(headers["client-id"]), maxLength);
-}
-
-/**
- * Validates a client id header value (undefined when the header is absent);
- * `maxLength` is max_client_id_length in bytes, 0 for no limit.
- */
-export function checkClientId(clientId: string | undefined, maxLength: number): string {
+export function readClientId(headers: Headers | IncomingHttpHeaders, maxLength: number): string {
+  const clientId =
+    headers instanceof Headers
+      ? (headers.get("client_id") ?? headers.get("client-id") ?? undefined)
+      : (joined(headers["client_id"]) ?? joined(headers["client-id"]));
   if (clientId === undefined) {
     throw new StoreError("CID_MISSING");
   }
@@ -47,10 +41,15 @@ export function checkClientId(clientId: string | undefined, maxLength: number): 
 export function clientIdInterceptor(maxLength: number): Interceptor {
   return (next) => (request) => {
     try {
-      request.contextValues.set(clientIdKey, clientIdFromHeaders(request.header, maxLength));
+      request.contextValues.set(clientIdKey, readClientId(request.header, maxLength));
     } catch (error) {
       throw toConnectError(error);
     }
     return next(request);
   };
+}
+
+/** A Node header's value as fetch Headers read it. */
+function joined(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
 }
