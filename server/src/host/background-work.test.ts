@@ -17,12 +17,19 @@ function recorded(log: string[], name: string, fail?: "start" | "stop") {
   };
 }
 
+/** A BackgroundWork of recorded pieces, named and failing as `pieces` say. */
+function workOf(log: string[], ...pieces: [name: string, fail?: "start" | "stop"][]): BackgroundWork {
+  const work = new BackgroundWork();
+  for (const [name, fail] of pieces) {
+    work.add(recorded(log, name, fail));
+  }
+  return work;
+}
+
 describe("BackgroundWork", () => {
   it("starts nothing until start(), then all in order; stop() stops them in reverse order, once", async () => {
     const log: string[] = [];
-    const work = new BackgroundWork();
-    work.add(recorded(log, "a"));
-    work.add(recorded(log, "b"));
+    const work = workOf(log, ["a"], ["b"]);
     expect(log).toEqual([]);
     expect(work.running).toBe(false);
 
@@ -36,10 +43,7 @@ describe("BackgroundWork", () => {
 
   it("stops what it started when a later piece fails to start, and rethrows", async () => {
     const log: string[] = [];
-    const work = new BackgroundWork();
-    work.add(recorded(log, "a"));
-    work.add(recorded(log, "b", "start"));
-    work.add(recorded(log, "c"));
+    const work = workOf(log, ["a"], ["b", "start"], ["c"]);
 
     await expect(work.start()).rejects.toThrow("b cannot start");
     expect(log).toEqual(["start a", "stop a"]);
@@ -48,9 +52,7 @@ describe("BackgroundWork", () => {
 
   it("stops every piece even if one fails to stop, then rejects with that failure", async () => {
     const log: string[] = [];
-    const work = new BackgroundWork();
-    work.add(recorded(log, "a"));
-    work.add(recorded(log, "b", "stop"));
+    const work = workOf(log, ["a"], ["b", "stop"]);
     await work.start();
 
     await expect(work.stop()).rejects.toThrow("b cannot stop");
