@@ -218,7 +218,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     try {
       await app.close();
       // Fastify closes the server only if it listens; one that never did still holds Node's HTTP/1.1
-      // connection check interval (polyglot-server.ts arms it at once): closing releases it.
+      // connection check interval (the polyglot server arms it when built): closing releases it.
       if (server?.listening === false) {
         server.close();
       }
