@@ -1,5 +1,11 @@
+/**
+ * Unit tests of the expiry queue. The random ones are fast-check properties:
+ * a failure prints the seed to replay it with (see fast-check-parameters.fixture.ts).
+ */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ExpiryQueue, type Expiring } from "./expiry-queue.js";
+import { briefFailureReport, fastCheckParameters } from "./fast-check-parameters.fixture.js";
 
 interface Item extends Expiring {
   readonly id: number;
@@ -33,26 +39,37 @@ describe("ExpiryQueue", () => {
   });
 
   it("orders 100 000 random deadlines exactly like a sort, in one structure", () => {
-    const queue = new ExpiryQueue<Item>();
-    const deadlines = Array.from({ length: 100_000 }, () => BigInt(Math.floor(Math.random() * 1e9)));
-    for (const deadline of deadlines) {
-      queue.push(item(deadline));
-    }
-    expect(queue.size).toBe(100_000);
-    expect(drain(queue, 10n ** 10n)).toEqual(sorted(deadlines));
+    const deadlineLists = fc.array(fc.bigInt({ min: 0n, max: 999_999_999n }), { minLength: 100_000, maxLength: 100_000 });
+    // One case (each is 100 000 pushes). Not shrunk: the list's length is fixed, and it is too long to shrink in reasonable time.
+    fc.assert(
+      fc.property(deadlineLists, (deadlines) => {
+        const queue = new ExpiryQueue<Item>();
+        for (const deadline of deadlines) {
+          queue.push(item(deadline));
+        }
+        expect(queue.size).toBe(100_000);
+        expect(drain(queue, 10n ** 10n)).toEqual(sorted(deadlines));
+      }),
+      { ...fastCheckParameters(1), endOnFailure: true, plugins: [briefFailureReport] },
+    );
   });
 
   it("orders nanosecond-apart deadlines exactly, though their doubles are equal", () => {
     const base = 1_700_000_000_000_000_000n;
-    const deadlines = Array.from({ length: 2_000 }, () => base + BigInt(Math.floor(Math.random() * 1_000)));
-    expect(new Set(deadlines.map(Number)).size).toBeLessThan(10);
-    const queue = new ExpiryQueue<Item>();
-    for (const deadline of deadlines) {
-      queue.push(item(deadline));
-    }
-    expect(queue.popDue(base - 1n)).toBeUndefined();
-    expect(drain(queue, base + 499n)).toEqual(sorted(deadlines).filter((deadline) => deadline <= base + 499n));
-    expect(drain(queue, base + 1_000n)).toEqual(sorted(deadlines).filter((deadline) => deadline > base + 499n));
+    const deadlineLists = fc.array(fc.bigInt({ min: base, max: base + 999n }), { minLength: 2_000, maxLength: 2_000 });
+    fc.assert(
+      fc.property(deadlineLists, (deadlines) => {
+        expect(new Set(deadlines.map(Number)).size).toBeLessThan(10);
+        const queue = new ExpiryQueue<Item>();
+        for (const deadline of deadlines) {
+          queue.push(item(deadline));
+        }
+        expect(queue.popDue(base - 1n)).toBeUndefined();
+        expect(drain(queue, base + 499n)).toEqual(sorted(deadlines).filter((deadline) => deadline <= base + 499n));
+        expect(drain(queue, base + 1_000n)).toEqual(sorted(deadlines).filter((deadline) => deadline > base + 499n));
+      }),
+      { ...fastCheckParameters(10), endOnFailure: true, plugins: [briefFailureReport] },
+    );
   });
 
   it("compacts away stale entries and keeps heap order", () => {

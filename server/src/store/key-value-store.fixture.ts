@@ -204,6 +204,65 @@ export function expectNoChange(fixture: Fixture, refused: () => void): void {
 }
 
 // ---------------------------------------------------------------------------
+// Helpers shared by several test files
+// ---------------------------------------------------------------------------
+
+/** FNV-1a 64 of "bar" and "baz" (BEHAVIOR §5.1). */
+export const HASH_BAR = 16101355973854746n;
+export const HASH_BAZ = 16092559880829058n;
+
+/** The reserved keys' names, and the UTF-8 size of their values. */
+export const RESERVED_KEYS = RESERVED.map(([key]) => key);
+export const RESERVED_SIZE = RESERVED.reduce((sum, [, value]) => sum + Buffer.byteLength(value, "utf8"), 0);
+
+/** ListKeys of user keys by default, every key matching and no limit unless given. */
+export function list(
+  store: KeyValueStore,
+  { pattern = "", limit = 0n, includeReserved = false }: { pattern?: string; limit?: bigint; includeReserved?: boolean } = {},
+): string[] {
+  return listKeys(store, { pattern, limit, includeReserved });
+}
+
+/** Reserved keys written by setup(); they never count toward any pruning threshold. */
+export const RESERVED_COUNT = 16;
+
+/** User key names, in creation order. */
+export const userKeys = (store: KeyValueStore): string[] => listKeys(store, { pattern: "", limit: 0n, includeReserved: false });
+
+/** Keys `k0`, `k1`, … (or with `prefix`), each created one `step` after the previous (so k0 is the stalest). */
+export function fill({ store, clock }: Fixture, count: number, { prefix = "k", step = MINUTE, from = 0 } = {}): string[] {
+  const keys: string[] = [];
+  for (let i = from; i < from + count; i++) {
+    const key = `${prefix}${i}`;
+    put(store, key, `value ${i}`);
+    keys.push(key);
+    clock.advance(step);
+  }
+  return keys;
+}
+
+/** A small clock step for loops that must not let 1h locks expire. */
+export const MS_STEP = 1_000_000n;
+
+/** The EXPUNGED events of `keys` by the server at `time`. */
+export const expunged = (keys: readonly string[], time: bigint) => keys.map((key) => event(key, StoreEventKind.EXPUNGED, time, SERVER));
+
+/** The values of a key's retained revisions, oldest first, read by version number. */
+export function retained(f: Fixture, key: string, versions: bigint[], clientId = ALICE): Array<[bigint, string]> {
+  const found: Array<[bigint, string]> = [];
+  for (const version of versions) {
+    try {
+      found.push([version, text(f.store.getRevision(clientId, key, version).value)]);
+    } catch (error) {
+      if (!(error instanceof StoreError && error.code === "REVISION_NOT_FOUND")) {
+        throw error;
+      }
+    }
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------
 

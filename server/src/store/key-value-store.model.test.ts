@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "./clock.js";
 import { KeyValueStore } from "./key-value-store.js";
 import { StoreModel, type ModelOptions, type Outcome } from "./key-value-store.model.js";
+import { fastCheckParameters } from "./fast-check-parameters.fixture.js";
 import { MS, SECOND, T1, baseOptions, bytes, expectedErrors, text } from "./key-value-store.fixture.js";
 import { StoreError } from "./store-error.js";
 
@@ -222,16 +223,11 @@ function expectSame(actual: Outcome[], expected: Outcome[], context: () => strin
 
 const show = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
 
-const envInteger = (name: string): number | undefined => {
-  const value = process.env[name];
-  return value === undefined || value === "" ? undefined : Number(value);
-};
-
-const runs = envInteger("KEYQUARRY_FC_RUNS") ?? 1000;
+const parameters = fastCheckParameters(1000);
 
 describe("KeyValueStore against its reference model", () => {
   // About 10 ms a run on a busy machine; generous, as other tests may share the CPU.
-  it("agrees on every answer, error and key state", { timeout: Math.max(60_000, runs * 50) }, () => {
+  it("agrees on every answer, error and key state", { timeout: Math.max(60_000, parameters.numRuns * 50) }, () => {
     fc.assert(
       fc.property(options, fc.array(operation, { maxLength: 50, size: "max" }), (modelOptions, operations) => {
         const clock = new ManualClock(T1);
@@ -254,11 +250,7 @@ describe("KeyValueStore against its reference model", () => {
           () => `at the end: ${revisions.map(show).join(", ")}`,
         );
       }),
-      {
-        numRuns: runs,
-        seed: envInteger("KEYQUARRY_FC_SEED"),
-        path: process.env["KEYQUARRY_FC_PATH"] || undefined,
-      },
+      parameters,
     );
   });
 });

@@ -1,74 +1,44 @@
 import { fromByteString } from "./byte-string.js";
-import { Clients } from "./clients.js";
-import type { Clock } from "./clock.js";
 import { noLockDuration } from "./duration-limits.js";
-import { Expirations } from "./expirations.js";
-import { joinHashHalves } from "./fnv1a64.js";
-import { History } from "./history.js";
 import { checkKeyLength, checkNotReserved, checkValueSize, checkVersion, checkWritableKey } from "./key-checks.js";
-import { type KeyEntry, LockState } from "./key-entry.js";
-import { KeyLifecycle } from "./key-lifecycle.js";
+import { keyInfoOf, type KeyInfo } from "./key-info.js";
 import type { KeyMetrics } from "./key-metrics.js";
 import { parseKeyPattern, type KeyPattern } from "./key-pattern.js";
-import { KeyTable, type KeyScanBudget, type KeyScanRequest, type KeyScanStep } from "./key-table.js";
-import { Lifespans } from "./lifespans.js";
-import { checkNotLockedByOther, Locks } from "./locks.js";
-import { Metrics } from "./metrics.js";
-import { Pruner } from "./pruner.js";
+import type { KeyScanBudget, KeyScanRequest, KeyScanStep } from "./key-table.js";
+import { checkNotLockedByOther } from "./locks.js";
 import { isReservedKey } from "./reserved-keys.js";
-import { exportState, importState, type StoreDomains } from "./state-codec.js";
-import type { KeyInfo, Revision, SetRequest, SetResult, StoreStats } from "./store-api.js";
+import { exportState, importState } from "./state-codec.js";
+import type { Revision, SetRequest, SetResult } from "./store-api.js";
+import { StoreCore } from "./store-core.js";
 import { StoreError } from "./store-error.js";
 import { StoreEventKind } from "./store-event-kind.js";
-import { serverClientId, valueEvents, type StoreEvent, type ValueSnapshot } from "./store-event.js";
-import type { StoreOptions } from "./store-options.js";
+import { serverClientId, type StoreEvent, type ValueSnapshot } from "./store-event.js";
 import type { StoreState } from "./store-state.js";
+import { storeStats, type StoreStats } from "./store-stats.js";
 
-export type { KeyInfo, Revision, SetRequest, SetResult, StoreStats } from "./store-api.js";
+export type { Revision, SetRequest, SetResult } from "./store-api.js";
+export type { KeyInfo } from "./key-info.js";
 export { listedKeySize, type KeyScanBudget, type KeyScanRequest, type KeyScanStep } from "./key-table.js";
 export type { StoreOptions } from "./store-options.js";
+export type { StoreStats } from "./store-stats.js";
 
 /**
  * The keyquarry store engine: a thin coordinator over its domains (the key
  * table, locks, lifespans and their one expiry queue, history, metrics,
- * pruning, clients). It alone reads the clock at the start of an operation,
- * decides the order of the checks and emits the events, so every operation
- * is atomic and its events are emitted in the order the changes happen. Pure
+ * pruning, clients). It alone (with its {@link StoreCore}) reads the clock
+ * at the start of an operation, decides the order of the checks and emits
+ * the events, so every operation is atomic and its events are emitted in
+ * the order the changes happen. Pure
  * and synchronous (no I/O, no timers). Every operation first applies the
  * expirations that are due, so no caller ever sees a lock or a lifespan past
  * its deadline; a host timer calls {@link KeyValueStore.expireDue} at
  * {@link KeyValueStore.nextDeadline} for the events of idle keys. Methods
  * throw {@link StoreError} for refused requests.
  */
-export class KeyValueStore {
-  private readonly table = new KeyTable();
-  private readonly expirations = new Expirations();
-  private readonly locks: Locks;
-  private readonly lifespans: Lifespans;
-  private readonly history: History;
-  private readonly metrics: Metrics;
-  private readonly pruner: Pruner;
-  private readonly clients: Clients;
-  private readonly keys: KeyLifecycle;
-  private latestRevision = 0;
-  private readonly listeners = new Set<(event: StoreEvent) => void>();
-
-  constructor(
-    private readonly options: StoreOptions,
-    private readonly clock: Clock,
-  ) {
-    this.locks = new Locks(options, this.expirations);
-    this.lifespans = new Lifespans(options.minLifespan, this.expirations);
-    this.history = new History(options);
-    this.metrics = new Metrics(options.maxRemovedKeyMetrics, this.table);
-    this.pruner = new Pruner(options);
-    this.clients = new Clients(options);
-    this.keys = new KeyLifecycle(this.table, this.locks, this.lifespans, this.history, this.metrics);
-  }
-
+export class KeyValueStore extends StoreCore {
   /** Revision of the latest event (0n before the first). */
   get revision(): bigint {
-    return BigInt(this.latestRevision);
+    return BigInt(this.events.revision);
   }
 
   /**
@@ -77,8 +47,7 @@ export class KeyValueStore {
    * the store synchronously.
    */
   subscribe(listener: (event: StoreEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.subscribe(listener);
   }
 
   /** Calls `listener` whenever a new expiration becomes the earliest one (to re-arm a timer). */
@@ -92,10 +61,9 @@ export class KeyValueStore {
   }
 
   /**
-   * Applies every expiration due at the clock's current time (at most `limit`
-   * of them): expired locks are released (UNLOCKED), expired keys removed
-   * (UNLOCKED if locked, then EXPIRED), both by the server itself. Returns how
-   * many were applied.
+   * Applies the expirations due now (at most `limit`): expired locks are
+   * released (UNLOCKED), expired keys removed (UNLOCKED if locked, then
+   * EXPIRED), by the server. Returns how many were applied.
    */
   expireDue(limit = Infinity): number {
     return this.applyExpiries(this.clock.now(), limit);
@@ -175,39 +143,16 @@ export class KeyValueStore {
     const entry = this.entryOf(key);
     if (include.value) {
       checkNotLockedByOther(entry, clientId, "LOCKED");
-    }
-    const info: KeyInfo = {
-      key,
-      hash: joinHashHalves(entry.hashHi, entry.hashLo),
-      created: entry.created,
-      version: entry.version,
-      size: BigInt(entry.value.length),
-      locked: entry.lock !== undefined,
-      contentType: entry.contentType,
-    };
-    if (entry.updated !== 0n) {
-      info.updated = entry.updated;
-    }
-    if (entry.lock) {
-      info.fencingToken = entry.lock.fencingToken;
-    }
-    if (entry.lifespan) {
-      info.lifespan = { duration: entry.lifespan.duration, set: entry.lifespan.set };
-    }
-    if (include.value) {
-      info.value = fromByteString(entry.value);
       this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
     }
-    if (include.metrics) {
-      info.metrics = (entry.metricsView() ?? this.metrics.of(entry)).toKeyMetrics();
-    }
-    return info;
+    // After the access: the metrics count it.
+    const metrics = include.metrics ? (entry.metricsView() ?? this.metrics.of(entry)).toKeyMetrics() : undefined;
+    return keyInfoOf(entry, include.value === true, metrics);
   }
 
   /**
-   * A key's current value for a watcher (the first message of WatchKeyValue):
-   * undefined when the key does not exist or another client holds its lock.
-   * Counts as an access.
+   * A key's value for a new watcher (counts as an access): undefined when
+   * the key does not exist or another client holds its lock.
    */
   watchValue(clientId: string, key: string): ValueSnapshot | undefined {
     const now = this.begin();
@@ -236,9 +181,7 @@ export class KeyValueStore {
     const entry = this.entryOf(key);
     checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
     checkVersion(entry, ifVersion);
-    this.keys.remove(entry);
-    this.emit(entry, StoreEventKind.DELETED, clientId, now);
-    this.keys.retire(entry);
+    this.removeKey(entry, StoreEventKind.DELETED, clientId, now);
   }
 
   /** Whether a key exists. */
@@ -262,10 +205,7 @@ export class KeyValueStore {
     return value;
   }
 
-  /**
-   * Removes every user key (locked ones only with `force`, releasing their
-   * locks with UNLOCKED); returns how many were removed.
-   */
+  /** Removes every user key (locked ones only with `force`, releasing their locks); returns how many. */
   clear(clientId: string, force: boolean): bigint {
     const now = this.begin();
     this.clients.checkWritable();
@@ -278,29 +218,18 @@ export class KeyValueStore {
         this.locks.release(entry);
         this.emit(entry, StoreEventKind.UNLOCKED, clientId, now);
       }
-      this.keys.remove(entry);
-      this.emit(entry, StoreEventKind.DELETED, clientId, now);
-      this.keys.retire(entry);
+      this.removeKey(entry, StoreEventKind.DELETED, clientId, now);
       removed++;
     }
     return removed;
   }
 
-  /**
-   * Compiles a ListKeys pattern (undefined for "", which matches every key);
-   * throws PATTERN_TOO_LONG over max_pattern_length bytes, BAD_PATTERN if it
-   * is not RE2 syntax, PATTERN_TOO_COMPLEX if its program is too large.
-   */
+  /** Compiles a ListKeys pattern of at most max_pattern_length bytes (see {@link parseKeyPattern}). */
   keyPattern(pattern: string): KeyPattern | undefined {
     return parseKeyPattern(pattern, this.options.maxPatternLength);
   }
 
-  /**
-   * One step of a ListKeys scan: matching keys in creation order after
-   * `request.after`, until the budget ends the step or no entry is left
-   * (see {@link KeyTable.scan}). Throws BAD_CURSOR for an `after` this store
-   * never issued.
-   */
+  /** One step of a ListKeys scan (see {@link KeyTable.scan}); BAD_CURSOR for an `after` this store never issued. */
   scanKeys(request: KeyScanRequest, budget: KeyScanBudget): KeyScanStep {
     this.begin();
     if (!this.table.isCursor(request.after)) {
@@ -310,9 +239,9 @@ export class KeyValueStore {
   }
 
   /**
-   * Locks a key for the caller (creating it empty with `createIfMissing`).
-   * Locking a key the caller already holds extends the lock by `duration`, up
-   * to max_lock_duration from now. Returns the lock's fencing token.
+   * Locks a key for the caller (creating it empty with `createIfMissing`);
+   * the caller's own lock is extended by `duration`, up to
+   * max_lock_duration from now. Returns the lock's fencing token.
    */
   lock(clientId: string, key: string, duration: bigint | undefined, createIfMissing: boolean): bigint {
     const now = this.begin();
@@ -353,10 +282,7 @@ export class KeyValueStore {
     this.emit(entry, StoreEventKind.UNLOCKED, clientId, now);
   }
 
-  /**
-   * Returns a retained version of a key: `version` > 0 by number (the current
-   * one included), < 0 counting back from the newest (-1 is the one before).
-   */
+  /** A retained version of a key (see {@link History.revisionOf}): > 0 by number, < 0 back from the newest. */
   getRevision(clientId: string, key: string, version: bigint): Revision {
     this.begin();
     this.history.checkEnabled();
@@ -371,11 +297,7 @@ export class KeyValueStore {
     return this.history.revisionOf(record, version);
   }
 
-  /**
-   * Drops retained history: every version but the current one of existing
-   * keys (skipping keys another client has locked), and the whole history of
-   * removed keys. Returns the keys processed and the revisions removed.
-   */
+  /** Drops retained history (see {@link History.clear}); returns the keys processed and revisions removed. */
   clearHistory(clientId: string): { keys: bigint; cleared: bigint } {
     this.begin();
     this.clients.checkWritable();
@@ -393,27 +315,6 @@ export class KeyValueStore {
     return metrics.toKeyMetrics();
   }
 
-  /**
-   * Removes the least recently used user keys (see {@link Pruner.select})
-   * until at most `target` remain, never locked, reserved or `ignore`d keys;
-   * each with EXPUNGED by the server. Returns how many were removed; nothing
-   * runs (or counts) when there are already fewer than `target`.
-   */
-  prune(target: number, ignore: ReadonlySet<string> = new Set()): number {
-    const now = this.begin();
-    const stale = this.pruner.select(this.table, target, ignore, now);
-    if (stale === undefined) {
-      return 0;
-    }
-    for (const entry of stale) {
-      this.keys.remove(entry);
-      this.emit(entry, StoreEventKind.EXPUNGED, serverClientId, now);
-      this.keys.retire(entry);
-    }
-    this.pruner.completed++;
-    return stale.length;
-  }
-
   /** The scheduled prune (every prune_interval): down to prune_to once prune_at keys are reached. */
   scheduledPrune(): number {
     this.begin();
@@ -426,56 +327,32 @@ export class KeyValueStore {
     this.clients.authorizeAdmin(clientId);
   }
 
-  /**
-   * The whole state at this instant, for a snapshot: user keys with their
-   * locks and lifespans (absolute deadlines), metrics, clients, counters, and
-   * the history when `includeHistory`. Each value is copied into bytes of
-   * its own (the store keeps byte strings).
-   */
+  /** The whole state at this instant, for a snapshot (see {@link exportState}). */
   exportState(includeHistory: boolean): StoreState {
     const now = this.begin();
-    return exportState(this.domains(), now, BigInt(this.latestRevision), includeHistory);
+    return exportState(this.domains(), now, this.revision, includeHistory);
   }
 
   /**
-   * Restores a snapshot into this new store (before the reserved keys are
-   * written), without events. Locks keep their remaining time; locks and
-   * lifespans whose deadline passed while the server was down are applied
-   * by the next operation or {@link expireDue}, with their events.
+   * Restores a snapshot into this new store, without events; what expired
+   * while the server was down is applied by the next operation or
+   * {@link expireDue}, with its events.
    */
   importState(state: StoreState): void {
-    if (this.table.userKeys > 0 || this.latestRevision > 0) {
+    if (this.table.userKeys > 0 || this.events.revision > 0) {
       throw new Error("a snapshot can only be restored into an empty store");
     }
     importState(this.domains(), state);
-    this.latestRevision = Number(state.revision);
+    this.events.restore(state.revision);
   }
 
   /** Current counters. */
   stats(): StoreStats {
     this.begin();
-    const history = this.history.count(this.table);
-    return {
-      keys: BigInt(this.table.size),
-      userKeys: BigInt(this.table.userKeys),
-      totalSize: BigInt(this.table.totalSize),
-      currentLocks: BigInt(this.locks.count),
-      lifespans: BigInt(this.lifespans.count),
-      clientIds: BigInt(this.clients.size),
-      maxKeys: BigInt(this.options.maxKeys),
-      events: this.metrics.eventTotals(),
-      pruneCompleted: this.pruner.completed,
-      eagerPruneTriggered: this.pruner.eagerTriggered,
-      historyKeys: BigInt(history.keys),
-      historyRevisions: BigInt(history.revisions),
-    };
+    return storeStats(this.domains(), this.pruner, this.options.maxKeys);
   }
 
-  /**
-   * Records a client id; throws ALREADY_REGISTERED for a known one, and
-   * MAX_CLIENTS for a new one once max_clients are registered (a restored
-   * snapshot may hold more: they are all kept).
-   */
+  /** Records a client id (see {@link Clients.register}). */
   register(clientId: string): void {
     this.clients.register(clientId, this.clock.now());
   }
@@ -490,108 +367,8 @@ export class KeyValueStore {
     return this.clients.readonly;
   }
 
-  /**
-   * Does part of the next walk's bookkeeping ahead of it: moves up to `limit`
-   * removed keys' entries aside, oldest removal first, so that after a mass
-   * expiry no single call pays for the whole sweep. Returns whether more
-   * remain to be looked at. For the host's spare time.
-   */
+  /** Sweeps up to `limit` removed keys' entries ahead of the next walk (see {@link KeyTable.sweepSlice}). */
   sweepRemovedSlice(limit: number): boolean {
     return this.table.sweepSlice(limit);
-  }
-
-  /** Starts an operation: applies due expirations and returns the operation's time. */
-  private begin(): bigint {
-    const now = this.clock.now();
-    this.applyExpiries(now, Infinity);
-    this.expirations.compactIfStale();
-    return now;
-  }
-
-  private applyExpiries(now: bigint, limit: number): number {
-    let applied = 0;
-    while (applied < limit) {
-      const expiry = this.expirations.popDue(now);
-      if (expiry === undefined) {
-        break;
-      }
-      const entry = expiry.entry!;
-      applied++;
-      // Events carry the deadline: when the lock or key actually ended.
-      if (expiry instanceof LockState) {
-        this.locks.release(entry, true);
-        this.emit(entry, StoreEventKind.UNLOCKED, serverClientId, expiry.deadline);
-        continue;
-      }
-      if (entry.lock !== undefined) {
-        // A lifespan overrides a lock.
-        this.locks.release(entry);
-        this.emit(entry, StoreEventKind.UNLOCKED, serverClientId, expiry.deadline);
-      }
-      this.lifespans.remove(entry, true);
-      this.keys.remove(entry);
-      this.emit(entry, StoreEventKind.EXPIRED, serverClientId, expiry.deadline);
-      this.keys.retire(entry);
-    }
-    return applied;
-  }
-
-  /** After a new key: the eager prune, once eager_prune_at user keys are exceeded (never pruning that key). */
-  private eagerPruneAfterCreating(key: string): void {
-    if (this.pruner.eagerDue(this.table.userKeys)) {
-      this.prune(this.pruner.startEager(), new Set([key]));
-    }
-  }
-
-  private createKey(clientId: string, key: string, value: Uint8Array, contentType: string, now: bigint, lockOwner: string | undefined): KeyEntry {
-    if (this.pruner.mustMakeRoom(this.table.userKeys)) {
-      this.prune(this.pruner.startEager(), new Set());
-    }
-    const { maxKeys } = this.options;
-    if (maxKeys > 0 && this.table.userKeys >= maxKeys) {
-      throw new StoreError("MAX_KEYS", `the limit is ${maxKeys} (max_keys)`);
-    }
-    const entry = this.keys.create(key, value, contentType, now, clientId);
-    this.emit(entry, StoreEventKind.CREATED, clientId, now, lockOwner);
-    return entry;
-  }
-
-  private lockFor(clientId: string, entry: KeyEntry, duration: bigint, now: bigint, renewal: "replace" | "extend"): bigint {
-    const lock = this.locks.acquire(clientId, entry, duration, now, renewal);
-    this.emit(entry, StoreEventKind.LOCKED, clientId, now);
-    return lock.fencingToken;
-  }
-
-  private setLifespan(clientId: string, entry: KeyEntry, duration: bigint, now: bigint): void {
-    this.lifespans.set(entry, duration, now);
-    this.emit(entry, StoreEventKind.LIFESPAN_SET, clientId, now);
-  }
-
-  private entryOf(key: string): KeyEntry {
-    const entry = this.table.existing(key);
-    if (!entry) {
-      throw new StoreError("NOT_FOUND");
-    }
-    return entry;
-  }
-
-  private domains(): StoreDomains {
-    const { table, locks, lifespans, history, metrics, clients } = this;
-    return { table, locks, lifespans, history, metrics, clients };
-  }
-
-  private emit(entry: KeyEntry, kind: StoreEventKind, clientId: string, time: bigint, lockOwner = entry.lock?.owner): void {
-    const revision = ++this.latestRevision;
-    this.metrics.count(entry, kind, time);
-    if (this.listeners.size === 0) {
-      return;
-    }
-    const { key } = entry;
-    const record: StoreEvent = valueEvents.has(kind)
-      ? { revision: BigInt(revision), key, event: kind, time, clientId, value: entry.snapshot(), lockOwner }
-      : { revision: BigInt(revision), key, event: kind, time, clientId };
-    for (const listener of this.listeners) {
-      listener(record);
-    }
   }
 }

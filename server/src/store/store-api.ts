@@ -1,5 +1,3 @@
-import type { KeyMetrics } from "./key-metrics.js";
-
 /** One retained version of a key's value. */
 export interface Revision {
   readonly value: Uint8Array;
@@ -8,47 +6,6 @@ export interface Revision {
   readonly version: bigint;
   /** When this version was written, ns since the epoch. */
   readonly timestamp: bigint;
-}
-
-/** What Inspect reports about a key. */
-export interface KeyInfo {
-  key: string;
-  hash: bigint;
-  created: bigint;
-  /** Absent until the value first changes. */
-  updated?: bigint;
-  version: bigint;
-  size: bigint;
-  locked: boolean;
-  /** Fencing token of the current lock. */
-  fencingToken?: bigint;
-  /** Configured lifespan and when it was last set, if the key has one. */
-  lifespan?: { duration: bigint; set: bigint };
-  contentType: string;
-  value?: Uint8Array;
-  metrics?: Readonly<KeyMetrics>;
-}
-
-/** Server-wide counters reported by Stats. */
-export interface StoreStats {
-  /** Keys in the store, reserved keys included. */
-  keys: bigint;
-  /** Keys counted against max_keys (reserved keys excluded). */
-  userKeys: bigint;
-  totalSize: bigint;
-  currentLocks: bigint;
-  /** Keys with a lifespan. */
-  lifespans: bigint;
-  clientIds: bigint;
-  maxKeys: bigint;
-  /** Events emitted since start, indexed by StoreEventKind number. */
-  events: readonly bigint[];
-  /** Prunes that ran (scheduled, eager or Admin). */
-  pruneCompleted: bigint;
-  /** Eager prunes started. */
-  eagerPruneTriggered: bigint;
-  historyKeys: bigint;
-  historyRevisions: bigint;
 }
 
 /** Request of {@link KeyValueStore.set}. */
