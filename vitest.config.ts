@@ -18,7 +18,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Starts a throwaway PostgreSQL for the snapshot tests (or uses KEYQUARRY_TEST_POSTGRES_URL).
-    globalSetup: ["server/test/postgres/global-setup.ts"],
+    globalSetup: ["server/test/kit/postgres-global-setup.ts"],
     reporters: ["default", new SummaryReporter()],
   },
 });

@@ -5,7 +5,7 @@
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKeyquarryClient } from "@keyquarry/client-node";
-import { keyquarry } from "./cli-process.js";
+import { keyquarry } from "./kit/cli-process.js";
 
 /** Runs the CLI and returns its stdout (rejects on a non-zero exit). */
 async function keyquarryStdout(args: string[]): Promise<string> {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import serverPackage from "../package.json" with { type: "json" };
 import { createKeyquarryClient } from "@keyquarry/client-node";
 import { durationFromNanos } from "../src/rpc/duration.js";
-import { bin, cleanEnv, keyquarry, keyquarryBytes } from "./cli-process.js";
+import { bin, cleanEnv, keyquarry, keyquarryBytes } from "./kit/cli-process.js";
 
 const second = 1_000_000_000n;
 

@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { bin, cleanEnv, keyquarry, type CliResult } from "./cli-process.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { bin, keyquarry, type CliResult } from "./kit/cli-process.js";
+import { killServeProcesses, spawnServe } from "./kit/spawn-serve.js";
 
 function startServer(listenAddress: string): Promise<KeyquarryServer> {
   return build({ ...defaultConfig(), listenAddress, logLevel: "ERROR" });
@@ -307,52 +307,26 @@ describe("keyquarry client admin commands (privileged client id `boss`)", () => 
 });
 
 describe("keyquarry client shutdown against keyquarry serve", () => {
-  async function freePort(): Promise<number> {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve, reject) => probe.close((error) => (error ? reject(error) : resolve())));
-    return port;
-  }
+  afterEach(killServeProcesses);
 
+  /** `keyquarry serve` with privileged client id `boss`, listening; `address` is its host:port for `--address`. */
   async function serve() {
-    const port = await freePort();
-    const child = spawn(process.execPath, [bin, "serve", "--listen", `127.0.0.1:${port}`, "--privileged-client-id", "boss"], {
-      env: cleanEnv(),
-      stdio: ["ignore", "ignore", "ignore"],
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    const address = `127.0.0.1:${port}`;
-    await vi.waitFor(
-      async () => {
-        expect(child.exitCode).toBeNull();
-        expect((await keyquarry(["client", "-a", address, "stats"])).code).toBe(0);
-      },
-      { timeout: 20_000, interval: 200 },
-    );
-    return { child, address, exited };
+    const { url, exited } = await spawnServe({ args: ["--privileged-client-id", "boss"] });
+    return { address: new URL(url).host, exited };
   }
 
   it("--protocol connect: prints {} and the server exits with status 0", async () => {
-    const { child, address, exited } = await serve();
-    try {
-      const result = await keyquarry(["client", "-a", address, "--client-id", "boss", "--protocol", "connect", "shutdown"]);
-      expect(result).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
-      expect(await exited).toBe(0);
-    } finally {
-      child.kill("SIGKILL");
-    }
+    const { address, exited } = await serve();
+    const result = await keyquarry(["client", "-a", address, "--client-id", "boss", "--protocol", "connect", "shutdown"]);
+    expect(result).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
+    expect(await exited).toEqual({ code: 0, signal: null });
   });
 
   it("over gRPC (the default): prints {} and the server exits with status 0", async () => {
-    const { child, address, exited } = await serve();
-    try {
-      const result = await keyquarry(["client", "-a", address, "--client-id", "boss", "server-shutdown"]);
-      expect(await exited).toBe(0);
-      expect(result).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
-    } finally {
-      child.kill("SIGKILL");
-    }
+    const { address, exited } = await serve();
+    const result = await keyquarry(["client", "-a", address, "--client-id", "boss", "server-shutdown"]);
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(result).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
   });
 });
 
