@@ -6,19 +6,16 @@ import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { bin, keyquarry, type CliResult } from "./kit/cli-process.js";
 import { killServeProcesses, spawnServe } from "./kit/spawn-serve.js";
-
-function startServer(listenAddress: string): Promise<KeyquarryServer> {
-  return build({ ...defaultConfig(), listenAddress, logLevel: "ERROR" });
-}
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 describe("keyquarry client", () => {
-  let server: KeyquarryServer;
+  let server: TestServer;
   let address: string;
   const client = (...args: string[]) => keyquarry(["client", "--address", address, ...args]);
 
   beforeAll(async () => {
-    server = await startServer("127.0.0.1:0");
-    address = new URL(await server.listen()).host;
+    server = await startTestServer();
+    address = new URL(server.url).host;
   });
 
   afterAll(async () => {
@@ -224,7 +221,7 @@ describe("keyquarry client over a unix socket", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "keyquarry-cli-"));
     socket = join(dir, "kq.sock");
-    server = await startServer(`unix://${socket}`);
+    server = await build({ ...defaultConfig(), listenAddress: `unix://${socket}`, logLevel: "ERROR" });
     await server.listen();
   });
 
@@ -249,7 +246,7 @@ describe("keyquarry client over a unix socket", () => {
 });
 
 describe("keyquarry client admin commands (privileged client id `boss`)", () => {
-  let server: KeyquarryServer;
+  let server: TestServer;
   let address: string;
   const client = (...args: string[]) => keyquarry(["client", "--address", address, ...args]);
   const boss = (...args: string[]) => client("--client-id", "boss", ...args);
@@ -257,8 +254,8 @@ describe("keyquarry client admin commands (privileged client id `boss`)", () => 
   const adminOnly = "keyquarry: permission_denied: missing or invalid client ID for admin function\n";
 
   beforeAll(async () => {
-    server = await build({ ...defaultConfig(), listenAddress: "127.0.0.1:0", logLevel: "ERROR", privilegedClientId: "boss" });
-    address = new URL(await server.listen()).host;
+    server = await startTestServer({ privilegedClientId: "boss" });
+    address = new URL(server.url).host;
   });
 
   afterAll(async () => {
@@ -296,12 +293,12 @@ describe("keyquarry client admin commands (privileged client id `boss`)", () => 
 
   it("shutdown (alias server-shutdown) prints {} for the privileged client and starts the server's shutdown", async () => {
     let requested = false;
-    void server.shutdownRequested.then(() => (requested = true));
+    void server.server.shutdownRequested.then(() => (requested = true));
     expect(await client("shutdown")).toEqual({ code: 4, stdout: "", stderr: adminOnly });
     expect(await client("server-shutdown")).toEqual({ code: 4, stdout: "", stderr: adminOnly });
     expect(requested).toBe(false);
     expect(await boss("server-shutdown")).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
-    await server.shutdownRequested;
+    await server.server.shutdownRequested;
     expect(await boss("shutdown", "--protocol", "connect")).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
   });
 });
@@ -335,14 +332,8 @@ describe("keyquarry snapshot", () => {
     const dir = await mkdtemp(join(tmpdir(), "keyquarry-cli-snapshot-"));
     const database = `sqlite://${join(dir, "snapshots.db")}`;
     try {
-      const server = await build({
-        ...defaultConfig(),
-        listenAddress: "127.0.0.1:0",
-        logLevel: "ERROR",
-        name: "cli-test",
-        snapshot: { enabled: true, interval: 0n, database, retain: 3 },
-      });
-      const address = new URL(await server.listen()).host;
+      const server = await startTestServer({ name: "cli-test", snapshot: { enabled: true, interval: 0n, database, retain: 3 } });
+      const address = new URL(server.url).host;
       await keyquarry(["client", "--address", address, "set", "kept", "value"]);
       await server.close(); // writes the final snapshot
 
