@@ -26,11 +26,16 @@ async function userKeys(kv: KvClient, pattern = ""): Promise<string[]> {
   return (await kv.listKeys({ pattern })).keys;
 }
 
-/** Whether `promise` has settled after the calls and timers already queued have run. */
+/**
+ * Whether `promise` has already settled. The calls that could have settled
+ * it were answered before this is asked, and an accepted Shutdown queues
+ * its request (a setImmediate) before it answers, so one more turn of the
+ * event loop lets everything queued run; no waiting for time to pass.
+ */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
   let done = false;
   void promise.then(() => (done = true));
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setImmediate(resolve));
   return done;
 }
 

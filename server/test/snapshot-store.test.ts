@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "./kit/create-test-database.js";
 import { storeStateFormat, type KeyState, type StoreState } from "../src/store/store-state.js";
 import { PostgresSnapshotStore } from "../src/snapshot/postgres-snapshot-store.js";
+import { pageSize } from "../src/snapshot/read-state-rows.js";
 import { SnapshotError } from "../src/snapshot/snapshot-error.js";
 import type { SnapshotStore } from "../src/snapshot/snapshot-store.js";
 import { SqliteSnapshotStore } from "../src/snapshot/sqlite-snapshot-store.js";
-import { largeState, richState } from "../src/snapshot/store-state.fixture.js";
+import { largeState, manyRowsState, richState } from "../src/snapshot/store-state.fixture.js";
 
 /** A fresh, migrated-or-not snapshot database, with raw SQL access to corrupt it. */
 interface Opened {
@@ -149,6 +150,13 @@ describe.each(backends)("$name snapshot store", (backend) => {
     const now = BigInt(Date.now()) * 1_000_000n;
     expect(summary!.created).toBeGreaterThan(now - 60_000_000_000n);
     expect(summary!.created).toBeLessThanOrEqual(now);
+  });
+
+  withStore("round-trips a state of more rows than a page in every table, a page of revisions ending mid-list", async () => {
+    expect(pageSize % 3).not.toBe(0);
+    const state = manyRowsState(Math.ceil(pageSize * 1.5));
+    const id = await store.save("many", state, 1);
+    expect(await store.load(id)).toStrictEqual(state);
   });
 
   withStore("round-trips an empty state", async () => {

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { Config } from "../config/config.js";
 import { defaultListenPort } from "../config/default-config.js";
-import { parseListenAddress } from "../config/listen-address.js";
+import { parseListenAddress, type ListenAddress } from "../config/listen-address.js";
 import { clientIdInterceptor } from "../rpc/client-id.js";
 import { createRpcs } from "../rpc/routes.js";
 import { createSystemClock, type Clock } from "../store/clock.js";
@@ -12,6 +12,7 @@ import { KeyValueStore } from "../store/key-value-store.js";
 import { reservedKeyValues } from "./reserved-key-values.js";
 import { storeOptionsOf } from "./store-options-of.js";
 import { corsOptionsFor } from "./cors-options.js";
+import { BackgroundWork, type StartWork } from "./background-work.js";
 import { startExpiryTimer } from "./expiry-timer.js";
 import { createConnectFastPath } from "./connect-fast-path.js";
 import { connectionLimitsFor } from "./connection-limits.js";
@@ -57,12 +58,17 @@ export interface KeyquarryServer {
   readonly hub: WatchHub;
   /** The gRPC watch fast path (its counts show the event frames it encoded and wrote). */
   readonly grpcWatch: GrpcWatchFastPath;
-  /** Starts listening; resolves to the address clients use (`http://host:port` or `unix:///path`). */
+  /**
+   * Starts listening, then the background work (timers, periodic snapshots);
+   * resolves to the address clients use (`http://host:port` or `unix:///path`).
+   * If it fails, the server is closed (nothing left running or open) and the error rethrown.
+   */
   listen(): Promise<string>;
   /**
    * Stops accepting calls, lets calls in flight finish (up to the graceful
-   * timeout), writes the final snapshot (when snapshots are on) and closes.
-   * Rejects when the final snapshot could not be written.
+   * timeout), stops the background work, writes the final snapshot (when
+   * snapshots are on and the server listened) and closes the snapshot database.
+   * Rejects when the final snapshot could not be written. Calling it again waits for the first call.
    */
   close(): Promise<void>;
   /** Resolves when the privileged client calls Admin.Shutdown. */
@@ -72,7 +78,8 @@ export interface KeyquarryServer {
 /**
  * Builds the server: the store engine, the Connect handlers of both services
  * and one Fastify host that speaks gRPC, gRPC-Web and Connect on one port.
- * Configures everything but does not listen.
+ * Configures everything but does not listen, and starts nothing: no timer,
+ * no snapshotter (listen() does). If it fails, it leaves nothing open.
  */
 export async function build(config: Config, options: BuildOptions = {}): Promise<KeyquarryServer> {
   const address = parseListenAddress(config.listenAddress, defaultListenPort);
@@ -81,6 +88,29 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const clock = options.clock ?? createSystemClock();
   const store = new KeyValueStore(storeOptionsOf(config), clock);
   const snapshots = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
+  try {
+    return await compose(config, options, { address, tls, clock, store, snapshots });
+  } catch (error) {
+    // A server that could not be built holds nothing open.
+    await snapshots?.close();
+    throw error;
+  }
+}
+
+/** What {@link build} has read and opened before it composes the server. */
+interface Parts {
+  address: ListenAddress;
+  tls: { cert: Buffer; key: Buffer } | undefined;
+  clock: Clock;
+  /** Restored from the newest snapshot, when snapshots are on. */
+  store: KeyValueStore;
+  /** Open when snapshots are on; the server's close() closes it. */
+  snapshots: SnapshotStore | undefined;
+}
+
+/** The composition root: the watch hub, the RPCs, the Fastify host and their background work. */
+async function compose(config: Config, options: BuildOptions, parts: Parts): Promise<KeyquarryServer> {
+  const { address, tls, clock, store, snapshots } = parts;
   // After the restore (the log continues its revisions), before the reserved keys.
   const hub = new WatchHub(
     store,
@@ -99,9 +129,6 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
   // Locks and lifespans that ended while the server was down end now, with their events.
   store.expireDue();
-  const stopExpiryTimer = startExpiryTimer(store, clock);
-  const stopPruneTimer = startPruneTimer(store, config.pruneInterval);
-  const stopWatchSweepTimer = startWatchSweepTimer(hub, config.eventStreamSendTimeout);
   let requestShutdown = () => {};
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
 
@@ -136,12 +163,6 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       return server as unknown as import("node:http").Server;
     },
   });
-  app.addHook("onClose", (_instance, done) => {
-    stopExpiryTimer();
-    stopPruneTimer();
-    stopWatchSweepTimer();
-    done();
-  });
   app.addHook("preClose", (done) => {
     // Watch streams never end by themselves: end them so that shutdown does not wait for them.
     hub.endAll();
@@ -171,9 +192,11 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     contextValues: (request) => createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)),
   });
 
-  snapshotter =
-    snapshots &&
-    createSnapshotter({
+  // Started by listen(), stopped by close(), in reverse order: the timers that change the store stop
+  // before the snapshotter takes its final snapshot.
+  const background = new BackgroundWork();
+  if (snapshots !== undefined) {
+    snapshotter = createSnapshotter({
       store: {
         exportState: () => store.exportState(config.persistentRevisions),
         get revision() {
@@ -186,7 +209,43 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       intervalNs: config.snapshot.interval,
       log: app.log,
     });
-  snapshotter?.start();
+    background.add(snapshotting(snapshotter));
+  }
+  background.add(() => startExpiryTimer(store, clock));
+  background.add(() => startPruneTimer(store, config.pruneInterval));
+  background.add(() => startWatchSweepTimer(hub, config.eventStreamSendTimeout));
+
+  const bind = async (): Promise<string> => {
+    if (address.kind === "unix") {
+      await removeStaleSocket(address.path);
+      await app.listen({ path: address.path });
+      return `unix://${address.path}`;
+    }
+    await app.listen({ host: address.host === "" ? "::" : address.host, port: address.port });
+    return urlOf(app, tls !== undefined);
+  };
+  const shutDown = async () => {
+    const timeoutMs = Number(config.gracefulShutdownTimeout / 1_000_000n);
+    const force = timeoutMs > 0 ? setTimeout(() => server?.closeAllConnections(), timeoutMs) : undefined;
+    try {
+      await app.close();
+      // Fastify closes the server only if it listens; one that never did still holds Node's HTTP/1.1
+      // connection check interval (the polyglot server arms it when built): closing releases it.
+      if (server?.listening === false) {
+        server.close();
+      }
+    } finally {
+      clearTimeout(force);
+    }
+    // Every call has been answered: the final snapshot holds every acknowledged write.
+    try {
+      await background.stop();
+    } finally {
+      await snapshots?.close();
+    }
+  };
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= shutDown());
 
   return {
     app,
@@ -195,36 +254,32 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     grpcWatch,
     shutdownRequested,
     async listen() {
-      if (address.kind === "unix") {
-        await removeStaleSocket(address.path);
-        await app.listen({ path: address.path });
-        return `unix://${address.path}`;
-      }
-      await app.listen({ host: address.host === "" ? "::" : address.host, port: address.port });
-      return urlOf(app, tls !== undefined);
-    },
-    async close() {
-      const timeoutMs = Number(config.gracefulShutdownTimeout / 1_000_000n);
-      const force =
-        timeoutMs > 0
-          ? setTimeout(() => server?.closeAllConnections(), timeoutMs)
-          : undefined;
       try {
-        await app.close();
-      } finally {
-        clearTimeout(force);
-      }
-      if (snapshots === undefined || snapshotter === undefined) {
-        return;
-      }
-      // Every call has been answered: the final snapshot holds every acknowledged write.
-      try {
-        await snapshotter.stop();
-        await snapshotter.snapshotNow();
-      } finally {
-        await snapshots.close();
+        const url = await bind();
+        await background.start();
+        return url;
+      } catch (error) {
+        // The listen error is the one to report; closing only releases what build() opened.
+        await close().catch(() => {});
+        throw error;
       }
     },
+    close,
+  };
+}
+
+/**
+ * The snapshotter as background work: periodic snapshots while the server
+ * runs, and a final one when it stops (none if it never started: no call
+ * could have changed the store).
+ */
+function snapshotting(snapshotter: Snapshotter): StartWork {
+  return () => {
+    snapshotter.start();
+    return async () => {
+      await snapshotter.stop();
+      await snapshotter.snapshotNow();
+    };
   };
 }
 

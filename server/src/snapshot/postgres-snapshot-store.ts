@@ -1,12 +1,13 @@
-import { and, asc, desc, eq, gt, notInArray, or } from "drizzle-orm";
-import type { PgDatabase } from "drizzle-orm/pg-core";
+import { eq } from "drizzle-orm";
+import type { PgDatabase, PgTable } from "drizzle-orm/pg-core";
 import { drizzle, type PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import type { StoreState } from "../store/store-state.js";
 import * as schema from "./postgres-schema.js";
-import { decodeSnapshotHeader, readStateRows, summarize, type StateRowSource } from "./read-state-rows.js";
+import { decodeSnapshotHeader, readStateRows, summarize } from "./read-state-rows.js";
+import { beyondRetention, newestFirst, stateRowPages, withId, type ChildTable, type Clauses, type SelectPage } from "./snapshot-queries.js";
 import { assertRetain, type SnapshotStore, type SnapshotSummary } from "./snapshot-store.js";
 import { snapshotRow, writeStateRows } from "./write-state-rows.js";
 
@@ -17,6 +18,14 @@ const migrationsFolder = fileURLToPath(new URL("../../drizzle/postgres", import.
 
 /** The database or a transaction in it (a transaction is a PgDatabase). */
 type Database = PgDatabase<PostgresJsQueryResultHKT, typeof schema>;
+
+/** SELECT * in PostgreSQL: the one step of the shared queries (snapshot-queries.ts) that is dialect-typed. */
+const selectIn =
+  (db: Database): SelectPage<PgTable> =>
+  (table, { where, orderBy, limit }) => {
+    const query = db.select().from(table).where(where).orderBy(...orderBy).$dynamic();
+    return limit === undefined ? query : query.limit(limit);
+  };
 
 /** How the PostgreSQL connection pool is set up. */
 export interface PostgresSnapshotStoreOptions {
@@ -69,43 +78,21 @@ export class PostgresSnapshotStore implements SnapshotStore {
         clients: async (rows) => void (await tx.insert(snapshotClients).values(rows)),
       });
       await tx.update(snapshots).set(counts).where(eq(snapshots.id, id));
-      const newest = tx
-        .select({ id: snapshots.id })
-        .from(snapshots)
-        .where(eq(snapshots.serverName, name))
-        .orderBy(desc(snapshots.id))
-        .limit(retain);
-      // Children go with ON DELETE CASCADE.
-      await tx.delete(snapshots).where(and(eq(snapshots.serverName, name), notInArray(snapshots.id, newest)));
+      await tx.delete(snapshots).where(beyondRetention(snapshots, name, retain));
       return id;
     });
   }
 
   loadLatest(name: string): Promise<StoreState | undefined> {
-    return this.reading(async (tx) => {
-      const [row] = await tx
-        .select()
-        .from(snapshots)
-        .where(eq(snapshots.serverName, name))
-        .orderBy(desc(snapshots.id))
-        .limit(1);
-      return row;
-    });
+    return this.reading(newestFirst(snapshots, name));
   }
 
   load(id: bigint): Promise<StoreState | undefined> {
-    return this.reading(async (tx) => {
-      const [row] = await tx.select().from(snapshots).where(eq(snapshots.id, id));
-      return row;
-    });
+    return this.reading(withId(snapshots, id));
   }
 
   async list(name?: string): Promise<SnapshotSummary[]> {
-    const rows = await this.db
-      .select()
-      .from(snapshots)
-      .where(name === undefined ? undefined : eq(snapshots.serverName, name))
-      .orderBy(desc(snapshots.id));
+    const rows = await selectIn(this.db)(snapshots, newestFirst(snapshots, name));
     return rows.map((row) => summarize(decodeSnapshotHeader(row, false)));
   }
 
@@ -114,46 +101,18 @@ export class PostgresSnapshotStore implements SnapshotStore {
     await this.client.end({ timeout: 5 });
   }
 
-  /** Loads the snapshot whose header `select` finds, in one consistent read-only transaction. */
-  private reading(select: (tx: Database) => Promise<Record<string, unknown> | undefined>): Promise<StoreState | undefined> {
+  /** Loads the first snapshot `header` selects, in one consistent read-only transaction. */
+  private reading(header: Clauses): Promise<StoreState | undefined> {
     return this.db.transaction(
       async (tx) => {
-        const row = await select(tx);
+        const [row] = await selectIn(tx)(snapshots, { ...header, limit: 1 });
         if (row === undefined) {
           return undefined;
         }
-        const header = decodeSnapshotHeader(row, true);
-        return readStateRows(header, this.source(tx, header.id));
+        const decoded = decodeSnapshotHeader(row, true);
+        return readStateRows(decoded, stateRowPages<PgTable & ChildTable>(schema, decoded.id, selectIn(tx)));
       },
       { isolationLevel: "repeatable read", accessMode: "read only" },
     );
-  }
-
-  /** Pages of the rows of snapshot `id`, by primary key. */
-  private source(db: Database, id: bigint): StateRowSource {
-    return {
-      keys: (after, limit) =>
-        db.select().from(snapshotKeys).where(and(eq(snapshotKeys.snapshotId, id), gt(snapshotKeys.position, after)))
-          .orderBy(asc(snapshotKeys.position)).limit(limit),
-      history: (after, limit) =>
-        db.select().from(snapshotHistory).where(and(eq(snapshotHistory.snapshotId, id), gt(snapshotHistory.position, after)))
-          .orderBy(asc(snapshotHistory.position)).limit(limit),
-      revisions: (after, limit) =>
-        db.select().from(snapshotRevisions)
-          .where(and(
-            eq(snapshotRevisions.snapshotId, id),
-            or(
-              gt(snapshotRevisions.position, after.position),
-              and(eq(snapshotRevisions.position, after.position), gt(snapshotRevisions.seq, after.seq)),
-            ),
-          ))
-          .orderBy(asc(snapshotRevisions.position), asc(snapshotRevisions.seq)).limit(limit),
-      metrics: (after, limit) =>
-        db.select().from(snapshotMetrics).where(and(eq(snapshotMetrics.snapshotId, id), gt(snapshotMetrics.position, after)))
-          .orderBy(asc(snapshotMetrics.position)).limit(limit),
-      clients: (after, limit) =>
-        db.select().from(snapshotClients).where(and(eq(snapshotClients.snapshotId, id), gt(snapshotClients.position, after)))
-          .orderBy(asc(snapshotClients.position)).limit(limit),
-    };
   }
 }

@@ -29,8 +29,6 @@ function recordingLog() {
   return { log, lines, errors: () => lines.filter((l) => l.level === "error") };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe("snapshotter", () => {
   let dir: string;
   let file: string;
@@ -39,6 +37,10 @@ describe("snapshotter", () => {
   const source = new FakeSource();
 
   beforeEach(async () => {
+    // The snapshotter's timer and clock are faked: time passes when a test
+    // says so (vi.waitFor advances it too), so "nothing happened during 80 ms"
+    // means the timer really fired over those 80 ms. I/O stays real.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     dir = mkdtempSync(join(tmpdir(), "kq-snapshotter-"));
     file = join(dir, "snapshots.db");
     // A short busy timeout: a locked database fails the save quickly.
@@ -53,6 +55,7 @@ describe("snapshotter", () => {
     await snapshotter?.stop();
     snapshotter = undefined;
     await snapshots.close();
+    vi.useRealTimers();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -64,13 +67,13 @@ describe("snapshotter", () => {
     source.revision = 5n; // e.g. restored: unchanged since start, nothing to save
     const s = create(15, log);
     s.start();
-    await sleep(80);
+    await vi.advanceTimersByTimeAsync(80);
     expect(s.created).toBe(0);
     expect(source.exports).toBe(0);
 
     source.revision = 6n;
     await vi.waitFor(() => expect(s.created).toBe(1), { timeout: 2000, interval: 5 });
-    await sleep(80);
+    await vi.advanceTimersByTimeAsync(80);
     expect(s.created).toBe(1);
 
     source.revision = 9n;
@@ -107,7 +110,7 @@ describe("snapshotter", () => {
     const s = create(0, log);
     s.start();
     source.revision = 3n;
-    await sleep(50);
+    await vi.advanceTimersByTimeAsync(50);
     expect(s.created).toBe(0);
     const first = await s.snapshotNow();
     const second = await s.snapshotNow(); // revision unchanged: saved anyway
@@ -162,7 +165,7 @@ describe("snapshotter", () => {
     await vi.waitFor(() => expect(s.created).toBe(1), { timeout: 2000, interval: 5 });
     await s.stop();
     source.revision = 2n;
-    await sleep(60);
+    await vi.advanceTimersByTimeAsync(60);
     expect(s.created).toBe(1);
     const id = await s.snapshotNow();
     expect((await snapshots.load(id))?.revision).toBe(2n);
@@ -175,7 +178,10 @@ describe("snapshotter", () => {
     const blocker = new Database(file);
     blocker.exec("BEGIN EXCLUSIVE");
     try {
-      await expect(s.snapshotNow()).rejects.toThrow(/locked|busy/i);
+      const refused = expect(s.snapshotNow()).rejects.toThrow(/locked|busy/i);
+      // The store retries the lock in short pauses until its busy timeout (20 ms).
+      await vi.advanceTimersByTimeAsync(100);
+      await refused;
     } finally {
       blocker.exec("COMMIT");
       blocker.close();

@@ -1,11 +1,13 @@
 import Database from "better-sqlite3";
-import { and, asc, desc, eq, gt, notInArray, or } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { fileURLToPath } from "node:url";
 import type { StoreState } from "../store/store-state.js";
-import { decodeSnapshotHeader, readStateRows, summarize, type StateRowSource } from "./read-state-rows.js";
+import { decodeSnapshotHeader, readStateRows, summarize } from "./read-state-rows.js";
 import { SerialQueue } from "./serial-queue.js";
+import { beyondRetention, newestFirst, stateRowPages, withId, type ChildTable, type Clauses, type SelectPage } from "./snapshot-queries.js";
 import { assertRetain, type SnapshotStore, type SnapshotSummary } from "./snapshot-store.js";
 import * as schema from "./sqlite-schema.js";
 import { snapshotRow, writeStateRows, type StateRowSink } from "./write-state-rows.js";
@@ -24,6 +26,14 @@ export interface SqliteSnapshotStoreOptions {
   /** How long a write waits for another connection's lock before failing with SQLITE_BUSY; default 5000 ms. */
   busyTimeoutMs?: number;
 }
+
+/** SELECT * in SQLite: the one step of the shared queries (snapshot-queries.ts) that is dialect-typed. */
+const selectIn =
+  (db: BetterSQLite3Database<typeof schema>): SelectPage<SQLiteTable> =>
+  async (table, { where, orderBy, limit }) => {
+    const query = db.select().from(table).where(where).orderBy(...orderBy).$dynamic();
+    return (limit === undefined ? query : query.limit(limit)).all();
+  };
 
 /** Yields to the event loop, letting requests run between two batches of a long save or load. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -117,17 +127,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
         };
         const counts = await writeStateRows(id, state, sink);
         this.db.update(snapshots).set(counts).where(eq(snapshots.id, id)).run();
-        const newest = this.db
-          .select({ id: snapshots.id })
-          .from(snapshots)
-          .where(eq(snapshots.serverName, name))
-          .orderBy(desc(snapshots.id))
-          .limit(retain);
-        // Children go with ON DELETE CASCADE.
-        this.db
-          .delete(snapshots)
-          .where(and(eq(snapshots.serverName, name), notInArray(snapshots.id, newest)))
-          .run();
+        this.db.delete(snapshots).where(beyondRetention(snapshots, name, retain)).run();
         this.sqlite.exec("COMMIT");
         return id;
       } catch (error) {
@@ -141,25 +141,16 @@ export class SqliteSnapshotStore implements SnapshotStore {
   }
 
   loadLatest(name: string): Promise<StoreState | undefined> {
-    return this.exclusive(() =>
-      this.reading(() =>
-        this.db.select().from(snapshots).where(eq(snapshots.serverName, name)).orderBy(desc(snapshots.id)).limit(1).get(),
-      ),
-    );
+    return this.exclusive(() => this.reading(newestFirst(snapshots, name)));
   }
 
   load(id: bigint): Promise<StoreState | undefined> {
-    return this.exclusive(() => this.reading(() => this.db.select().from(snapshots).where(eq(snapshots.id, id)).get()));
+    return this.exclusive(() => this.reading(withId(snapshots, id)));
   }
 
   list(name?: string): Promise<SnapshotSummary[]> {
-    return this.exclusive(() => {
-      const rows = this.db
-        .select()
-        .from(snapshots)
-        .where(name === undefined ? undefined : eq(snapshots.serverName, name))
-        .orderBy(desc(snapshots.id))
-        .all();
+    return this.exclusive(async () => {
+      const rows = await selectIn(this.db)(snapshots, newestFirst(snapshots, name));
       return rows.map((row) => summarize(decodeSnapshotHeader(row, false)));
     });
   }
@@ -186,15 +177,17 @@ export class SqliteSnapshotStore implements SnapshotStore {
     await yieldToEventLoop();
   }
 
-  /** Loads the snapshot whose header `select` finds, in one read transaction (a consistent view across pages). */
-  private async reading(select: () => Record<string, unknown> | undefined): Promise<StoreState | undefined> {
+  /** Loads the first snapshot `header` selects, in one read transaction (a consistent view across pages). */
+  private async reading(header: Clauses): Promise<StoreState | undefined> {
     this.sqlite.exec("BEGIN");
     try {
-      const row = select();
+      const select = selectIn(this.db);
+      const [row] = await select(snapshots, { ...header, limit: 1 });
       let state: StoreState | undefined;
       if (row !== undefined) {
-        const header = decodeSnapshotHeader(row, true);
-        state = await readStateRows(header, this.source(header.id), yieldToEventLoop);
+        const decoded = decodeSnapshotHeader(row, true);
+        const pages = stateRowPages<SQLiteTable & ChildTable>(schema, decoded.id, select);
+        state = await readStateRows(decoded, pages, yieldToEventLoop);
       }
       this.sqlite.exec("COMMIT");
       return state;
@@ -204,34 +197,5 @@ export class SqliteSnapshotStore implements SnapshotStore {
       }
       throw error;
     }
-  }
-
-  /** Pages of the rows of snapshot `id`, by primary key. */
-  private source(id: bigint): StateRowSource {
-    const db = this.db;
-    return {
-      keys: async (after, limit) =>
-        db.select().from(snapshotKeys).where(and(eq(snapshotKeys.snapshotId, id), gt(snapshotKeys.position, after)))
-          .orderBy(asc(snapshotKeys.position)).limit(limit).all(),
-      history: async (after, limit) =>
-        db.select().from(snapshotHistory).where(and(eq(snapshotHistory.snapshotId, id), gt(snapshotHistory.position, after)))
-          .orderBy(asc(snapshotHistory.position)).limit(limit).all(),
-      revisions: async (after, limit) =>
-        db.select().from(snapshotRevisions)
-          .where(and(
-            eq(snapshotRevisions.snapshotId, id),
-            or(
-              gt(snapshotRevisions.position, after.position),
-              and(eq(snapshotRevisions.position, after.position), gt(snapshotRevisions.seq, after.seq)),
-            ),
-          ))
-          .orderBy(asc(snapshotRevisions.position), asc(snapshotRevisions.seq)).limit(limit).all(),
-      metrics: async (after, limit) =>
-        db.select().from(snapshotMetrics).where(and(eq(snapshotMetrics.snapshotId, id), gt(snapshotMetrics.position, after)))
-          .orderBy(asc(snapshotMetrics.position)).limit(limit).all(),
-      clients: async (after, limit) =>
-        db.select().from(snapshotClients).where(and(eq(snapshotClients.snapshotId, id), gt(snapshotClients.position, after)))
-          .orderBy(asc(snapshotClients.position)).limit(limit).all(),
-    };
   }
 }

@@ -145,3 +145,25 @@ export function largeState(count: number, size: number, revision = 1n): StoreSta
   }
   return { format: storeStateFormat, takenAt: t0, revision, fencingToken: 0n, readonly: false, keys, history: [], metrics: [], clients: [] };
 }
+
+/**
+ * A state of `count` keys, each with a history of 3 revisions, metrics and a
+ * client: with more rows than a page in every table, pages of revisions
+ * split a history list (unless the page size is a multiple of 3).
+ */
+export function manyRowsState(count: number): StoreState {
+  const state = largeState(count, 8, 5n);
+  state.history = state.keys.map(({ key }, i) => ({
+    key,
+    revisions: [0, 1, 2].map((seq) => ({
+      value: Uint8Array.of(i & 0xff, seq),
+      contentType: "application/octet-stream",
+      hash: BigInt(i * 3 + seq),
+      version: BigInt(seq + 1),
+      timestamp: t0 + BigInt(seq),
+    })),
+  }));
+  state.metrics = state.keys.map(({ key }, i) => ({ key, metrics: { accessCount: i, setCount: 1, firstSet: t0, lastSet: t0, lockCount: 0 } }));
+  state.clients = state.keys.map((_, i) => ({ clientId: `client-${i}`, firstSeen: t0 + BigInt(i) }));
+  return state;
+}
