@@ -13,12 +13,29 @@ const sources = Object.fromEntries(
 export default defineConfig({
   resolve: { alias: sources },
   test: {
-    include: ["{server,client-node,client-web,test}/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Starts a throwaway PostgreSQL for the snapshot tests (or uses KEYQUARRY_TEST_POSTGRES_URL).
-    globalSetup: ["server/test/postgres/global-setup.ts"],
     reporters: ["default", new SummaryReporter()],
+    // `vitest run` runs all three; `npm run test:unit` only the first (no PostgreSQL, no Chromium, no build needed).
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["{server,client-node,client-web}/src/**/*.test.ts"] },
+      },
+      {
+        extends: true,
+        test: {
+          name: "end-to-end",
+          include: ["{server,client-node,client-web}/test/**/*.test.ts"],
+          // Starts a throwaway PostgreSQL for the snapshot tests (or uses KEYQUARRY_TEST_POSTGRES_URL).
+          globalSetup: ["server/test/kit/postgres-global-setup.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: { name: "packages", include: ["test/**/*.test.ts"] },
+      },
+    ],
   },
 });

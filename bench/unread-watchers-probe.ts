@@ -14,8 +14,9 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { fork } from "node:child_process";
 import path from "node:path";
-import { StallableConnection } from "../server/test/stallable-connection.js";
-import { freePort, installCleanup, sleep, stopChild, track } from "./lib/procs.js";
+import { StallableConnection } from "../server/test/kit/stallable-connection.js";
+import { freePort } from "../server/test/kit/free-port.js";
+import { installCleanup, sleep, stopChild, track } from "./lib/procs.js";
 
 const root = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, ".."));
 const watchers = Number(process.argv[3] ?? 400);

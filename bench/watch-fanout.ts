@@ -13,7 +13,8 @@ import { setMaxListeners } from "node:events";
 import { fileURLToPath } from "node:url";
 import { createKeyquarryClient, type KeyquarryClient } from "../client-node/src/create-keyquarry-client.js";
 import { createSystemClock } from "../server/src/store/clock.js";
-import { freePort, stopChild, track } from "./lib/procs.js";
+import { freePort } from "../server/test/kit/free-port.js";
+import { stopChild, track } from "./lib/procs.js";
 import { summarize } from "./lib/stats.js";
 
 const watchers = Number(process.argv[2] ?? 1000);

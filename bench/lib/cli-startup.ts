@@ -7,7 +7,8 @@
 // user's first command would); every run must exit 0 and print the value.
 import path from "node:path";
 import { spawnKeyquarry } from "./keyquarry-process.js";
-import { freePort, run, spawnTracked, stopChild, waitForPort, which } from "./procs.js";
+import { freePort } from "../../server/test/kit/free-port.js";
+import { run, spawnTracked, stopChild, waitForPort, which } from "./procs.js";
 import { percentileSorted, ratio } from "./stats.js";
 
 /** Sizes of the stage. */

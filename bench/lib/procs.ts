@@ -79,19 +79,6 @@ export function installCleanup(): void {
   process.on("unhandledRejection", fatal);
 }
 
-/** A free TCP port on 127.0.0.1 (asks the kernel for an ephemeral one). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Waits until 127.0.0.1:port accepts connections; false after `timeoutMs`. */

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startTestServer } from "../../server/test/kit/start-test-server.js";
 import { createKeyquarryClient, type KeyquarryClientOptions } from "../src/index.js";
 
 const protocols = ["grpc", "grpc-web", "connect"] as const;
@@ -27,8 +28,7 @@ describe("createKeyquarryClient over TCP", () => {
   let url: string;
 
   beforeAll(async () => {
-    server = await startServer({ listenAddress: "127.0.0.1:0" });
-    url = await server.listen();
+    ({ server, url } = await startTestServer());
   });
 
   afterAll(async () => {
@@ -116,8 +116,8 @@ describe.skipIf(!hasOpenssl())("createKeyquarryClient over TLS", () => {
       "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
       "-keyout", keyFile, "-out", caFile,
     ], { stdio: "ignore" });
-    server = await startServer({ listenAddress: "127.0.0.1:0", sslCertfile: caFile, sslKeyfile: keyFile });
-    url = (await server.listen()).replace("127.0.0.1", "localhost");
+    ({ server, url } = await startTestServer({ sslCertfile: caFile, sslKeyfile: keyFile }));
+    url = url.replace("127.0.0.1", "localhost");
   });
 
   afterAll(async () => {

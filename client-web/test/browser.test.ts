@@ -5,11 +5,12 @@
  */
 import { fileURLToPath } from "node:url";
 import { Code } from "@connectrpc/connect";
-import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
+import type { KeyquarryServer } from "@keyquarry/server";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleForBrowser } from "../../test/kit/bundle-for-browser.js";
 import { launchChromium } from "../../test/kit/launch-chromium.js";
+import { startTestServer } from "../../server/test/kit/start-test-server.js";
 import { servePage, type ServedPage } from "../../test/kit/serve-page.js";
 import type { PageTransport } from "./browser-entry.js";
 
@@ -28,8 +29,7 @@ let browser: Browser | undefined;
 let page: Page;
 
 beforeAll(async () => {
-  server = await build({ ...defaultConfig(), listenAddress: "127.0.0.1:0", corsOrigins: "*" }, { logger: false });
-  serverUrl = await server.listen();
+  ({ server, url: serverUrl } = await startTestServer({ corsOrigins: "*" }));
   // Bundles browser-entry.ts, and the SDK's sources with it.
   const entry = fileURLToPath(new URL("browser-entry.ts", import.meta.url));
   pageServer = await servePage((await bundleForBrowser(entry, process.cwd())).text, "keyquarry browser SDK");

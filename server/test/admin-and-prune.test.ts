@@ -1,6 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer, type AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type Client } from "@connectrpc/connect";
@@ -8,7 +5,11 @@ import type { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
 import type { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../src/store/clock.js";
-import { bytes, createClients, rejection, startTestServer, type TestServer } from "./test-server.js";
+import { bytes } from "./kit/bytes.js";
+import { createClients } from "./kit/create-clients.js";
+import { rejection } from "./kit/rejection.js";
+import { killServeProcesses, spawnServe } from "./kit/spawn-serve.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 type KvClient = Client<typeof KeyQuarry>;
 type AdminClient = Client<typeof Admin>;
@@ -311,68 +312,25 @@ describe.each(["grpc", "connect"] as const)("Admin service and pruning over %s",
 });
 
 describe("keyquarry serve", () => {
-  const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
-  let child: ChildProcess | undefined;
+  afterEach(killServeProcesses);
 
-  afterEach(() => {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-    }
-  });
-
-  async function freePort(): Promise<number> {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve, reject) => probe.close((error) => (error ? reject(error) : resolve())));
-    return port;
-  }
-
-  /** Starts `keyquarry serve` on a free port with privileged client id `boss` and waits until it answers. */
+  /** `keyquarry serve` with privileged client id `boss`, listening, and a `protocol` client of it as `boss`. */
   async function startServe(protocol: "grpc" | "connect") {
-    const port = await freePort();
-    // Settings from the environment of whoever runs the tests must not leak in.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("KEYQUARRY_")));
-    const serving = spawn(process.execPath, [bin, "serve", "--listen", `127.0.0.1:${port}`, "--privileged-client-id", "boss"], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child = serving;
-    let output = "";
-    serving.stdout.on("data", (chunk) => (output += String(chunk)));
-    serving.stderr.on("data", (chunk) => (output += String(chunk)));
-    const exited = new Promise<number | null>((resolve) => serving.once("exit", (code) => resolve(code)));
-    const url = `http://127.0.0.1:${port}`;
-    const boss = createClients(protocol, url, "boss");
-    await vi.waitFor(
-      async () => {
-        if (serving.exitCode !== null) {
-          throw new Error(`serve exited with ${serving.exitCode}:\n${output}`);
-        }
-        await boss.kv.stats({});
-      },
-      { timeout: 20_000, interval: 100 },
-    );
-    /** The exit code, or a description of the process still running after 20 s. */
-    const exitCode = () =>
-      Promise.race([
-        exited,
-        new Promise<string>((resolve) => setTimeout(() => resolve(`still running:\n${output}`), 20_000)),
-      ]);
-    return { url, boss, exitCode };
+    const serving = await spawnServe({ args: ["--privileged-client-id", "boss"] });
+    return { url: serving.url, boss: createClients(protocol, serving.url, "boss"), exited: serving.exited };
   }
 
   it("exits with status 0 by itself after Admin.Shutdown from the privileged client", async () => {
-    const { url, boss, exitCode } = await startServe("connect");
+    const { url, boss, exited } = await startServe("connect");
     await expectAdminOnly(createClients("connect", url, "alice").admin.shutdown({}));
     await boss.kv.set({ key: "foo", value: bytes("bar") });
     expect((await boss.admin.shutdown({})).$typeName).toBe("keyquarry.ShutdownResponse");
-    expect(await exitCode()).toBe(0);
+    expect(await exited).toEqual({ code: 0, signal: null });
   });
 
   it("answers Admin.Shutdown over gRPC, then exits with status 0", async () => {
-    const { boss, exitCode } = await startServe("grpc");
+    const { boss, exited } = await startServe("grpc");
     expect((await boss.admin.shutdown({})).$typeName).toBe("keyquarry.ShutdownResponse");
-    expect(await exitCode()).toBe(0);
+    expect(await exited).toEqual({ code: 0, signal: null });
   });
 });

@@ -2,16 +2,10 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { KeyQuarry, KeySchema } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  bytes,
-  createClients,
-  createTransport,
-  protocols,
-  rejection,
-  startTestServer,
-  text,
-  type TestServer,
-} from "./test-server.js";
+import { bytes, text } from "./kit/bytes.js";
+import { createClients, createTransport, protocols } from "./kit/create-clients.js";
+import { rejection } from "./kit/rejection.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 let test: TestServer;
 

@@ -4,7 +4,10 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bytes, createClients, protocols, rejection, startTestServer, type TestServer } from "./test-server.js";
+import { bytes } from "./kit/bytes.js";
+import { createClients, protocols } from "./kit/create-clients.js";
+import { rejection } from "./kit/rejection.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 // Issue 10, hole 7: client ids, registered clients and removed keys' metrics are bounded.
 

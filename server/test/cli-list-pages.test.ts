@@ -2,10 +2,10 @@
  * `keyquarry client list` follows ListKeys' pages: every key comes out when
  * the server answers in small pages, and `--limit` bounds the total.
  */
-import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKeyquarryClient } from "@keyquarry/client-node";
-import { keyquarry } from "./cli-process.js";
+import { keyquarry } from "./kit/cli-process.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 /** Runs the CLI and returns its stdout (rejects on a non-zero exit). */
 async function keyquarryStdout(args: string[]): Promise<string> {
@@ -17,14 +17,14 @@ async function keyquarryStdout(args: string[]): Promise<string> {
 }
 
 describe("keyquarry client list over pages", () => {
-  let server: KeyquarryServer;
+  let server: TestServer;
   let address: string;
   const keys = Array.from({ length: 100 }, (_, i) => `paged/key-${String(i).padStart(3, "0")}`);
 
   beforeAll(async () => {
     // About 10 keys per page.
-    server = await build({ ...defaultConfig(), listenAddress: "127.0.0.1:0", logLevel: "ERROR", maxListKeysResponseSize: 256 });
-    address = new URL(await server.listen()).host;
+    server = await startTestServer({ maxListKeysResponseSize: 256 });
+    address = new URL(server.url).host;
     const client = createKeyquarryClient(address, { clientId: "filler" });
     for (const key of keys) {
       await client.set({ key, value: new TextEncoder().encode("v") });

@@ -9,32 +9,25 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import serverPackage from "../package.json" with { type: "json" };
 import { createKeyquarryClient } from "@keyquarry/client-node";
 import { durationFromNanos } from "../src/rpc/duration.js";
-import { bin, cleanEnv, keyquarry, keyquarryBytes } from "./cli-process.js";
+import { bin, cleanEnv, keyquarry, keyquarryBytes } from "./kit/cli-process.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 const second = 1_000_000_000n;
 
 describe("keyquarry CLI for scripts", () => {
-  let server: KeyquarryServer;
+  let server: TestServer;
   let address: string;
   let dir: string;
   const client = (...args: string[]) => keyquarry(["client", "--address", address, ...args]);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "keyquarry-cli-scripting-"));
-    server = await build({
-      ...defaultConfig(),
-      listenAddress: "127.0.0.1:0",
-      logLevel: "ERROR",
-      minLifespan: second,
-      minLockDuration: second,
-      maxLockDuration: 3600n * second,
-    });
-    address = new URL(await server.listen()).host;
+    server = await startTestServer({ minLifespan: second, minLockDuration: second, maxLockDuration: 3600n * second });
+    address = new URL(server.url).host;
   });
 
   afterAll(async () => {
@@ -206,14 +199,8 @@ describe("keyquarry snapshot", () => {
   it("prints times in RFC 3339 and durations in Go's notation, and stops quietly at a closed pipe", async () => {
     const file = join(dir, "snapshots.db");
     const database = `sqlite://${file}`;
-    const server = await build({
-      ...defaultConfig(),
-      listenAddress: "127.0.0.1:0",
-      logLevel: "ERROR",
-      name: "times",
-      snapshot: { enabled: true, interval: 0n, database, retain: 1000 },
-    });
-    const address = new URL(await server.listen()).host;
+    const server = await startTestServer({ name: "times", snapshot: { enabled: true, interval: 0n, database, retain: 1000 } });
+    const address = new URL(server.url).host;
     const sdk = createKeyquarryClient(address, { clientId: "timer" });
     await sdk.register({});
     await sdk.set({ key: "timed", value: new TextEncoder().encode("v"), lifespan: durationFromNanos(90n * second) });

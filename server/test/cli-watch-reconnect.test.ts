@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { createKeyquarryClient } from "@keyquarry/client-node";
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { spawnKeyquarry, type CliProcess } from "./cli-process.js";
-import { freePort } from "./snapshot-helpers.js";
+import { spawnKeyquarry, type CliProcess } from "./kit/cli-process.js";
+import { freePort } from "./kit/free-port.js";
 
 const waitLong = { timeout: 20_000, interval: 25 };
 
@@ -34,18 +34,20 @@ describe("keyquarry client watch across a server restart", () => {
 
   it("prints every event once, before and after the restart, says it is reconnecting, and exits 0 on Ctrl-C", async () => {
     dir = await mkdtemp(join(tmpdir(), "keyquarry-cli-reconnect-"));
-    const address = `127.0.0.1:${await freePort()}`;
+    // The first start takes port 0; the restart takes the port it got, where the watchers reconnect to.
+    let listenAddress = "127.0.0.1:0";
     const start = async () => {
       server = await build({
         ...defaultConfig(),
-        listenAddress: address,
+        listenAddress,
         logLevel: "ERROR",
         name: "reconnect",
         snapshot: { enabled: true, interval: 0n, database: `sqlite://${join(dir!, "snapshots.db")}`, retain: 2 },
       });
-      await server.listen();
+      return new URL(await server.listen()).host;
     };
-    await start();
+    const address = await start();
+    listenAddress = address;
     const sdk = createKeyquarryClient(address, { clientId: "writer" });
     const set = (key: string, value: string) => sdk.set({ key, value: new TextEncoder().encode(value) });
 

@@ -1,24 +1,21 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { bin, cleanEnv, keyquarry, type CliResult } from "./cli-process.js";
-
-function startServer(listenAddress: string): Promise<KeyquarryServer> {
-  return build({ ...defaultConfig(), listenAddress, logLevel: "ERROR" });
-}
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { bin, keyquarry, type CliResult } from "./kit/cli-process.js";
+import { killServeProcesses, spawnServe } from "./kit/spawn-serve.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 describe("keyquarry client", () => {
-  let server: KeyquarryServer;
+  let server: TestServer;
   let address: string;
   const client = (...args: string[]) => keyquarry(["client", "--address", address, ...args]);
 
   beforeAll(async () => {
-    server = await startServer("127.0.0.1:0");
-    address = new URL(await server.listen()).host;
+    server = await startTestServer();
+    address = new URL(server.url).host;
   });
 
   afterAll(async () => {
@@ -224,7 +221,7 @@ describe("keyquarry client over a unix socket", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "keyquarry-cli-"));
     socket = join(dir, "kq.sock");
-    server = await startServer(`unix://${socket}`);
+    server = await build({ ...defaultConfig(), listenAddress: `unix://${socket}`, logLevel: "ERROR" });
     await server.listen();
   });
 
@@ -249,7 +246,7 @@ describe("keyquarry client over a unix socket", () => {
 });
 
 describe("keyquarry client admin commands (privileged client id `boss`)", () => {
-  let server: KeyquarryServer;
+  let server: TestServer;
   let address: string;
   const client = (...args: string[]) => keyquarry(["client", "--address", address, ...args]);
   const boss = (...args: string[]) => client("--client-id", "boss", ...args);
@@ -257,8 +254,8 @@ describe("keyquarry client admin commands (privileged client id `boss`)", () => 
   const adminOnly = "keyquarry: permission_denied: missing or invalid client ID for admin function\n";
 
   beforeAll(async () => {
-    server = await build({ ...defaultConfig(), listenAddress: "127.0.0.1:0", logLevel: "ERROR", privilegedClientId: "boss" });
-    address = new URL(await server.listen()).host;
+    server = await startTestServer({ privilegedClientId: "boss" });
+    address = new URL(server.url).host;
   });
 
   afterAll(async () => {
@@ -296,63 +293,37 @@ describe("keyquarry client admin commands (privileged client id `boss`)", () => 
 
   it("shutdown (alias server-shutdown) prints {} for the privileged client and starts the server's shutdown", async () => {
     let requested = false;
-    void server.shutdownRequested.then(() => (requested = true));
+    void server.server.shutdownRequested.then(() => (requested = true));
     expect(await client("shutdown")).toEqual({ code: 4, stdout: "", stderr: adminOnly });
     expect(await client("server-shutdown")).toEqual({ code: 4, stdout: "", stderr: adminOnly });
     expect(requested).toBe(false);
     expect(await boss("server-shutdown")).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
-    await server.shutdownRequested;
+    await server.server.shutdownRequested;
     expect(await boss("shutdown", "--protocol", "connect")).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
   });
 });
 
 describe("keyquarry client shutdown against keyquarry serve", () => {
-  async function freePort(): Promise<number> {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve, reject) => probe.close((error) => (error ? reject(error) : resolve())));
-    return port;
-  }
+  afterEach(killServeProcesses);
 
+  /** `keyquarry serve` with privileged client id `boss`, listening; `address` is its host:port for `--address`. */
   async function serve() {
-    const port = await freePort();
-    const child = spawn(process.execPath, [bin, "serve", "--listen", `127.0.0.1:${port}`, "--privileged-client-id", "boss"], {
-      env: cleanEnv(),
-      stdio: ["ignore", "ignore", "ignore"],
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    const address = `127.0.0.1:${port}`;
-    await vi.waitFor(
-      async () => {
-        expect(child.exitCode).toBeNull();
-        expect((await keyquarry(["client", "-a", address, "stats"])).code).toBe(0);
-      },
-      { timeout: 20_000, interval: 200 },
-    );
-    return { child, address, exited };
+    const { url, exited } = await spawnServe({ args: ["--privileged-client-id", "boss"] });
+    return { address: new URL(url).host, exited };
   }
 
   it("--protocol connect: prints {} and the server exits with status 0", async () => {
-    const { child, address, exited } = await serve();
-    try {
-      const result = await keyquarry(["client", "-a", address, "--client-id", "boss", "--protocol", "connect", "shutdown"]);
-      expect(result).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
-      expect(await exited).toBe(0);
-    } finally {
-      child.kill("SIGKILL");
-    }
+    const { address, exited } = await serve();
+    const result = await keyquarry(["client", "-a", address, "--client-id", "boss", "--protocol", "connect", "shutdown"]);
+    expect(result).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
+    expect(await exited).toEqual({ code: 0, signal: null });
   });
 
   it("over gRPC (the default): prints {} and the server exits with status 0", async () => {
-    const { child, address, exited } = await serve();
-    try {
-      const result = await keyquarry(["client", "-a", address, "--client-id", "boss", "server-shutdown"]);
-      expect(await exited).toBe(0);
-      expect(result).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
-    } finally {
-      child.kill("SIGKILL");
-    }
+    const { address, exited } = await serve();
+    const result = await keyquarry(["client", "-a", address, "--client-id", "boss", "server-shutdown"]);
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(result).toEqual({ code: 0, stdout: "{}\n", stderr: "" });
   });
 });
 
@@ -361,14 +332,8 @@ describe("keyquarry snapshot", () => {
     const dir = await mkdtemp(join(tmpdir(), "keyquarry-cli-snapshot-"));
     const database = `sqlite://${join(dir, "snapshots.db")}`;
     try {
-      const server = await build({
-        ...defaultConfig(),
-        listenAddress: "127.0.0.1:0",
-        logLevel: "ERROR",
-        name: "cli-test",
-        snapshot: { enabled: true, interval: 0n, database, retain: 3 },
-      });
-      const address = new URL(await server.listen()).host;
+      const server = await startTestServer({ name: "cli-test", snapshot: { enabled: true, interval: 0n, database, retain: 3 } });
+      const address = new URL(server.url).host;
       await keyquarry(["client", "--address", address, "set", "kept", "value"]);
       await server.close(); // writes the final snapshot
 

@@ -11,9 +11,12 @@ import { connect as tlsConnect } from "node:tls";
 import { Code } from "@connectrpc/connect";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../src/config/config.js";
-import { clientPreface, encodeFrame, encodeHeaders, frameType, RawHttp2Connection, settingsOf } from "./raw-http2.js";
-import { bytes, createClients, rejection, startTestServer, type TestServer } from "./test-server.js";
-import { millis, pollUntil } from "./watch-helpers.js";
+import { clientPreface, encodeFrame, encodeHeaders, frameType, RawHttp2Connection, settingsOf } from "./kit/raw-http2.js";
+import { bytes } from "./kit/bytes.js";
+import { createClients } from "./kit/create-clients.js";
+import { rejection } from "./kit/rejection.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
+import { millis, pollUntil } from "./kit/watch-helpers.js";
 
 // Generous: other test runs share the machine's two cores. For the same reason the
 // timeouts under test that established connections must not hit are a second or more:

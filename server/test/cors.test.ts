@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./test-server.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 let test: TestServer | undefined;
 afterEach(() => test?.close());

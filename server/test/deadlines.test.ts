@@ -4,8 +4,10 @@ import { KeyQuarry, KeyValueSchema, type Event } from "@keyquarry/gen/keyquarry/
 import http from "node:http";
 import http2 from "node:http2";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { bytes, createTransport, startTestServer, type Protocol, type TestServer } from "./test-server.js";
-import { Watcher, WatchScope, writeUntilSeen } from "./watch-helpers.js";
+import { bytes } from "./kit/bytes.js";
+import { createTransport, type Protocol } from "./kit/create-clients.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
+import { Watcher, WatchScope, writeUntilSeen } from "./kit/watch-helpers.js";
 
 let test: TestServer;
 let session: http2.ClientHttp2Session;

@@ -6,7 +6,10 @@ import http2 from "node:http2";
 import { connect } from "node:net";
 import { Duplex } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bytes, rejection, startTestServer, text, withClientId, type TestServer } from "./test-server.js";
+import { bytes, text } from "./kit/bytes.js";
+import { withClientId } from "./kit/create-clients.js";
+import { rejection } from "./kit/rejection.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 let test: TestServer;
 let session: http2.ClientHttp2Session;

@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./test-server.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 const protoDir = fileURLToPath(new URL("../../proto", import.meta.url));
 

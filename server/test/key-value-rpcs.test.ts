@@ -1,6 +1,9 @@
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bytes, createClients, protocols, rejection, startTestServer, text, type TestServer } from "./test-server.js";
+import { bytes, text } from "./kit/bytes.js";
+import { createClients, protocols } from "./kit/create-clients.js";
+import { rejection } from "./kit/rejection.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 describe.each(protocols)("core key/value RPCs over %s", (protocol) => {
   let test: TestServer;

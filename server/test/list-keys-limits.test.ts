@@ -5,11 +5,13 @@
  * max_list_keys_response_size. Over gRPC, gRPC-Web and Connect.
  */
 import { toBinary } from "@bufbuild/protobuf";
-import { Code, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { Code, type Client, type Interceptor } from "@connectrpc/connect";
 import { KeyQuarry, ListKeysResponseSchema } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { bytes, createClients, protocols, rejection, startTestServer, withClientId, type Protocol, type TestServer } from "./test-server.js";
+import { bytes } from "./kit/bytes.js";
+import { createClients, protocols, type Protocol } from "./kit/create-clients.js";
+import { rejection } from "./kit/rejection.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 // Allowed (under 500 instructions), tens of µs per 1 KB key of a's and b's.
 const costlyPattern = "(?:a|ab|b|ba){40}c";
@@ -43,14 +45,7 @@ function withServerDeadline(protocol: Protocol, baseUrl: string, ms: number): Cl
     request.header.set(protocol === "connect" ? "connect-timeout-ms" : "grpc-timeout", protocol === "connect" ? String(ms) : `${ms}m`);
     return next(request);
   };
-  const interceptors = [withClientId("deadline"), deadline];
-  const transport =
-    protocol === "grpc"
-      ? createGrpcTransport({ baseUrl, interceptors })
-      : protocol === "grpc-web"
-        ? createGrpcWebTransport({ baseUrl, httpVersion: "1.1", interceptors })
-        : createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors });
-  return createClient(KeyQuarry, transport);
+  return createClients(protocol, baseUrl, "deadline", { interceptors: [deadline] }).kv;
 }
 
 const sorted = (keys: string[]) => [...keys].sort();

@@ -1,6 +1,3 @@
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { KeyValueSchema } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
@@ -12,7 +9,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/config/default-config.js";
 import { build } from "../src/host/server.js";
-import { bytes, createClients, protocols, startTestServer, text, withClientId } from "./test-server.js";
+import { bytes, text } from "./kit/bytes.js";
+import { createClients, protocols } from "./kit/create-clients.js";
+import { startTestServer } from "./kit/start-test-server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "keyquarry-listen-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,24 +27,8 @@ describe("listening on a unix socket", () => {
     const { server, url } = await startOnSocket(path);
     expect(url).toBe(`unix://${path}`);
     try {
-      const grpc = createClient(
-        KeyQuarry,
-        createGrpcTransport({
-          baseUrl: "http://localhost",
-          interceptors: [withClientId("socket")],
-          nodeOptions: { createConnection: () => connect(path) },
-        }),
-      );
-      const json = createClient(
-        KeyQuarry,
-        createConnectTransport({
-          baseUrl: "http://localhost",
-          httpVersion: "1.1",
-          useBinaryFormat: false,
-          interceptors: [withClientId("socket")],
-          nodeOptions: { socketPath: path },
-        }),
-      );
+      const grpc = createClients("grpc", "http://localhost", "socket", { http2: { nodeOptions: { createConnection: () => connect(path) } } }).kv;
+      const json = createClients("connect-json", "http://localhost", "socket", { http1: { socketPath: path } }).kv;
       expect((await grpc.set({ key: "over", value: bytes("unix") })).isNew).toBe(true);
       expect(text((await json.get({ key: "over" })).value)).toBe("unix");
     } finally {

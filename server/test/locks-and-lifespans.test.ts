@@ -3,7 +3,10 @@ import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/store/clock.js";
-import { bytes, createClients, rejection, startTestServer, text, type TestServer } from "./test-server.js";
+import { bytes, text } from "./kit/bytes.js";
+import { createClients } from "./kit/create-clients.js";
+import { rejection } from "./kit/rejection.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 const seconds = (n: number) => create(DurationSchema, { seconds: BigInt(n) });
 const second = 1_000_000_000n;

@@ -8,7 +8,10 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/config/default-config.js";
 import { readMaxBytesFor } from "../src/host/read-max-bytes.js";
-import { bytes, createTransport, protocols, rejection, startTestServer, type TestServer } from "./test-server.js";
+import { bytes } from "./kit/bytes.js";
+import { createTransport, protocols } from "./kit/create-clients.js";
+import { rejection } from "./kit/rejection.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 let test: TestServer;
 let cors: TestServer;
@@ -39,7 +42,7 @@ afterAll(async () => {
 const bigSession = () => new Http2SessionManager(test.url, undefined, { maxSessionMemory: 256 });
 
 const kvOver = (protocol: (typeof protocols)[number], sessionManager = bigSession()) =>
-  createClient(KeyQuarry, createTransport(protocol, test.url, `big-${protocol}`, { sessionManager }));
+  createClient(KeyQuarry, createTransport(protocol, test.url, `big-${protocol}`, { http2: { sessionManager } }));
 
 const setMessage = (key: string, size: number) => create(KeyValueSchema, { key, value: new Uint8Array(size) });
 

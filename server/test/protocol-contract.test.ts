@@ -8,7 +8,7 @@ import type { Config } from "../src/config/config.js";
 import { defaultConfig } from "../src/config/default-config.js";
 import { build, type KeyquarryServer } from "../src/host/server.js";
 import { ManualClock } from "../src/store/clock.js";
-import { rawExchange, type RawRequest, type RawResponse } from "./raw-exchange.js";
+import { rawExchange, type RawRequest, type RawResponse } from "./kit/raw-exchange.js";
 
 /**
  * One contract, two paths: every unary method, valid and in each error

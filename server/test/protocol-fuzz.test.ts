@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fuzzCaseArb, runFuzzCase } from "./protocol-fuzz-cases.js";
-import { bytes, createClients, startTestServer, text, type TestServer } from "./test-server.js";
+import { bytes, text } from "./kit/bytes.js";
+import { createClients } from "./kit/create-clients.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 // Seeded and replayable: a failure prints its seed and path; replay it with
 // KEYQUARRY_FC_SEED=<seed> KEYQUARRY_FC_PATH=<path>, and run longer with KEYQUARRY_FC_RUNS.

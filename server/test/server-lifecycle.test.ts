@@ -18,8 +18,8 @@ import { defaultConfig } from "../src/config/default-config.js";
 import { build, type KeyquarryServer } from "../src/host/server.js";
 import { SqliteSnapshotStore } from "../src/snapshot/index.js";
 import { watchTimers, type PendingTimer, type TimerWatch } from "./pending-timers.js";
-import { createTestDatabase, type TestDatabase } from "./postgres/test-database.js";
-import { createClients } from "./test-server.js";
+import { createTestDatabase, type TestDatabase } from "./kit/create-test-database.js";
+import { createClients } from "./kit/create-clients.js";
 
 const hour = 3600n * 1_000_000_000n;
 

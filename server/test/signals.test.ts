@@ -8,9 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { keyquarry } from "./cli-process.js";
-import { killChildren, spawnServe, waitUntilServing } from "./snapshot-helpers.js";
-import { bytes, createClients } from "./test-server.js";
+import { keyquarry } from "./kit/cli-process.js";
+import { bytes } from "./kit/bytes.js";
+import { createClients } from "./kit/create-clients.js";
+import { killServeProcesses, spawnServe } from "./kit/spawn-serve.js";
 
 describe.each(["SIGTERM", "SIGINT"] as const)("keyquarry serve stopped by %s", (signal) => {
   let dataDir: string;
@@ -18,19 +19,15 @@ describe.each(["SIGTERM", "SIGINT"] as const)("keyquarry serve stopped by %s", (
     dataDir = mkdtempSync(join(tmpdir(), "kq-signals-"));
   });
   afterEach(async () => {
-    await killChildren();
+    await killServeProcesses();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("exits 0 from its own process after writing the final snapshot into data_dir", async () => {
     // Snapshots in the default database, <data_dir>/keyquarry.db: the container's setting (data_dir = /data).
     const proc = await spawnServe({
-      KEYQUARRY_DATA_DIR: dataDir,
-      KEYQUARRY_SNAPSHOT_ENABLED: "true",
-      KEYQUARRY_NAME: "signals",
-      KEYQUARRY_LOG_LEVEL: "NOTICE",
+      env: { KEYQUARRY_DATA_DIR: dataDir, KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_NAME: "signals", KEYQUARRY_LOG_LEVEL: "NOTICE" },
     });
-    await waitUntilServing(proc);
     // The process a supervisor signals is the server itself: it has started no process of its own.
     const pid = proc.child.pid!;
     expect(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim()).toBe("");

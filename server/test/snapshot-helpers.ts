@@ -1,22 +1,15 @@
 /**
- * Helpers of snapshots.test.ts and signals.test.ts: the two real snapshot
- * databases (a SQLite file, a fresh PostgreSQL database) with raw SQL access
- * to corrupt them, `keyquarry serve` as a child process started as in
- * production (node running the bin, no wrapper), and the comparison of store
- * states across a restart.
+ * Helpers of snapshots.test.ts: the two real snapshot databases (a SQLite
+ * file, a fresh PostgreSQL database) with raw SQL access to corrupt them,
+ * and the comparison of store states across a restart.
  */
 import Database from "better-sqlite3";
-import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
-import { vi } from "vitest";
 import { isReservedKey } from "../src/store/reserved-keys.js";
 import type { StoreState } from "../src/store/store-state.js";
-import { createTestDatabase } from "./postgres/test-database.js";
-import { bin as keyquarryBin } from "./cli-process.js";
-import { createClients } from "./test-server.js";
+import { createTestDatabase } from "./kit/create-test-database.js";
 
 /** One second in nanoseconds. */
 export const second = 1_000_000_000n;
@@ -95,91 +88,4 @@ export const backends: readonly Backend[] = [
 export function comparable(state: StoreState): Omit<StoreState, "takenAt"> {
   const { takenAt: _takenAt, ...rest } = state;
   return { ...rest, metrics: state.metrics.filter(({ key }) => !isReservedKey(key)) };
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve, reject) => probe.close((error) => (error ? reject(error) : resolve())));
-  return port;
-}
-
-/** How a `keyquarry serve` child process ended. */
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/** `keyquarry serve` running as a child process. */
-export interface ServeProcess {
-  child: ChildProcess;
-  /** `http://127.0.0.1:<port>`. */
-  url: string;
-  /** Everything written to stdout (the log) so far. */
-  stdout(): string;
-  /** Everything written to stderr so far. */
-  stderr(): string;
-  /** Resolves once the process has exited. */
-  exited: Promise<Exit>;
-}
-
-/** Child processes started by {@link spawnServe} and not yet known to have exited. */
-const children = new Set<ServeProcess>();
-
-/**
- * Starts `keyquarry serve --listen 127.0.0.1:<free port>` with `env` on top
- * of this process's environment, whose own KEYQUARRY_* variables are left out.
- */
-export async function spawnServe(env: Record<string, string>): Promise<ServeProcess> {
-  const port = await freePort();
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("KEYQUARRY_")));
-  const child = spawn(process.execPath, [keyquarryBin, "serve", "--listen", `127.0.0.1:${port}`], {
-    env: { ...inherited, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const started: ServeProcess = {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    // "close", not "exit": the output is complete by then.
-    exited: new Promise<Exit>((resolve) => child.once("close", (code, signal) => resolve({ code, signal }))),
-  };
-  children.add(started);
-  void started.exited.then(() => children.delete(started));
-  return started;
-}
-
-/** Resolves once `started` answers Stats; fails at once if it exits first. */
-export async function waitUntilServing(started: ServeProcess): Promise<void> {
-  const { kv } = createClients("connect", started.url, "probe");
-  await vi.waitFor(
-    async () => {
-      if (started.child.exitCode !== null) {
-        throw new Error(`keyquarry serve exited with ${started.child.exitCode}: ${started.stderr()}`);
-      }
-      await kv.stats({});
-    },
-    { timeout: 20_000, interval: 100 },
-  );
-}
-
-/** Kills (SIGKILL) every child process still running and waits for them to exit. */
-export async function killChildren(): Promise<void> {
-  const running = [...children];
-  for (const { child } of running) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-    }
-  }
-  await Promise.all(running.map(({ exited }) => exited));
 }

@@ -25,16 +25,16 @@ import type { StoreState } from "../src/store/store-state.js";
 import {
   backends,
   comparable,
-  killChildren,
   reservedKeyEvents,
   second,
-  spawnServe,
-  waitUntilServing,
-  type ServeProcess,
   type SnapshotDatabaseHandle,
 } from "./snapshot-helpers.js";
-import { bytes, createClients, rejection, startTestServer, text, type TestServer } from "./test-server.js";
-import { Watcher } from "./watch-helpers.js";
+import { bytes, text } from "./kit/bytes.js";
+import { createClients } from "./kit/create-clients.js";
+import { rejection } from "./kit/rejection.js";
+import { killServeProcesses, ServeExitedError, spawnServe, type ServeProcess } from "./kit/spawn-serve.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
+import { Watcher } from "./kit/watch-helpers.js";
 
 const seconds = (n: number) => create(DurationSchema, { seconds: BigInt(n) });
 const millisecond = 1_000_000n;
@@ -76,7 +76,7 @@ describe.each(backends)("snapshots over $name, through the real server", (backen
       await server.close().catch(() => {});
     }
     running.clear();
-    await killChildren();
+    await killServeProcesses();
   });
 
   /** The config of this test's servers: snapshots on (at close only), generous lock and lifespan bounds. */
@@ -423,16 +423,22 @@ describe.each(backends)("snapshots over $name, through the real server", (backen
       // Both snapshots are still there: nothing was deleted, overwritten or saved over them.
       await expectUntouched(newest!.id, older!.id);
 
-      const serve = await spawnServe({
-        KEYQUARRY_SNAPSHOT_ENABLED: "true",
-        KEYQUARRY_SNAPSHOT_DATABASE: db.connectionString,
-        KEYQUARRY_NAME: name,
-        KEYQUARRY_DATA_DIR: tempDir,
-        KEYQUARRY_LOG_LEVEL: "ERROR",
+      const serve = spawnServe({
+        env: {
+          KEYQUARRY_SNAPSHOT_ENABLED: "true",
+          KEYQUARRY_SNAPSHOT_DATABASE: db.connectionString,
+          KEYQUARRY_NAME: name,
+          KEYQUARRY_DATA_DIR: tempDir,
+        },
       });
-      expect(await serve.exited).toEqual({ code: 1, signal: null });
-      expect(serve.stderr()).toMatch(new RegExp(`^keyquarry: snapshot ${newest!.id}: .*\\n$`));
-      expect(serve.stderr()).toMatch(problem);
+      const exited = await serve.then(
+        () => expect.fail("keyquarry serve started on a snapshot it cannot restore"),
+        (error: unknown) => error,
+      );
+      expect(exited).toBeInstanceOf(ServeExitedError);
+      expect((exited as ServeExitedError).exit).toEqual({ code: 1, signal: null });
+      expect((exited as ServeExitedError).stderr).toMatch(new RegExp(`^keyquarry: snapshot ${newest!.id}: .*\\n$`));
+      expect((exited as ServeExitedError).stderr).toMatch(problem);
       await expectUntouched(newest!.id, older!.id);
     });
   });
@@ -450,7 +456,7 @@ describe("keyquarry serve with a SQLite snapshot database (process)", () => {
     file = join(dir, "keyquarry.db");
   });
   afterEach(async () => {
-    await killChildren();
+    await killServeProcesses();
     for (const server of inProcess) {
       await server.close().catch(() => {});
     }
@@ -462,18 +468,17 @@ describe("keyquarry serve with a SQLite snapshot database (process)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** `keyquarry serve` on `file`, once it answers Stats. */
-  async function serve(env: Record<string, string> = {}): Promise<ServeProcess> {
-    const started = await spawnServe({
-      KEYQUARRY_SNAPSHOT_ENABLED: "true",
-      KEYQUARRY_SNAPSHOT_DATABASE: `sqlite://${file}`,
-      KEYQUARRY_NAME: serverName,
-      KEYQUARRY_DATA_DIR: dir,
-      KEYQUARRY_LOG_LEVEL: "ERROR",
-      ...env,
+  /** `keyquarry serve` on `file`, once it is listening. */
+  function serve(env: Record<string, string> = {}): Promise<ServeProcess> {
+    return spawnServe({
+      env: {
+        KEYQUARRY_SNAPSHOT_ENABLED: "true",
+        KEYQUARRY_SNAPSHOT_DATABASE: `sqlite://${file}`,
+        KEYQUARRY_NAME: serverName,
+        KEYQUARRY_DATA_DIR: dir,
+        ...env,
+      },
     });
-    await waitUntilServing(started);
-    return started;
   }
 
   /** An in-process server on the same database and name (snapshots only at close). */

@@ -9,9 +9,11 @@ import {
 } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import http2 from "node:http2";
 import { afterEach, describe, expect, it } from "vitest";
-import { bytes, createClients, createTransport, startTestServer, text, type Protocol, type TestServer } from "./test-server.js";
-import { StallableConnection } from "./stallable-connection.js";
-import { pollUntil, WatchScope } from "./watch-helpers.js";
+import { bytes, text } from "./kit/bytes.js";
+import { createClients, createTransport, type Protocol } from "./kit/create-clients.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
+import { StallableConnection } from "./kit/stallable-connection.js";
+import { pollUntil, WatchScope } from "./kit/watch-helpers.js";
 
 const key = "watched";
 const watchKeyValuePath = "/keyquarry.KeyQuarry/WatchKeyValue";

@@ -6,9 +6,12 @@ import { constants } from "node:http2";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Config } from "../src/config/config.js";
-import { StallableConnection, type RawWatch } from "./stallable-connection.js";
-import { bytes, createClients, protocols, rejection, startTestServer, type TestServer } from "./test-server.js";
-import { millis, pollUntil, WatchScope } from "./watch-helpers.js";
+import { StallableConnection, type RawWatch } from "./kit/stallable-connection.js";
+import { bytes } from "./kit/bytes.js";
+import { createClients, protocols } from "./kit/create-clients.js";
+import { rejection } from "./kit/rejection.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
+import { millis, pollUntil, WatchScope } from "./kit/watch-helpers.js";
 
 const key = "big";
 const valueSize = 900_000;

@@ -1,13 +1,14 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { KeyEvent, KeyQuarry, type Event, type WatchKeyValueResponse } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { KeyEvent, type Event, type WatchKeyValueResponse } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import http from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/store/clock.js";
 import { fnv1a64 } from "../src/store/fnv1a64.js";
-import { bytes, createClients, protocols, startTestServer, text, withClientId, type Protocol, type TestServer } from "./test-server.js";
-import { millis, pollUntil, revisionIn, WatchScope, writeUntilSeen, type Watcher } from "./watch-helpers.js";
+import { bytes, text } from "./kit/bytes.js";
+import { createClients, protocols, type Protocol } from "./kit/create-clients.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
+import { millis, pollUntil, revisionIn, WatchScope, writeUntilSeen, type Watcher } from "./kit/watch-helpers.js";
 
 type Kv = ReturnType<typeof createClients>["kv"];
 type WatchRequest = Parameters<Kv["watchStream"]>[0];
@@ -531,17 +532,7 @@ describe.each(protocols)("shutdown over %s", (protocol) => {
 
   /** A client of `test` for `protocol` whose HTTP/1.1 connections come from `agent`. */
   function client(url: string, clientId: string): Kv {
-    const interceptors = [withClientId(clientId)];
-    const transport =
-      protocol === "grpc"
-        ? createGrpcTransport({ baseUrl: url, interceptors })
-        : (protocol === "connect" ? createConnectTransport : createGrpcWebTransport)({
-            baseUrl: url,
-            httpVersion: "1.1",
-            interceptors,
-            nodeOptions: { agent },
-          });
-    return createClient(KeyQuarry, transport);
+    return createClients(protocol, url, clientId, { http1: { agent } }).kv;
   }
 
   /** A server with watch streams of every kind open on it, each known to be subscribed. */

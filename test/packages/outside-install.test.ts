@@ -10,9 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
-import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
+import type { KeyquarryServer } from "@keyquarry/server";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer } from "../../server/test/kit/start-test-server.js";
 import { bundleForBrowser } from "../kit/bundle-for-browser.js";
 import { launchChromium } from "../kit/launch-chromium.js";
 import { createOutsideProject, type OutsideProject } from "../kit/outside-project.js";
@@ -131,8 +132,7 @@ describe("the Node SDK from a plain node program", () => {
   let url: string;
 
   beforeAll(async () => {
-    server = await build({ ...defaultConfig(), listenAddress: "127.0.0.1:0", logLevel: "ERROR" });
-    url = await server.listen();
+    ({ server, url } = await startTestServer());
   });
 
   afterAll(async () => {
@@ -171,9 +171,7 @@ describe("the browser SDK bundled from its installed copy, in Chromium", () => {
     inputs = bundle.inputs;
     pageServer = await servePage(bundle.text, "keyquarry browser SDK from outside");
     // Every call is cross-origin: the server allows exactly the page's origin.
-    const config = { ...defaultConfig(), listenAddress: "127.0.0.1:0", corsOrigins: pageServer.origin };
-    server = await build(config, { logger: false });
-    serverUrl = await server.listen();
+    ({ server, url: serverUrl } = await startTestServer({ corsOrigins: pageServer.origin }));
     browser = await launchChromium();
     page = await browser.newPage();
     const pageErrors: Error[] = [];

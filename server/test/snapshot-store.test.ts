@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "../../test/postgres/test-database.js";
-import { storeStateFormat, type KeyState, type StoreState } from "../store/store-state.js";
-import { PostgresSnapshotStore } from "./postgres-snapshot-store.js";
-import { pageSize } from "./read-state-rows.js";
-import { SnapshotError } from "./snapshot-error.js";
-import type { SnapshotStore } from "./snapshot-store.js";
-import { SqliteSnapshotStore } from "./sqlite-snapshot-store.js";
-import { largeState, manyRowsState, richState } from "./store-state.fixture.js";
+import { createTestDatabase } from "./kit/create-test-database.js";
+import { storeStateFormat, type KeyState, type StoreState } from "../src/store/store-state.js";
+import { PostgresSnapshotStore } from "../src/snapshot/postgres-snapshot-store.js";
+import { pageSize } from "../src/snapshot/read-state-rows.js";
+import { SnapshotError } from "../src/snapshot/snapshot-error.js";
+import type { SnapshotStore } from "../src/snapshot/snapshot-store.js";
+import { SqliteSnapshotStore } from "../src/snapshot/sqlite-snapshot-store.js";
+import { largeState, manyRowsState, richState } from "../src/snapshot/store-state.fixture.js";
 
 /** A fresh, migrated-or-not snapshot database, with raw SQL access to corrupt it. */
 interface Opened {

@@ -6,7 +6,7 @@ import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child
 import { fileURLToPath } from "node:url";
 
 /** bin/keyquarry.js. */
-export const bin = fileURLToPath(new URL("../bin/keyquarry.js", import.meta.url));
+export const bin = fileURLToPath(new URL("../../bin/keyquarry.js", import.meta.url));
 
 /** How a CLI run ended: exit status and everything it wrote. */
 export interface CliResult {

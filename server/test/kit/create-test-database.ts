@@ -9,7 +9,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty database next to the one global-setup.ts provides. */
+/** Creates an empty database next to the one postgres-global-setup.ts provides. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const base = inject("postgresUrl");
   const name = `kq_test_${randomBytes(6).toString("hex")}`;
