@@ -66,6 +66,13 @@ export function snapshotRow(serverName: string, state: StoreState): SnapshotRow 
     revision: encodeUint64(state.revision),
     fencingToken: encodeUint64(state.fencingToken),
     readonly: state.readonly,
+    ...noRows(),
+  };
+}
+
+/** The counts of a snapshot before any row is written. */
+function noRows(): SnapshotCounts {
+  return {
     keyCount: 0,
     totalBytes: 0,
     historyCount: 0,
@@ -82,14 +89,7 @@ export function snapshotRow(serverName: string, state: StoreState): SnapshotRow 
  * Empty history lists are kept (a history row with no revisions).
  */
 export async function writeStateRows(snapshotId: bigint, state: StoreState, sink: StateRowSink): Promise<SnapshotCounts> {
-  const counts: SnapshotCounts = {
-    keyCount: 0,
-    totalBytes: 0,
-    historyCount: 0,
-    revisionCount: 0,
-    metricsCount: 0,
-    clientCount: 0,
-  };
+  const counts = noRows();
 
   const keys = new Batch<KeyRow>((rows) => sink.keys(rows));
   for (const k of state.keys) {
