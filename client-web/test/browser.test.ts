@@ -10,6 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleForBrowser } from "../../test/kit/bundle-for-browser.js";
 import { launchChromium } from "../../test/kit/launch-chromium.js";
+import { openPage } from "../../test/kit/open-page.js";
 import { startTestServer } from "../../server/test/kit/start-test-server.js";
 import { servePage, type ServedPage } from "../../test/kit/serve-page.js";
 import type { PageTransport } from "./browser-entry.js";
@@ -34,11 +35,7 @@ beforeAll(async () => {
   const entry = fileURLToPath(new URL("browser-entry.ts", import.meta.url));
   pageServer = await servePage((await bundleForBrowser(entry, process.cwd())).text, "keyquarry browser SDK");
   browser = await launchChromium();
-  page = await browser.newPage();
-  const pageErrors: Error[] = [];
-  page.on("pageerror", (error) => pageErrors.push(error));
-  await page.goto(pageServer.url);
-  expect(pageErrors).toEqual([]);
+  page = await openPage(browser, pageServer.url);
 });
 
 afterAll(async () => {

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer } from "../../server/test/kit/start-test-server.js";
 import { bundleForBrowser } from "../kit/bundle-for-browser.js";
 import { launchChromium } from "../kit/launch-chromium.js";
+import { openPage } from "../kit/open-page.js";
 import { createOutsideProject, type OutsideProject } from "../kit/outside-project.js";
 import { packWorkspaces } from "../kit/pack-workspace.js";
 import { runCommand } from "../kit/run-command.js";
@@ -173,11 +174,7 @@ describe("the browser SDK bundled from its installed copy, in Chromium", () => {
     // Every call is cross-origin: the server allows exactly the page's origin.
     ({ server, url: serverUrl } = await startTestServer({ corsOrigins: pageServer.origin }));
     browser = await launchChromium();
-    page = await browser.newPage();
-    const pageErrors: Error[] = [];
-    page.on("pageerror", (error) => pageErrors.push(error));
-    await page.goto(pageServer.url);
-    expect(pageErrors).toEqual([]);
+    page = await openPage(browser, pageServer.url);
   }, 60_000);
 
   afterAll(async () => {
