@@ -8,14 +8,19 @@
 # One Node.js for every stage, so the native addon built below fits the runtime.
 ARG NODE_IMAGE=node:24.20-trixie-slim
 
-# ---- build: every dependency (dev ones too), then `npm run build` (dist/ of each package).
-FROM ${NODE_IMAGE} AS build
+# ---- manifests: what `npm ci` reads, for the two stages that install.
+FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY gen/package.json gen/
 COPY client-web/package.json client-web/
 COPY client-node/package.json client-node/
 COPY server/package.json server/
+
+# ---- build: every dependency (dev ones too), then `npm run build` (dist/ of each package).
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY --from=manifests /app ./
 # No install scripts: `prepare` would build before the sources are here, and
 # the build itself needs no native addon (better-sqlite3 is built for the runtime below).
 RUN npm ci --ignore-scripts
@@ -34,11 +39,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
-COPY gen/package.json gen/
-COPY client-web/package.json client-web/
-COPY client-node/package.json client-node/
-COPY server/package.json server/
+COPY --from=manifests /app ./
 # Scripts only for better-sqlite3 (its addon); the root's `prepare` (the build) is not wanted here.
 RUN npm ci --omit=dev --workspace @keyquarry/server --include-workspace-root=false --ignore-scripts \
  && npm rebuild better-sqlite3 \
