@@ -72,7 +72,8 @@ export async function runCliStartup(node: string, rootDir: string, tmp: string, 
     const address = `127.0.0.1:${port}`;
     const set = await run(node, [bin, "client", "--address", address, "set", key, value], 20_000, { env });
     if (set.code !== 0) throw new Error(`keyquarry client set exited ${set.code}: ${set.stderr.trim()}`);
-    const commands = [timed(node, ["-e", "0"], ""), timed(node, [bin, "client", "--address", address, "get", key], `${value}\n`)];
+    // `get` writes the value's bytes exactly (no newline added when stdout is not a terminal).
+    const commands = [timed(node, ["-e", "0"], ""), timed(node, [bin, "client", "--address", address, "get", key], value)];
     let redisSkipped: string | undefined = redis === undefined ? "redis-cli or redis-server not installed" : undefined;
     if (redis !== undefined) {
       const redisSet = (await waitForPort(redisPort, 10_000, redis)) ? await run(redisCli!, ["-p", String(redisPort), "SET", key, value], 10_000) : undefined;
