@@ -4,7 +4,7 @@ import {
   type KeyquarryClient,
   type KeyquarryProtocol,
 } from "@keyquarry/client-node";
-import { parseIndent, parseTimeout } from "./option-parsers.js";
+import { parseTimeout } from "./option-parsers.js";
 
 /** The options that say how to reach the server (`keyquarry client`, `keyquarry version`). */
 export interface ClientOptions {
@@ -14,7 +14,6 @@ export interface ClientOptions {
   caCertfile?: string;
   insecure?: boolean;
   protocol: KeyquarryProtocol;
-  indent: number;
   timeout?: number;
 }
 
@@ -45,7 +44,6 @@ export function addClientOptions(command: Command): Command {
         .choices(["grpc", "grpc-web", "connect"])
         .default("grpc"),
     )
-    .addOption(new Option("--indent <n>", "indent JSON output by n spaces").argParser(parseIndent).default(0))
     .addOption(new Option("--timeout <duration>", "timeout per call, e.g. 500ms, 10s").argParser(parseTimeout));
 }
 

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { clientCommands, type ClientCommand } from "./client-commands.js";
 import { addClientOptions, clientFor, type ClientOptions } from "./client-options.js";
+import { indentOption } from "./option-parsers.js";
 
 /**
  * Creates the `keyquarry client` command with one subcommand per entry of
@@ -12,7 +13,9 @@ import { addClientOptions, clientFor, type ClientOptions } from "./client-option
  * `client --indent 2 inspect foo` and `client inspect foo --indent 2` work.
  */
 export function createClientCommand(): Command {
-  const command = addClientOptions(new Command("client").description("run a command against a keyquarry server"));
+  const command = addClientOptions(new Command("client").description("run a command against a keyquarry server")).addOption(
+    indentOption(),
+  );
   for (const spec of clientCommands) {
     command.addCommand(createSubcommand(spec));
   }
@@ -28,7 +31,7 @@ function createSubcommand(spec: ClientCommand): Command {
     subcommand.addOption(option);
   }
   return subcommand.action(async () => {
-    const global = subcommand.optsWithGlobals<ClientOptions>();
+    const global = subcommand.optsWithGlobals<ClientOptions & { indent: number }>();
     const controller = new AbortController();
     const interrupt = () => controller.abort();
     if (spec.streaming) {

@@ -8,7 +8,7 @@ import type { SnapshotSummary } from "../snapshot/snapshot-store.js";
 import type { KeyState, StoreState } from "../store/store-state.js";
 import { CliError, ExitCode } from "./exit-code.js";
 import { formatValue } from "./format-json.js";
-import { parseCount, parseIndent } from "./option-parsers.js";
+import { indentOption, parseCount } from "./option-parsers.js";
 
 /** Options shared by the snapshot subcommands. */
 interface SnapshotOptions {
@@ -29,7 +29,7 @@ export function createSnapshotCommand(): Command {
     .description("inspect stored snapshots without starting a server")
     .addOption(new Option("--config <file>", "YAML config file (for snapshot.database and data_dir)"))
     .addOption(new Option("--database <url>", "sqlite:///path/file.db or postgres://... (default: from the configuration)"))
-    .addOption(new Option("--indent <n>", "indent JSON output by n spaces").argParser(parseIndent).default(0));
+    .addOption(indentOption());
 
   command
     .command("list")

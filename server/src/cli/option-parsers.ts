@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { KeyEvent } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { parseDuration } from "../duration/parse-duration.js";
@@ -15,8 +15,13 @@ export function parseCount(text: string): bigint {
   return BigInt(text);
 }
 
+/** `--indent <n>`, for the commands that print JSON. */
+export function indentOption(): Option {
+  return new Option("--indent <n>", "indent JSON output by n spaces").argParser(parseIndent).default(0);
+}
+
 /** Parses `--indent <n>`. */
-export function parseIndent(text: string): number {
+function parseIndent(text: string): number {
   const count = parseCount(text);
   if (count > 10n) {
     throw new InvalidArgumentError("must be at most 10");
