@@ -7,12 +7,25 @@ export function isJsonContentType(contentType: string): boolean {
   return /[/+]json(?:;|$)/.test(contentType);
 }
 
-/** INVALID_ARGUMENT naming a bytes field whose JSON value is not base64. */
-export function invalidBase64(schema: DescMessage, field: string): ConnectError {
-  return new ConnectError(
-    `cannot decode message ${schema.typeName} from JSON: field ${field} is not base64 (standard or URL-safe, padding optional)`,
-    Code.InvalidArgument,
-  );
+/**
+ * Refuses with INVALID_ARGUMENT, naming the field, a JSON message of
+ * `schema` with a `bytes` field that is not base64 (see
+ * invalidBase64Field). Text that is not JSON is left to the decoder.
+ */
+export function checkBase64Fields(schema: DescMessage, text: string): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return;
+  }
+  const field = invalidBase64Field(schema, json);
+  if (field !== undefined) {
+    throw new ConnectError(
+      `cannot decode message ${schema.typeName} from JSON: field ${field} is not base64 (standard or URL-safe, padding optional)`,
+      Code.InvalidArgument,
+    );
+  }
 }
 
 /**
@@ -27,17 +40,8 @@ export async function* checkJsonBody(body: AsyncIterable<Uint8Array>, schema: De
     chunks.push(chunk);
   }
   const whole = Buffer.concat(chunks);
-  for (const text of enveloped ? uncompressedMessages(whole) : [whole]) {
-    let json: unknown;
-    try {
-      json = JSON.parse(text.toString("utf8"));
-    } catch {
-      continue;
-    }
-    const field = invalidBase64Field(schema, json);
-    if (field !== undefined) {
-      throw invalidBase64(schema, field);
-    }
+  for (const message of enveloped ? uncompressedMessages(whole) : [whole]) {
+    checkBase64Fields(schema, message.toString("utf8"));
   }
   yield whole;
 }

@@ -1,7 +1,6 @@
 import { fromBinary, fromJsonString, ScalarType, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { invalidBase64Field } from "../rpc/invalid-base64-field.js";
-import { invalidBase64 } from "./check-json-body.js";
+import { checkBase64Fields } from "./check-json-body.js";
 
 /**
  * The request message of a fast-path call in binary protobuf; a failure is
@@ -30,16 +29,7 @@ export function decodeJsonRequest<D extends DescMessage>(schema: D, body: Uint8A
   const text = utf8.decode(body);
   // Parsed twice only for messages with bytes fields (Set's KeyValue): the check needs the JSON values.
   if (hasBytesField(schema)) {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const field = invalidBase64Field(schema, json);
-    if (field !== undefined) {
-      throw invalidBase64(schema, field);
-    }
+    checkBase64Fields(schema, text);
   }
   try {
     return fromJsonString(schema, text, jsonOptions);
