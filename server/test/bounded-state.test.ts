@@ -126,7 +126,7 @@ describe("a snapshot beyond the limits", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("restores every client and the last removed keys' metrics, then refuses new registrations", async () => {
-    const snapshot = { enabled: true, interval: 0n, database: `sqlite://${join(dir, "snapshots.db")}`, retain: 2 };
+    const snapshot = { enabled: true, interval: 0n, journal: "sync" as const, journalInterval: 1_000_000_000n, database: `sqlite://${join(dir, "snapshots.db")}`, retain: 2 };
     const first = await startTestServer({ name: "bounded", snapshot, maxClients: 0, maxRemovedKeyMetrics: -1 });
     try {
       for (const id of ["a", "b", "c", "d"]) {

@@ -199,7 +199,7 @@ describe("keyquarry snapshot", () => {
   it("prints times in RFC 3339 and durations in Go's notation, and stops quietly at a closed pipe", async () => {
     const file = join(dir, "snapshots.db");
     const database = `sqlite://${file}`;
-    const server = await startTestServer({ name: "times", snapshot: { enabled: true, interval: 0n, database, retain: 1000 } });
+    const server = await startTestServer({ name: "times", snapshot: { enabled: true, interval: 0n, journal: "sync", journalInterval: 1_000_000_000n, database, retain: 1000 } });
     const address = new URL(server.url).host;
     const sdk = createKeyquarryClient(address, { clientId: "timer" });
     await sdk.register({});

@@ -42,7 +42,7 @@ describe("keyquarry client watch across a server restart", () => {
         listenAddress,
         logLevel: "ERROR",
         name: "reconnect",
-        snapshot: { enabled: true, interval: 0n, database: `sqlite://${join(dir!, "snapshots.db")}`, retain: 2 },
+        snapshot: { enabled: true, interval: 0n, journal: "sync", journalInterval: 1_000_000_000n, database: `sqlite://${join(dir!, "snapshots.db")}`, retain: 2 },
       });
       return new URL(await server.listen()).host;
     };

@@ -332,7 +332,7 @@ describe("keyquarry snapshot", () => {
     const dir = await mkdtemp(join(tmpdir(), "keyquarry-cli-snapshot-"));
     const database = `sqlite://${join(dir, "snapshots.db")}`;
     try {
-      const server = await startTestServer({ name: "cli-test", snapshot: { enabled: true, interval: 0n, database, retain: 3 } });
+      const server = await startTestServer({ name: "cli-test", snapshot: { enabled: true, interval: 0n, journal: "sync", journalInterval: 1_000_000_000n, database, retain: 3 } });
       const address = new URL(server.url).host;
       await keyquarry(["client", "--address", address, "set", "kept", "value"]);
       await server.close(); // writes the final snapshot

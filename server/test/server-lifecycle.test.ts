@@ -60,7 +60,7 @@ function configOf(database: string, overrides: Partial<Config> = {}): Config {
     name: "lifecycle",
     dataDir: dir,
     pruneInterval: hour,
-    snapshot: { enabled: true, interval: hour, database, retain: 10 },
+    snapshot: { enabled: true, interval: hour, journal: "sync", journalInterval: 1_000_000_000n, database, retain: 10 },
     ...overrides,
   };
 }

@@ -13,7 +13,18 @@ const serveFlags: ReadonlyArray<{ option: Option; configKey: string }> = [
   { option: new Option("--expvar", "serve /debug/vars on the monitor server"), configKey: "expvar" },
   { option: new Option("--pprof", "serve profiling endpoints on the monitor server"), configKey: "pprof" },
   { option: new Option("--trace", "enable OpenTelemetry tracing"), configKey: "trace" },
+  { option: new Option("--snapshot", "save snapshots and journal every change (see --journal)"), configKey: "snapshot.enabled" },
+  { option: new Option("--snapshot-database <url>", "snapshot database: sqlite:///file.db or postgres://..."), configKey: "snapshot.database" },
   { option: new Option("--snapshot-interval <duration>", "time between snapshots, e.g. 5m"), configKey: "snapshot.interval" },
+  {
+    option: new Option("--journal <mode>", "sync: acknowledge writes once committed; batched: commit every --journal-interval; off").choices([
+      "sync",
+      "batched",
+      "off",
+    ]),
+    configKey: "snapshot.journal",
+  },
+  { option: new Option("--journal-interval <duration>", "batched journal: time between commits, e.g. 1s"), configKey: "snapshot.journal_interval" },
   { option: new Option("--ssl-certfile <file>", "TLS certificate (PEM)"), configKey: "ssl_certfile" },
   { option: new Option("--ssl-keyfile <file>", "TLS private key (PEM)"), configKey: "ssl_keyfile" },
   { option: new Option("--log-level <level>", "DEBUG, INFO, NOTICE, WARN, ERROR or EVENT"), configKey: "log_level" },

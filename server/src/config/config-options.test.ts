@@ -65,6 +65,8 @@ describe("configOptions", () => {
       "keepalive_timeout:duration",
       "snapshot.enabled:boolean",
       "snapshot.interval:duration",
+      "snapshot.journal:journalMode",
+      "snapshot.journal_interval:duration",
       "snapshot.database:string",
       "snapshot.retain:integer",
     ]);
@@ -98,6 +100,9 @@ describe("configOptions", () => {
           break;
         case "logLevel":
           option.set(config, "EVENT");
+          break;
+        case "journalMode":
+          option.set(config, "batched");
           break;
       }
       const changed = [...leaves(config)].filter(([k, v]) => base.get(k) !== v).map(([k]) => k);

@@ -1,4 +1,4 @@
-import type { Config, LogLevel, Nanoseconds } from "./config.js";
+import type { Config, JournalModeOption, LogLevel, Nanoseconds } from "./config.js";
 
 /** The value type behind each option kind. */
 export interface OptionKinds {
@@ -7,6 +7,7 @@ export interface OptionKinds {
   duration: Nanoseconds;
   string: string;
   logLevel: LogLevel;
+  journalMode: JournalModeOption;
 }
 
 /** How an option's value is parsed and validated. */
@@ -146,6 +147,8 @@ export const configOptions: readonly ConfigOption[] = [
   top("duration", "keepaliveTimeout"),
   snapshot("boolean", "enabled"),
   snapshot("duration", "interval"),
+  snapshot("journalMode", "journal"),
+  snapshot("duration", "journalInterval"),
   snapshot("string", "database"),
   snapshot("integer", "retain", { minimum: 0 }),
 ];

@@ -8,6 +8,12 @@ export const logLevels = ["DEBUG", "INFO", "NOTICE", "WARN", "ERROR", "EVENT"] a
 /** One of {@link logLevels}. */
 export type LogLevel = (typeof logLevels)[number];
 
+/** Journal modes (`snapshot.journal`): see JournalMode in journal/journal-writer.ts; `off` = none. */
+export const journalModes = ["sync", "batched", "off"] as const;
+
+/** One of {@link journalModes}. */
+export type JournalModeOption = (typeof journalModes)[number];
+
 /**
  * The typed, validated server configuration. Each property corresponds to
  * the snake_case option of the same name (YAML key; `KEYQUARRY_` + upper-case
@@ -111,8 +117,12 @@ export interface Config {
   keepaliveTimeout: Nanoseconds;
   snapshot: {
     enabled: boolean;
-    /** Period between snapshots; 0 = only at shutdown. */
+    /** Period between snapshots (each compacts the journal); 0 = only at shutdown. */
     interval: Nanoseconds;
+    /** Whether (and how) every change is journaled between snapshots. */
+    journal: JournalModeOption;
+    /** `batched` journal: the longest time between two commits. */
+    journalInterval: Nanoseconds;
     /** `sqlite:///abs.db`, `sqlite://rel.db` or `postgres://...`; "" = SQLite file in dataDir. */
     database: string;
     /** Snapshots kept per name; older ones are deleted. */

@@ -67,7 +67,7 @@ describe("defaultConfig", () => {
       idleTimeout: 300_000_000_000n,
       keepaliveInterval: 60_000_000_000n,
       keepaliveTimeout: 20_000_000_000n,
-      snapshot: { enabled: false, interval: 0n, database: "", retain: 10 },
+      snapshot: { enabled: false, interval: 300n * 1_000_000_000n, journal: "sync", journalInterval: 1_000_000_000n, database: "", retain: 10 },
     });
     expect(defaultListenPort).toBe(33969);
     expect(defaultMonitorPort).toBe(33970);

@@ -76,7 +76,10 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
     keepaliveTimeout: 20_000_000_000n, // 20s
     snapshot: {
       enabled: false,
-      interval: 0n,
+      // Every snapshot truncates the journal, so replay at start stays short.
+      interval: 300_000_000_000n, // 5m
+      journal: "sync",
+      journalInterval: 1_000_000_000n, // 1s
       database: "",
       retain: 10,
     },

@@ -120,7 +120,7 @@ describe("loadConfig layering", () => {
       env: "10m",
       flag: "1h",
       read: (c) => c.snapshot.interval,
-      expected: [0n, 300n * second, 600n * second, 3600n * second],
+      expected: [300n * second, 300n * second, 600n * second, 3600n * second],
     },
     {
       option: "snapshot.retain",
@@ -158,7 +158,14 @@ describe("loadConfig layering", () => {
     expect(config.name).toBe("from-file");
     expect(config.maxKeys).toBe(20);
     expect(config.pruneInterval).toBe(60n * second);
-    expect(config.snapshot).toEqual({ enabled: true, interval: 0n, database: "sqlite:///tmp/kq.db", retain: 4 });
+    expect(config.snapshot).toEqual({
+      enabled: true,
+      interval: 300n * second,
+      journal: "sync",
+      journalInterval: second,
+      database: "sqlite:///tmp/kq.db",
+      retain: 4,
+    });
   });
 
   it("does not read the environment unless given", () => {

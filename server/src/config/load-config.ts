@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { isAlias, isMap, isScalar, parseDocument, type Document, type Node, type YAMLMap } from "yaml";
-import { logLevels, type Config, type LogLevel, type Nanoseconds } from "./config.js";
+import { journalModes, logLevels, type Config, type LogLevel, type Nanoseconds } from "./config.js";
 import { ConfigError } from "./config-error.js";
 import { configOptions, findOption, type ConfigOption } from "./config-options.js";
 import { defaultConfig, defaultListenPort, defaultMonitorPort } from "./default-config.js";
@@ -216,6 +216,12 @@ function applySetting(config: Config, s: Setting): void {
     case "logLevel":
       option.set(config, parseLogLevel(s.value) ?? invalid(`one of ${logLevels.join(", ")}`));
       break;
+    case "journalMode": {
+      const text = typeof s.value === "string" ? s.value.trim().toLowerCase() : undefined;
+      const mode = journalModes.find((name) => name === text);
+      option.set(config, mode ?? invalid(`one of ${journalModes.join(", ")}`));
+      break;
+    }
     case "string":
       option.set(config, parseString(s.value, s.text) ?? invalid("a string"));
       break;

@@ -22,7 +22,8 @@ import { GrpcWatchFastPath } from "./grpc-watch-fast-path.js";
 import { startPruneTimer } from "./prune-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
 import { loggerOptions } from "./logger-options.js";
-import { createSnapshotter, openSnapshotStore, type Snapshotter, type SnapshotStore } from "../snapshot/index.js";
+import { createSnapshotter, describeDatabase, openSnapshotStore, type Snapshotter, type SnapshotStore } from "../snapshot/index.js";
+import { JournalWriter, replayJournal, type ReplayResult } from "../journal/index.js";
 import { WatchHub } from "../watch/watch-hub.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
 import { requestSizeLimitFor } from "./read-max-bytes.js";
@@ -73,6 +74,23 @@ export interface KeyquarryServer {
   close(): Promise<void>;
   /** Resolves when the privileged client calls Admin.Shutdown. */
   readonly shutdownRequested: Promise<void>;
+  /** What was restored at build, when snapshots are on. */
+  readonly restored: RestoreReport | undefined;
+  /** The journal, when snapshots and the journal are on. */
+  readonly journal: JournalWriter | undefined;
+}
+
+/** What {@link build} restored, for the start-up log. */
+export interface RestoreReport {
+  /** The database, without credentials. */
+  database: string;
+  journal: Config["snapshot"]["journal"];
+  /** The snapshot restored; undefined when none was (none yet, or start_fresh). */
+  snapshotId: bigint | undefined;
+  /** Keys after the restore. */
+  keys: number;
+  replay: ReplayResult | undefined;
+  ms: number;
 }
 
 /**
@@ -87,9 +105,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     config.sslCertfile !== "" ? { cert: readFileSync(config.sslCertfile), key: readFileSync(config.sslKeyfile) } : undefined;
   const clock = options.clock ?? createSystemClock();
   const store = new KeyValueStore(storeOptionsOf(config), clock);
-  const snapshots = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
+  const restore = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
+  const snapshots = restore?.snapshots;
   try {
-    return await compose(config, options, { address, tls, clock, store, snapshots });
+    return await compose(config, options, { address, tls, clock, store, snapshots, restored: restore?.report });
   } catch (error) {
     // A server that could not be built holds nothing open.
     await snapshots?.close();
@@ -106,11 +125,29 @@ interface Parts {
   store: KeyValueStore;
   /** Open when snapshots are on; the server's close() closes it. */
   snapshots: SnapshotStore | undefined;
+  restored: RestoreReport | undefined;
 }
 
 /** The composition root: the watch hub, the RPCs, the Fastify host and their background work. */
 async function compose(config: Config, options: BuildOptions, parts: Parts): Promise<KeyquarryServer> {
-  const { address, tls, clock, store, snapshots } = parts;
+  const { address, tls, clock, store, snapshots, restored } = parts;
+  let app: FastifyInstance | undefined;
+  // Attached before the reserved keys are written: from here on every change is journaled.
+  const journal =
+    snapshots === undefined || config.snapshot.journal === "off"
+      ? undefined
+      : new JournalWriter({
+          log: snapshots,
+          name: config.name,
+          after: store.commandSeq,
+          mode: config.snapshot.journal,
+          intervalMs: Math.max(1, Number(config.snapshot.journalInterval / 1_000_000n)),
+          // Only called once the server runs, when app is set.
+          logger: { error: (obj, msg) => app?.log.error(obj, msg), warn: (obj, msg) => app?.log.warn(obj, msg) },
+        });
+  if (journal !== undefined) {
+    store.attachCommandSink(journal);
+  }
   // After the restore (the log continues its revisions), before the reserved keys.
   const hub = new WatchHub(
     store,
@@ -139,13 +176,14 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     requestShutdown: () => requestShutdown(),
     snapshotsCreated: () => BigInt(snapshotter?.created ?? 0),
     listKeys: config,
+    durability: journal,
   });
   const limit = requestSizeLimitFor(config);
   const grpcWatch = new GrpcWatchFastPath(rpcs.watchMethods, limit, config.maxClientIdLength);
   const grpcUnary = createGrpcFastPath(rpcs.unaryMethods, limit, config.maxClientIdLength);
   const cors = corsOptionsFor(config.corsOrigins);
   let server: PolyglotServer | undefined;
-  const app = fastify({
+  app = fastify({
     logger: options.logger ?? loggerOptions(config),
     // One log line per call would cost more than the call itself.
     logController: new LogController({ disableRequestLogging: true }),
@@ -211,6 +249,13 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     });
     background.add(snapshotting(snapshotter));
   }
+  if (journal !== undefined) {
+    // Stopped after the timers that change the store and before the final snapshot, which then covers it all.
+    background.add(() => {
+      journal.start();
+      return () => journal.flush();
+    });
+  }
   background.add(() => startExpiryTimer(store, clock));
   background.add(() => startPruneTimer(store, config.pruneInterval));
   background.add(() => startWatchSweepTimer(hub, config.eventStreamSendTimeout));
@@ -253,6 +298,8 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     hub,
     grpcWatch,
     shutdownRequested,
+    restored,
+    journal,
     async listen() {
       try {
         const url = await bind();
@@ -285,20 +332,40 @@ function snapshotting(snapshotter: Snapshotter): StartWork {
 
 /**
  * Opens the snapshot database (migrating it) and, unless start_fresh,
- * restores the newest snapshot of `config.name` into the empty store. A
- * snapshot that cannot be read is an error, never a silently empty store.
+ * restores the newest snapshot of `config.name` into the empty store, then
+ * replays the journal after it (whatever the journal mode now: what an
+ * earlier run journaled is never skipped). start_fresh discards both. A
+ * snapshot or journal that cannot be read is an error, never a silently
+ * empty or partial store.
  */
-async function openAndRestore(config: Config, store: KeyValueStore): Promise<SnapshotStore> {
+async function openAndRestore(config: Config, store: KeyValueStore): Promise<{ snapshots: SnapshotStore; report: RestoreReport }> {
+  const started = performance.now();
   const snapshots = openSnapshotStore(config.snapshot.database, config.dataDir);
   try {
     await snapshots.migrate();
-    if (!config.startFresh) {
-      const state = await snapshots.loadLatest(config.name);
+    let snapshotId: bigint | undefined;
+    let replay: ReplayResult | undefined;
+    if (config.startFresh) {
+      // Its entries would follow a state that no longer exists.
+      await snapshots.truncateJournal(config.name);
+    } else {
+      const [newest] = await snapshots.list(config.name);
+      const state = newest === undefined ? undefined : await snapshots.load(newest.id);
       if (state !== undefined) {
         store.importState(state);
+        snapshotId = newest?.id;
       }
+      replay = await replayJournal(snapshots, config.name, store);
     }
-    return snapshots;
+    const report: RestoreReport = {
+      database: describeDatabase(config.snapshot.database, config.dataDir),
+      journal: config.snapshot.journal,
+      snapshotId,
+      keys: store.userKeys,
+      replay,
+      ms: performance.now() - started,
+    };
+    return { snapshots, report };
   } catch (error) {
     await snapshots.close();
     throw error;

@@ -4,6 +4,7 @@ import { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
 import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import type { WatchHub } from "../watch/watch-hub.js";
+import { acknowledgeDurably, type Durability } from "./acknowledge-durably.js";
 import { adminOperations } from "./admin-service.js";
 import { keyQuarryOperations } from "./key-quarry-service.js";
 import type { ListKeysOptions } from "./list-keys.js";
@@ -21,6 +22,8 @@ export interface RouteDependencies {
   snapshotsCreated: () => bigint;
   /** ListKeys' page and time limits. */
   listKeys: ListKeysOptions;
+  /** A journal whose writes must be durable before they are answered (sync journal); none by default. */
+  durability?: Durability;
 }
 
 /** A unary RPC and its implementation, by request path (`/keyquarry.KeyQuarry/Get`). */
@@ -39,8 +42,11 @@ export interface Rpcs {
 /** Creates every RPC of both keyquarry services once. */
 export function createRpcs(dependencies: RouteDependencies): Rpcs {
   const { store, hub, requestShutdown } = dependencies;
-  const keyQuarry = keyQuarryOperations(store, hub, dependencies.snapshotsCreated, dependencies.listKeys);
-  const admin = adminOperations(store, requestShutdown);
+  const { durability } = dependencies;
+  const plainKeyQuarry = keyQuarryOperations(store, hub, dependencies.snapshotsCreated, dependencies.listKeys);
+  const plainAdmin = adminOperations(store, requestShutdown);
+  const keyQuarry = durability === undefined ? plainKeyQuarry : acknowledgeDurably(plainKeyQuarry, durability);
+  const admin = durability === undefined ? plainAdmin : acknowledgeDurably(plainAdmin, durability);
   const watch = createWatchMethods(store, hub);
   return {
     routes: (router) => {

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { JournalError } from "../journal/journal-error.js";
 import { StoreError, type StoreErrorCode } from "../store/store-error.js";
 
 /** The status of every store error code (the message is the store's, as is). */
@@ -48,10 +49,14 @@ export function toConnectError(error: unknown, fallback: Code = Code.Internal): 
   if (error instanceof StoreError) {
     return new ConnectError(error.message, storeErrorStatus[error.code], undefined, undefined, error);
   }
+  if (error instanceof JournalError) {
+    // A write the journal could not commit: the client may retry once the database is back.
+    return new ConnectError(error.message, error.code === "UNAVAILABLE" ? Code.Unavailable : Code.Internal, undefined, undefined, error);
+  }
   return ConnectError.from(error, fallback);
 }
 
 /** Like {@link toConnectError}, but leaves anything but a StoreError as it is (for callers with their own fallback). */
 export function fromStoreError(error: unknown): unknown {
-  return error instanceof StoreError ? toConnectError(error) : error;
+  return error instanceof StoreError || error instanceof JournalError ? toConnectError(error) : error;
 }

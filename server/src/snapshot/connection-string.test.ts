@@ -93,13 +93,13 @@ describe("openSnapshotStore", () => {
     const file = join(dir, "explicit.db");
     const writer = openSnapshotStore(`sqlite://${file}`, "/nonexistent");
     await writer.migrate();
-    await writer.save("n", { format: 1, takenAt: 1n, revision: 2n, fencingToken: 0n, readonly: false, keys: [], history: [], metrics: [], clients: [] }, 1);
+    await writer.save("n", { format: 1, takenAt: 1n, revision: 2n, commandSeq: 0n, fencingToken: 0n, readonly: false, keys: [], history: [], metrics: [], clients: [] }, 1);
     await writer.close();
 
     const reader = openSnapshotStore(`sqlite://${file}?mode=ro`, "/nonexistent");
     await reader.migrate();
     expect((await reader.loadLatest("n"))?.revision).toBe(2n);
-    await expect(reader.save("n", { format: 1, takenAt: 1n, revision: 3n, fencingToken: 0n, readonly: false, keys: [], history: [], metrics: [], clients: [] }, 1)).rejects.toThrow(/readonly/);
+    await expect(reader.save("n", { format: 1, takenAt: 1n, revision: 3n, commandSeq: 0n, fencingToken: 0n, readonly: false, keys: [], history: [], metrics: [], clients: [] }, 1)).rejects.toThrow(/readonly/);
     await reader.close();
   });
 

@@ -58,6 +58,8 @@ export const snapshots = pgTable(
     format: integer("format").notNull(),
     takenAt: int64("taken_at").notNull(),
     revision: text("revision").notNull(),
+    // Snapshots written before the journal hold no command: 0.
+    commandSeq: text("command_seq").notNull().default("0"),
     fencingToken: text("fencing_token").notNull(),
     readonly: boolean("readonly").notNull(),
     // Row counts, checked at load so that a snapshot missing rows is refused instead of restored partially.
@@ -164,4 +166,23 @@ export const snapshotClients = pgTable(
     firstSeen: int64("first_seen").notNull(),
   },
   (t) => [primaryKey({ columns: [t.snapshotId, t.position] })],
+);
+
+/** The journal (see sqlite-schema.ts for its layout). */
+export const journalEntries = pgTable(
+  "journal_entries",
+  {
+    serverName: text("server_name").notNull(),
+    seq: int64("seq").notNull(),
+    format: integer("format").notNull(),
+    batch: int64("batch").notNull(),
+    batchSize: integer("batch_size").notNull(),
+    time: int64("time").notNull(),
+    revision: text("revision").notNull(),
+    // JSON escapes U+0000, so text holds any key or client id here.
+    command: text("command").notNull(),
+    value: bytes("value"),
+    checksum: int64("checksum").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serverName, t.seq] })],
 );

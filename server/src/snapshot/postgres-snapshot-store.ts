@@ -1,17 +1,19 @@
-import { eq } from "drizzle-orm";
+import { count, eq, max } from "drizzle-orm";
 import type { PgDatabase, PgTable } from "drizzle-orm/pg-core";
 import { drizzle, type PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
+import type { JournalEntry } from "../journal/journal-entry.js";
 import type { StoreState } from "../store/store-state.js";
+import { journalAfter, journalEntryOf, journalFrom, journalRow, journalRowsPerInsert, journalUpTo } from "./journal-rows.js";
 import * as schema from "./postgres-schema.js";
 import { decodeSnapshotHeader, readStateRows, summarize } from "./read-state-rows.js";
 import { beyondRetention, newestFirst, stateRowPages, withId, type ChildTable, type Clauses, type SelectPage } from "./snapshot-queries.js";
 import { assertRetain, type SnapshotStore, type SnapshotSummary } from "./snapshot-store.js";
 import { snapshotRow, writeStateRows } from "./write-state-rows.js";
 
-const { snapshots, snapshotKeys, snapshotHistory, snapshotRevisions, snapshotMetrics, snapshotClients } = schema;
+const { snapshots, snapshotKeys, snapshotHistory, snapshotRevisions, snapshotMetrics, snapshotClients, journalEntries } = schema;
 
 // Resolved from this file, not the working directory, so the server can start from anywhere.
 const migrationsFolder = fileURLToPath(new URL("../../drizzle/postgres", import.meta.url));
@@ -79,6 +81,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
       });
       await tx.update(snapshots).set(counts).where(eq(snapshots.id, id));
       await tx.delete(snapshots).where(beyondRetention(snapshots, name, retain));
+      await tx.delete(journalEntries).where(journalUpTo(journalEntries, name, state.commandSeq));
       return id;
     });
   }
@@ -94,6 +97,35 @@ export class PostgresSnapshotStore implements SnapshotStore {
   async list(name?: string): Promise<SnapshotSummary[]> {
     const rows = await selectIn(this.db)(snapshots, newestFirst(snapshots, name));
     return rows.map((row) => summarize(decodeSnapshotHeader(row, false)));
+  }
+
+  async appendJournal(name: string, entries: readonly JournalEntry[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      for (let i = 0; i < entries.length; i += journalRowsPerInsert) {
+        await tx.insert(journalEntries).values(entries.slice(i, i + journalRowsPerInsert).map((entry) => journalRow(name, entry)));
+      }
+    });
+  }
+
+  async readJournal(name: string, afterSeq: bigint, limit: number): Promise<JournalEntry[]> {
+    const rows = await selectIn(this.db)(journalEntries, journalAfter(journalEntries, name, afterSeq, limit));
+    return rows.map(journalEntryOf);
+  }
+
+  async truncateJournal(name: string, uptoSeq?: bigint): Promise<void> {
+    await this.db.delete(journalEntries).where(journalUpTo(journalEntries, name, uptoSeq));
+  }
+
+  async truncateJournalAfter(name: string, afterSeq: bigint): Promise<void> {
+    await this.db.delete(journalEntries).where(journalFrom(journalEntries, name, afterSeq));
+  }
+
+  async journalLength(name: string): Promise<{ entries: number; lastSeq: bigint }> {
+    const [row] = await this.db
+      .select({ entries: count(), lastSeq: max(journalEntries.seq) })
+      .from(journalEntries)
+      .where(journalUpTo(journalEntries, name, undefined));
+    return { entries: Number(row?.entries ?? 0), lastSeq: BigInt(row?.lastSeq ?? 0) };
   }
 
   async close(): Promise<void> {

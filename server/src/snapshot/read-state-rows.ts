@@ -20,6 +20,8 @@ export interface SnapshotHeader extends SnapshotCounts {
   format: number;
   takenAt: bigint;
   revision: bigint;
+  /** Position of the last journaled command the snapshot holds. */
+  commandSeq: bigint;
   fencingToken: bigint;
   readonly: boolean;
 }
@@ -63,6 +65,7 @@ export function decodeSnapshotHeader(row: RawRow, forRestore: boolean): Snapshot
     format,
     takenAt: d.int64(row, "takenAt"),
     revision: d.uint64(row, "revision"),
+    commandSeq: d.uint64(row, "commandSeq"),
     fencingToken: d.uint64(row, "fencingToken"),
     readonly: d.flag(row, "readonly"),
     keyCount: d.count(row, "keyCount"),
@@ -200,6 +203,7 @@ export async function readStateRows(
     format: header.format,
     takenAt: header.takenAt,
     revision: header.revision,
+    commandSeq: header.commandSeq,
     fencingToken: header.fencingToken,
     readonly: header.readonly,
     keys,

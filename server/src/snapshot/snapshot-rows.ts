@@ -12,6 +12,7 @@ export interface SnapshotRow {
   format: number;
   takenAt: bigint;
   revision: string;
+  commandSeq: string;
   fencingToken: string;
   readonly: boolean;
   keyCount: number;

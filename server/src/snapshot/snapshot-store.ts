@@ -1,3 +1,4 @@
+import type { JournalLog } from "../journal/journal-log.js";
 import type { StoreState } from "../store/store-state.js";
 
 /** One saved snapshot as listed, without its keys. */
@@ -22,13 +23,14 @@ export interface SnapshotSummary {
  * (or shared by several servers under different names). Implementations are
  * SQLite ({@link SqliteSnapshotStore}) and PostgreSQL ({@link PostgresSnapshotStore}).
  */
-export interface SnapshotStore {
+export interface SnapshotStore extends JournalLog {
   /** Creates or upgrades the tables; idempotent, run once at start. */
   migrate(): Promise<void>;
   /**
    * Writes `state` as a new snapshot of `name` in one transaction (a failure
    * leaves the previous snapshots as they were and nothing of this one), then
-   * deletes the snapshots of `name` beyond the newest `retain` (>= 1).
+   * deletes the snapshots of `name` beyond the newest `retain` (>= 1) and
+   * the journal entries the new one covers (seq <= `state.commandSeq`).
    * Resolves with the new id once it is durable.
    */
   save(name: string, state: StoreState, retain: number): Promise<bigint>;

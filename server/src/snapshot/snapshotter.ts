@@ -16,7 +16,8 @@ export interface SnapshotLog {
 /** Everything {@link createSnapshotter} needs. */
 export interface SnapshotterOptions {
   store: SnapshotSource;
-  snapshots: SnapshotStore;
+  /** Where snapshots are saved (only save() is used). */
+  snapshots: Pick<SnapshotStore, "save">;
   /** Server name the snapshots are saved under (`name`). */
   name: string;
   /** Snapshots kept per name (`snapshot.retain`, >= 1). */

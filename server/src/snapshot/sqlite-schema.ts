@@ -48,6 +48,8 @@ export const snapshots = sqliteTable(
     format: integer("format").notNull(),
     takenAt: int64("taken_at").notNull(),
     revision: text("revision").notNull(),
+    // Snapshots written before the journal hold no command: 0.
+    commandSeq: text("command_seq").notNull().default("0"),
     fencingToken: text("fencing_token").notNull(),
     readonly: flag("readonly").notNull(),
     // Row counts, checked at load so that a snapshot missing rows is refused instead of restored partially.
@@ -154,4 +156,34 @@ export const snapshotClients = sqliteTable(
     firstSeen: int64("first_seen").notNull(),
   },
   (t) => [primaryKey({ columns: [t.snapshotId, t.position] })],
+);
+
+/**
+ * The journal: every command applied since the newest snapshot of a server
+ * name, one row each, appended in batches (one transaction per batch: group
+ * commit). `batch` and `batchSize` let a reader tell a complete batch from a
+ * partial one; `checksum` (CRC-32 of the row's content) a damaged row from a
+ * sound one. A snapshot deletes the rows it covers (seq <= its command_seq).
+ */
+export const journalEntries = sqliteTable(
+  "journal_entries",
+  {
+    serverName: text("server_name").notNull(),
+    seq: int64("seq").notNull(),
+    /** Layout of `command` (journal/journal-entry-codec.ts); a newer one is refused, not misread. */
+    format: integer("format").notNull(),
+    /** seq of the first row of this row's batch. */
+    batch: int64("batch").notNull(),
+    batchSize: integer("batch_size").notNull(),
+    /** When the command ran, ns since the epoch: the clock of its replay. */
+    time: int64("time").notNull(),
+    /** The store's revision before the command (uint64 as decimal text). */
+    revision: text("revision").notNull(),
+    /** The command as JSON, without its value. */
+    command: text("command").notNull(),
+    /** A Set's value. */
+    value: bytes("value"),
+    checksum: int64("checksum").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serverName, t.seq] })],
 );

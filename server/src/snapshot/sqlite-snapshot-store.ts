@@ -1,10 +1,12 @@
 import Database from "better-sqlite3";
-import { eq } from "drizzle-orm";
+import { count, eq, max } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { fileURLToPath } from "node:url";
+import type { JournalEntry } from "../journal/journal-entry.js";
 import type { StoreState } from "../store/store-state.js";
+import { journalAfter, journalEntryOf, journalFrom, journalRow, journalRowsPerInsert, journalUpTo } from "./journal-rows.js";
 import { decodeSnapshotHeader, readStateRows, summarize } from "./read-state-rows.js";
 import { SerialQueue } from "./serial-queue.js";
 import { beyondRetention, newestFirst, stateRowPages, withId, type ChildTable, type Clauses, type SelectPage } from "./snapshot-queries.js";
@@ -12,7 +14,7 @@ import { assertRetain, type SnapshotStore, type SnapshotSummary } from "./snapsh
 import * as schema from "./sqlite-schema.js";
 import { snapshotRow, writeStateRows, type StateRowSink } from "./write-state-rows.js";
 
-const { snapshots, snapshotKeys, snapshotHistory, snapshotRevisions, snapshotMetrics, snapshotClients } = schema;
+const { snapshots, snapshotKeys, snapshotHistory, snapshotRevisions, snapshotMetrics, snapshotClients, journalEntries } = schema;
 
 // Resolved from this file, not the working directory, so the server can start from anywhere.
 const migrationsFolder = fileURLToPath(new URL("../../drizzle/sqlite", import.meta.url));
@@ -128,6 +130,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
         const counts = await writeStateRows(id, state, sink);
         this.db.update(snapshots).set(counts).where(eq(snapshots.id, id)).run();
         this.db.delete(snapshots).where(beyondRetention(snapshots, name, retain)).run();
+        this.db.delete(journalEntries).where(journalUpTo(journalEntries, name, state.commandSeq)).run();
         this.sqlite.exec("COMMIT");
         return id;
       } catch (error) {
@@ -152,6 +155,54 @@ export class SqliteSnapshotStore implements SnapshotStore {
     return this.exclusive(async () => {
       const rows = await selectIn(this.db)(snapshots, newestFirst(snapshots, name));
       return rows.map((row) => summarize(decodeSnapshotHeader(row, false)));
+    });
+  }
+
+  appendJournal(name: string, entries: readonly JournalEntry[]): Promise<void> {
+    return this.exclusive(async () => {
+      await this.beginImmediate();
+      try {
+        for (let i = 0; i < entries.length; i += journalRowsPerInsert) {
+          const rows = entries.slice(i, i + journalRowsPerInsert).map((entry) => journalRow(name, entry));
+          this.db.insert(journalEntries).values(rows).run();
+        }
+        this.sqlite.exec("COMMIT");
+      } catch (error) {
+        if (this.sqlite.inTransaction) {
+          this.sqlite.exec("ROLLBACK");
+        }
+        throw error;
+      }
+    });
+  }
+
+  readJournal(name: string, afterSeq: bigint, limit: number): Promise<JournalEntry[]> {
+    return this.exclusive(async () => {
+      const rows = await selectIn(this.db)(journalEntries, journalAfter(journalEntries, name, afterSeq, limit));
+      return rows.map(journalEntryOf);
+    });
+  }
+
+  truncateJournal(name: string, uptoSeq?: bigint): Promise<void> {
+    return this.exclusive(() => {
+      this.db.delete(journalEntries).where(journalUpTo(journalEntries, name, uptoSeq)).run();
+    });
+  }
+
+  truncateJournalAfter(name: string, afterSeq: bigint): Promise<void> {
+    return this.exclusive(() => {
+      this.db.delete(journalEntries).where(journalFrom(journalEntries, name, afterSeq)).run();
+    });
+  }
+
+  journalLength(name: string): Promise<{ entries: number; lastSeq: bigint }> {
+    return this.exclusive(() => {
+      const [row] = this.db
+        .select({ entries: count(), lastSeq: max(journalEntries.seq) })
+        .from(journalEntries)
+        .where(journalUpTo(journalEntries, name, undefined))
+        .all();
+      return { entries: Number(row?.entries ?? 0), lastSeq: BigInt(row?.lastSeq ?? 0) };
     });
   }
 

@@ -20,6 +20,7 @@ export function richState(): StoreState {
     format: storeStateFormat,
     takenAt: t0 + 999n,
     revision: 9_007_199_254_740_993n,
+    commandSeq: (1n << 63n) + 3n,
     fencingToken: (1n << 63n) + 7n,
     readonly: true,
     keys: [
@@ -143,7 +144,7 @@ export function largeState(count: number, size: number, revision = 1n): StoreSta
       createdBy: "bulk",
     });
   }
-  return { format: storeStateFormat, takenAt: t0, revision, fencingToken: 0n, readonly: false, keys, history: [], metrics: [], clients: [] };
+  return { format: storeStateFormat, takenAt: t0, revision, commandSeq: 0n, fencingToken: 0n, readonly: false, keys, history: [], metrics: [], clients: [] };
 }
 
 /**

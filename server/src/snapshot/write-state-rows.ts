@@ -64,6 +64,7 @@ export function snapshotRow(serverName: string, state: StoreState): SnapshotRow 
     format: state.format,
     takenAt: state.takenAt,
     revision: encodeUint64(state.revision),
+    commandSeq: encodeUint64(state.commandSeq),
     fencingToken: encodeUint64(state.fencingToken),
     readonly: state.readonly,
     ...noRows(),

@@ -13,6 +13,7 @@ import { StoreCore } from "./store-core.js";
 import { StoreError } from "./store-error.js";
 import { StoreEventKind } from "./store-event-kind.js";
 import { serverClientId, type StoreEvent, type ValueSnapshot } from "./store-event.js";
+import type { CommandRecord, CommandSink, StoreCommand } from "./store-command.js";
 import type { StoreState } from "./store-state.js";
 import { storeStats, type StoreStats } from "./store-stats.js";
 
@@ -66,66 +67,73 @@ export class KeyValueStore extends StoreCore {
    * EXPIRED), by the server. Returns how many were applied.
    */
   expireDue(limit = Infinity): number {
-    return this.applyExpiries(this.clock.now(), limit);
+    const command: StoreCommand = limit === Infinity ? { op: "expire" } : { op: "expire", limit };
+    return this.commands.run(command, () => this.applyExpiries(this.commands.now(), limit));
   }
 
   /** Writes the server's read-only keys (at every start), as the server itself. */
   writeReservedKeys(values: Iterable<readonly [string, string]>): void {
-    const encoder = new TextEncoder();
-    for (const [key, text] of values) {
-      const existing = this.table.existing(key);
-      if (existing) {
-        this.keys.remove(existing);
-        this.keys.retire(existing);
+    const list = [...values].map(([key, text]): [string, string] => [key, text]);
+    return this.commands.run({ op: "writeReservedKeys", values: list }, () => {
+      const encoder = new TextEncoder();
+      // One time for all: a command reads the clock once, so that its replay repeats it.
+      const created = this.commands.now();
+      for (const [key, text] of list) {
+        const existing = this.table.existing(key);
+        if (existing) {
+          this.keys.remove(existing);
+          this.keys.retire(existing);
+        }
+        const entry = this.keys.newEntry(key, encoder.encode(text), "text/plain; charset=utf-8", false, created, serverClientId);
+        this.table.insert(entry);
+        this.emit(entry, StoreEventKind.CREATED, serverClientId, created);
       }
-      const created = this.clock.now();
-      const entry = this.keys.newEntry(key, encoder.encode(text), "text/plain; charset=utf-8", false, created, serverClientId);
-      this.table.insert(entry);
-      this.emit(entry, StoreEventKind.CREATED, serverClientId, created);
-    }
+    });
   }
 
   /** Creates a key or changes its value, lock and lifespan. */
   set(clientId: string, request: SetRequest): SetResult {
-    const now = this.begin();
-    const { key, value, lockDuration, lifespan } = request;
-    checkWritableKey(key);
-    this.clients.checkWritable();
-    checkKeyLength(key, this.options.maxKeyLength);
-    checkValueSize(value, this.options.maxValueSize);
-    if (lockDuration !== undefined) {
-      this.locks.checkDuration(lockDuration);
-    }
-    if (lifespan !== undefined) {
-      this.lifespans.check(lifespan);
-    }
-    const existing = this.table.existing(key);
-    if (existing === undefined) {
-      checkVersion(undefined, request.ifVersion);
-      // Its CREATED already shows the lock this Set takes, so other watchers don't see the value.
-      const lockOwner = lockDuration === undefined ? undefined : clientId;
-      const entry = this.createKey(clientId, key, value, request.contentType, now, lockOwner);
-      const fencingToken = lockDuration === undefined ? undefined : this.lockFor(clientId, entry, lockDuration, now, "replace");
-      if (lifespan !== undefined) {
-        this.setLifespan(clientId, entry, lifespan, now);
+    return this.commands.run({ op: "set", clientId, request }, () => {
+      const now = this.begin();
+      const { key, value, lockDuration, lifespan } = request;
+      checkWritableKey(key);
+      this.clients.checkWritable();
+      checkKeyLength(key, this.options.maxKeyLength);
+      checkValueSize(value, this.options.maxValueSize);
+      if (lockDuration !== undefined) {
+        this.locks.checkDuration(lockDuration);
       }
-      this.eagerPruneAfterCreating(key);
-      return { isNew: true, fencingToken };
-    }
-    checkNotLockedByOther(existing, clientId, "WRONG_OWNER");
-    checkVersion(existing, request.ifVersion);
-    // Lifespan and lock changes apply even when the value is unchanged.
-    if (lifespan !== undefined) {
-      this.setLifespan(clientId, existing, lifespan, now);
-    } else if (existing.lifespan !== undefined) {
-      this.lifespans.renew(existing, now);
-      this.emit(existing, StoreEventKind.LIFESPAN_RENEWED, clientId, now);
-    }
-    const fencingToken = lockDuration === undefined ? undefined : this.lockFor(clientId, existing, lockDuration, now, "replace");
-    if (this.keys.update(existing, value, request.contentType, now)) {
-      this.emit(existing, StoreEventKind.UPDATED, clientId, now);
-    }
-    return { isNew: false, fencingToken };
+      if (lifespan !== undefined) {
+        this.lifespans.check(lifespan);
+      }
+      const existing = this.table.existing(key);
+      if (existing === undefined) {
+        checkVersion(undefined, request.ifVersion);
+        // Its CREATED already shows the lock this Set takes, so other watchers don't see the value.
+        const lockOwner = lockDuration === undefined ? undefined : clientId;
+        const entry = this.createKey(clientId, key, value, request.contentType, now, lockOwner);
+        const fencingToken = lockDuration === undefined ? undefined : this.lockFor(clientId, entry, lockDuration, now, "replace");
+        if (lifespan !== undefined) {
+          this.setLifespan(clientId, entry, lifespan, now);
+        }
+        this.eagerPruneAfterCreating(key);
+        return { isNew: true, fencingToken };
+      }
+      checkNotLockedByOther(existing, clientId, "WRONG_OWNER");
+      checkVersion(existing, request.ifVersion);
+      // Lifespan and lock changes apply even when the value is unchanged.
+      if (lifespan !== undefined) {
+        this.setLifespan(clientId, existing, lifespan, now);
+      } else if (existing.lifespan !== undefined) {
+        this.lifespans.renew(existing, now);
+        this.emit(existing, StoreEventKind.LIFESPAN_RENEWED, clientId, now);
+      }
+      const fencingToken = lockDuration === undefined ? undefined : this.lockFor(clientId, existing, lockDuration, now, "replace");
+      if (this.keys.update(existing, value, request.contentType, now)) {
+        this.emit(existing, StoreEventKind.UPDATED, clientId, now);
+      }
+      return { isNew: false, fencingToken };
+    });
   }
 
   /** Returns a key's value. */
@@ -175,13 +183,16 @@ export class KeyValueStore extends StoreCore {
 
   /** Removes a key; with `ifVersion`, only if the key has that version. */
   delete(clientId: string, key: string, ifVersion?: bigint): void {
-    const now = this.begin();
-    checkNotReserved(key);
-    this.clients.checkWritable();
-    const entry = this.entryOf(key);
-    checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
-    checkVersion(entry, ifVersion);
-    this.removeKey(entry, StoreEventKind.DELETED, clientId, now);
+    const command: StoreCommand = ifVersion === undefined ? { op: "delete", clientId, key } : { op: "delete", clientId, key, ifVersion };
+    return this.commands.run(command, () => {
+      const now = this.begin();
+      checkNotReserved(key);
+      this.clients.checkWritable();
+      const entry = this.entryOf(key);
+      checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
+      checkVersion(entry, ifVersion);
+      this.removeKey(entry, StoreEventKind.DELETED, clientId, now);
+    });
   }
 
   /** Whether a key exists. */
@@ -192,36 +203,40 @@ export class KeyValueStore extends StoreCore {
 
   /** Removes a key and returns the value it had. */
   pop(clientId: string, key: string): Uint8Array {
-    const now = this.begin();
-    checkNotReserved(key);
-    this.clients.checkWritable();
-    const entry = this.entryOf(key);
-    checkNotLockedByOther(entry, clientId, "LOCKED");
-    this.keys.remove(entry);
-    this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
-    this.emit(entry, StoreEventKind.DELETED, clientId, now);
-    const value = fromByteString(entry.value);
-    this.keys.retire(entry);
-    return value;
+    return this.commands.run({ op: "pop", clientId, key }, () => {
+      const now = this.begin();
+      checkNotReserved(key);
+      this.clients.checkWritable();
+      const entry = this.entryOf(key);
+      checkNotLockedByOther(entry, clientId, "LOCKED");
+      this.keys.remove(entry);
+      this.emit(entry, StoreEventKind.ACCESSED, clientId, now);
+      this.emit(entry, StoreEventKind.DELETED, clientId, now);
+      const value = fromByteString(entry.value);
+      this.keys.retire(entry);
+      return value;
+    });
   }
 
   /** Removes every user key (locked ones only with `force`, releasing their locks); returns how many. */
   clear(clientId: string, force: boolean): bigint {
-    const now = this.begin();
-    this.clients.checkWritable();
-    let removed = 0n;
-    for (const entry of this.table.existingEntries()) {
-      if (isReservedKey(entry.key) || (entry.lock !== undefined && !force)) {
-        continue;
+    return this.commands.run({ op: "clear", clientId, force }, () => {
+      const now = this.begin();
+      this.clients.checkWritable();
+      let removed = 0n;
+      for (const entry of this.table.existingEntries()) {
+        if (isReservedKey(entry.key) || (entry.lock !== undefined && !force)) {
+          continue;
+        }
+        if (entry.lock !== undefined) {
+          this.locks.release(entry);
+          this.emit(entry, StoreEventKind.UNLOCKED, clientId, now);
+        }
+        this.removeKey(entry, StoreEventKind.DELETED, clientId, now);
+        removed++;
       }
-      if (entry.lock !== undefined) {
-        this.locks.release(entry);
-        this.emit(entry, StoreEventKind.UNLOCKED, clientId, now);
-      }
-      this.removeKey(entry, StoreEventKind.DELETED, clientId, now);
-      removed++;
-    }
-    return removed;
+      return removed;
+    });
   }
 
   /** Compiles a ListKeys pattern of at most max_pattern_length bytes (see {@link parseKeyPattern}). */
@@ -244,42 +259,48 @@ export class KeyValueStore extends StoreCore {
    * max_lock_duration from now. Returns the lock's fencing token.
    */
   lock(clientId: string, key: string, duration: bigint | undefined, createIfMissing: boolean): bigint {
-    const now = this.begin();
-    checkWritableKey(key);
-    this.clients.checkWritable();
-    if (createIfMissing) {
-      checkKeyLength(key, this.options.maxKeyLength);
-    }
-    if (duration === undefined) {
-      throw new StoreError("LOCK_INVALID", noLockDuration);
-    }
-    this.locks.checkDuration(duration);
-    const entry = this.table.existing(key);
-    if (entry === undefined) {
-      if (!createIfMissing) {
-        throw new StoreError("NOT_FOUND");
+    const command: StoreCommand =
+      duration === undefined ? { op: "lock", clientId, key, createIfMissing } : { op: "lock", clientId, key, duration, createIfMissing };
+    return this.commands.run(command, () => {
+      const now = this.begin();
+      checkWritableKey(key);
+      this.clients.checkWritable();
+      if (createIfMissing) {
+        checkKeyLength(key, this.options.maxKeyLength);
       }
-      const created = this.createKey(clientId, key, new Uint8Array(0), "", now, clientId);
-      const fencingToken = this.lockFor(clientId, created, duration, now, "extend");
-      this.eagerPruneAfterCreating(key);
-      return fencingToken;
-    }
-    checkNotLockedByOther(entry, clientId, "LOCKED_OTHER");
-    return this.lockFor(clientId, entry, duration, now, "extend");
+      if (duration === undefined) {
+        throw new StoreError("LOCK_INVALID", noLockDuration);
+      }
+      this.locks.checkDuration(duration);
+      const entry = this.table.existing(key);
+      if (entry === undefined) {
+        if (!createIfMissing) {
+          throw new StoreError("NOT_FOUND");
+        }
+        const created = this.createKey(clientId, key, new Uint8Array(0), "", now, clientId);
+        const fencingToken = this.lockFor(clientId, created, duration, now, "extend");
+        this.eagerPruneAfterCreating(key);
+        return fencingToken;
+      }
+      checkNotLockedByOther(entry, clientId, "LOCKED_OTHER");
+      return this.lockFor(clientId, entry, duration, now, "extend");
+    });
   }
 
   /** Releases the caller's lock on a key (a key that is not locked is fine). */
   unlock(clientId: string, key: string): void {
-    const now = this.begin();
-    checkNotReserved(key);
-    this.clients.checkWritable();
-    const entry = this.entryOf(key);
-    if (entry.lock === undefined) {
-      return;
-    }
-    checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
-    this.locks.release(entry);
-    this.emit(entry, StoreEventKind.UNLOCKED, clientId, now);
+    return this.commands.run({ op: "unlock", clientId, key }, () => {
+      const now = this.begin();
+      checkNotReserved(key);
+      this.clients.checkWritable();
+      const entry = this.entryOf(key);
+      if (entry.lock === undefined) {
+        return;
+      }
+      checkNotLockedByOther(entry, clientId, "WRONG_OWNER");
+      this.locks.release(entry);
+      this.emit(entry, StoreEventKind.UNLOCKED, clientId, now);
+    });
   }
 
   /** A retained version of a key (see {@link History.revisionOf}): > 0 by number, < 0 back from the newest. */
@@ -299,10 +320,12 @@ export class KeyValueStore extends StoreCore {
 
   /** Drops retained history (see {@link History.clear}); returns the keys processed and revisions removed. */
   clearHistory(clientId: string): { keys: bigint; cleared: bigint } {
-    this.begin();
-    this.clients.checkWritable();
-    this.history.checkEnabled();
-    return this.history.clear(this.table, clientId);
+    return this.commands.run({ op: "clearHistory", clientId }, () => {
+      this.begin();
+      this.clients.checkWritable();
+      this.history.checkEnabled();
+      return this.history.clear(this.table, clientId);
+    });
   }
 
   /** Returns a key's metrics; they outlive the key. */
@@ -317,9 +340,11 @@ export class KeyValueStore extends StoreCore {
 
   /** The scheduled prune (every prune_interval): down to prune_to once prune_at keys are reached. */
   scheduledPrune(): number {
-    this.begin();
-    const target = this.pruner.scheduledTarget(this.table.userKeys);
-    return target === undefined ? 0 : this.prune(target);
+    return this.commands.run({ op: "scheduledPrune" }, () => {
+      this.begin();
+      const target = this.pruner.scheduledTarget(this.table.userKeys);
+      return target === undefined ? 0 : this.prune(target);
+    });
   }
 
   /** Refuses (ADMIN_ONLY) anyone but the privileged client id. */
@@ -330,7 +355,7 @@ export class KeyValueStore extends StoreCore {
   /** The whole state at this instant, for a snapshot (see {@link exportState}). */
   exportState(includeHistory: boolean): StoreState {
     const now = this.begin();
-    return exportState(this.domains(), now, this.revision, includeHistory);
+    return exportState(this.domains(), now, this.revision, this.commands.seq, includeHistory);
   }
 
   /**
@@ -344,6 +369,7 @@ export class KeyValueStore extends StoreCore {
     }
     importState(this.domains(), state);
     this.events.restore(state.revision);
+    this.commands.seq = state.commandSeq;
   }
 
   /** Current counters. */
@@ -354,12 +380,16 @@ export class KeyValueStore extends StoreCore {
 
   /** Records a client id (see {@link Clients.register}). */
   register(clientId: string): void {
-    this.clients.register(clientId, this.clock.now());
+    return this.commands.run({ op: "register", clientId }, () => {
+      this.clients.register(clientId, this.commands.now());
+    });
   }
 
   /** Turns read-only mode on or off; only the privileged client may. */
   setReadOnly(clientId: string, enable: boolean): void {
-    this.clients.setReadOnly(clientId, enable);
+    return this.commands.run({ op: "setReadOnly", clientId, enable }, () => {
+      this.clients.setReadOnly(clientId, enable);
+    });
   }
 
   /** Whether the store refuses writes. */
@@ -370,5 +400,82 @@ export class KeyValueStore extends StoreCore {
   /** Sweeps up to `limit` removed keys' entries ahead of the next walk (see {@link KeyTable.sweepSlice}). */
   sweepRemovedSlice(limit: number): boolean {
     return this.table.sweepSlice(limit);
+  }
+
+  /**
+   * Hands every state-changing command to `sink` from now on (see
+   * {@link CommandRecorder}); attach after restoring and replaying. Once only.
+   */
+  attachCommandSink(sink: CommandSink): void {
+    this.commands.attach(sink);
+  }
+
+  /**
+   * User keys held now, without starting an operation (so without applying
+   * due expirations, which would change the state unrecorded).
+   */
+  get userKeys(): number {
+    return this.table.userKeys;
+  }
+
+  /** Position of the last command applied (recorded or replayed); a snapshot holds it. */
+  get commandSeq(): bigint {
+    return this.commands.seq;
+  }
+
+  /**
+   * Applies a recorded command again, at its recorded time, after moving the
+   * revision up to the one it found (the reads between two commands are not
+   * recorded, their ACCESSED events only numbered). A refusal is part of the
+   * replay (the command was refused the same way when it ran). Returns false
+   * when the store's revision is already past the record's: the replay has
+   * diverged from the run it repeats.
+   */
+  applyCommand(record: CommandRecord): boolean {
+    const inStep = this.revision <= record.revision;
+    if (this.revision < record.revision) {
+      this.events.restore(record.revision);
+    }
+    this.commands.replay(record, () => {
+      try {
+        this.dispatch(record.command);
+      } catch (error) {
+        if (!(error instanceof StoreError)) {
+          throw error;
+        }
+      }
+    });
+    return inStep;
+  }
+
+  private dispatch(command: StoreCommand): void {
+    switch (command.op) {
+      case "set":
+        return void this.set(command.clientId, command.request);
+      case "delete":
+        return this.delete(command.clientId, command.key, command.ifVersion);
+      case "pop":
+        return void this.pop(command.clientId, command.key);
+      case "clear":
+        return void this.clear(command.clientId, command.force);
+      case "lock":
+        return void this.lock(command.clientId, command.key, command.duration, command.createIfMissing);
+      case "unlock":
+        return this.unlock(command.clientId, command.key);
+      case "clearHistory":
+        return void this.clearHistory(command.clientId);
+      case "register":
+        return this.register(command.clientId);
+      case "setReadOnly":
+        return this.setReadOnly(command.clientId, command.enable);
+      case "prune":
+        return void this.prune(command.target, new Set(command.ignore));
+      case "scheduledPrune":
+        return void this.scheduledPrune();
+      case "expire":
+        return void this.expireDue(command.limit);
+      case "writeReservedKeys":
+        return this.writeReservedKeys(command.values);
+    }
   }
 }

@@ -19,7 +19,7 @@ describe("state codec", () => {
     source.keys.create("keyquarry/Started", bytes("now"), "", 1n, "keyquarry");
     source.clients.register("alice", 5n);
 
-    const state = exportState(source, 60n, 9n, true);
+    const state = exportState(source, 60n, 9n, 4n, true);
     expect(state.keys.map((key) => key.key)).toEqual(["locked", "expiring"]);
     expect([state.takenAt, state.revision, state.fencingToken]).toEqual([60n, 9n, 1n]);
     expect(state.history.map((entry) => [entry.key, entry.revisions.length])).toEqual([
@@ -30,13 +30,13 @@ describe("state codec", () => {
 
     const restored = domains();
     importState(restored, state);
-    expect(exportState(restored, 60n, 9n, true)).toEqual(state);
+    expect(exportState(restored, 60n, 9n, 4n, true)).toEqual(state);
     expect([restored.locks.count, restored.lifespans.count, restored.expirations.nextDeadline()]).toEqual([1, 1, 130n]);
   });
 
   it("leaves history out unless asked", () => {
     const source = domains();
     source.keys.create("a", bytes("v1"), "", 10n, "alice");
-    expect(exportState(source, 0n, 0n, false).history).toEqual([]);
+    expect(exportState(source, 0n, 0n, 0n, false).history).toEqual([]);
   });
 });

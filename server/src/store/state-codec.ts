@@ -26,7 +26,13 @@ export interface StoreDomains {
  * user keys with their locks and lifespans, metrics, clients, counters, and
  * the history when `includeHistory`; values copied into bytes of their own.
  */
-export function exportState(domains: StoreDomains, takenAt: bigint, revision: bigint, includeHistory: boolean): StoreState {
+export function exportState(
+  domains: StoreDomains,
+  takenAt: bigint,
+  revision: bigint,
+  commandSeq: bigint,
+  includeHistory: boolean,
+): StoreState {
   const { table, locks, clients } = domains;
   const keys: KeyState[] = [];
   // Reserved keys are rewritten at every start, and so are their metrics.
@@ -72,6 +78,7 @@ export function exportState(domains: StoreDomains, takenAt: bigint, revision: bi
     format: storeStateFormat,
     takenAt,
     revision,
+    commandSeq,
     fencingToken: locks.fencingToken,
     readonly,
     keys,

@@ -1,5 +1,6 @@
 import { Clients } from "./clients.js";
 import type { Clock } from "./clock.js";
+import { CommandRecorder } from "./command-recorder.js";
 import { EventFanout } from "./event-fanout.js";
 import { Expirations } from "./expirations.js";
 import { History } from "./history.js";
@@ -34,6 +35,8 @@ export abstract class StoreCore {
   protected readonly pruner: Pruner;
   protected readonly clients: Clients;
   protected readonly keys: KeyLifecycle;
+  /** Numbers, records and replays the commands (see {@link CommandRecorder}); reads the clock for everyone. */
+  protected readonly commands: CommandRecorder;
 
   constructor(
     protected readonly options: StoreOptions,
@@ -46,6 +49,7 @@ export abstract class StoreCore {
     this.pruner = new Pruner(options);
     this.clients = new Clients(options);
     this.keys = new KeyLifecycle(this.table, this.locks, this.lifespans, this.history, this.metrics);
+    this.commands = new CommandRecorder(clock, () => BigInt(this.events.revision));
   }
 
   /**
@@ -53,22 +57,28 @@ export abstract class StoreCore {
    * `target` remain, each with EXPUNGED by the server; returns how many.
    */
   prune(target: number, ignore: ReadonlySet<string> = new Set()): number {
-    const now = this.begin();
-    const stale = this.pruner.select(this.table, target, ignore, now);
-    if (stale === undefined) {
-      return 0;
-    }
-    for (const entry of stale) {
-      this.removeKey(entry, StoreEventKind.EXPUNGED, serverClientId, now);
-    }
-    this.pruner.completed++;
-    return stale.length;
+    return this.commands.run({ op: "prune", target, ignore: [...ignore] }, () => {
+      const now = this.begin();
+      const stale = this.pruner.select(this.table, target, ignore, now);
+      if (stale === undefined) {
+        return 0;
+      }
+      for (const entry of stale) {
+        this.removeKey(entry, StoreEventKind.EXPUNGED, serverClientId, now);
+      }
+      this.pruner.completed++;
+      return stale.length;
+    });
   }
 
   /** Starts an operation: applies due expirations and returns the operation's time. */
   protected begin(): bigint {
-    const now = this.clock.now();
-    this.applyExpiries(now, Infinity);
+    const now = this.commands.now();
+    const revision = BigInt(this.events.revision);
+    if (this.applyExpiries(now, Infinity) > 0) {
+      // Inside a command they are part of it; at the start of a read they are recorded on their own.
+      this.commands.expiredByRead(now, revision);
+    }
     this.expirations.compactIfStale();
     return now;
   }
@@ -151,6 +161,9 @@ export abstract class StoreCore {
   }
 
   protected emit(entry: KeyEntry, kind: StoreEventKind, clientId: string, time: bigint, lockOwner = entry.lock?.owner): void {
+    if (kind !== StoreEventKind.ACCESSED) {
+      this.commands.changed();
+    }
     this.metrics.count(entry, kind, time);
     this.events.publish(entry, kind, clientId, time, lockOwner);
   }

@@ -52,6 +52,8 @@ export interface StoreState {
   takenAt: bigint;
   /** Revision of the latest event; restored so watch revisions keep growing. */
   revision: bigint;
+  /** Position of the last command the state holds: a journal replays the ones after it. */
+  commandSeq: bigint;
   /** Latest fencing token issued; restored so tokens keep growing. */
   fencingToken: bigint;
   readonly: boolean;

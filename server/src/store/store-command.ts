@@ -1,0 +1,64 @@
+import type { SetRequest } from "./store-api.js";
+
+/**
+ * One state-changing call of the store, as data: what a journal records and
+ * a replay (or a replica) applies again through the same method. Only the
+ * arguments are kept; the time and the revision are in {@link CommandRecord}.
+ */
+export type StoreCommand =
+  | { op: "set"; clientId: string; request: SetRequest }
+  | { op: "delete"; clientId: string; key: string; ifVersion?: bigint }
+  | { op: "pop"; clientId: string; key: string }
+  | { op: "clear"; clientId: string; force: boolean }
+  | { op: "lock"; clientId: string; key: string; duration?: bigint; createIfMissing: boolean }
+  | { op: "unlock"; clientId: string; key: string }
+  | { op: "clearHistory"; clientId: string }
+  | { op: "register"; clientId: string }
+  | { op: "setReadOnly"; clientId: string; enable: boolean }
+  /** Admin.Prune. */
+  | { op: "prune"; target: number; ignore: string[] }
+  /** The scheduled prune (prune_interval). */
+  | { op: "scheduledPrune" }
+  /** Expirations applied by the expiry timer (`limit`) or at the start of a read (no limit). */
+  | { op: "expire"; limit?: number }
+  /** The reserved keys written at every start. */
+  | { op: "writeReservedKeys"; values: Array<[string, string]> };
+
+/** The name of a {@link StoreCommand}. */
+export type StoreCommandOp = StoreCommand["op"];
+
+/** The commands the server issues by itself; every other one is a client's request. */
+const serverOps: ReadonlySet<StoreCommandOp> = new Set(["scheduledPrune", "expire", "writeReservedKeys"]);
+
+/** Whether `command` is a client's request (which a durable journal must commit before it is answered). */
+export function isClientCommand(command: StoreCommand): boolean {
+  return !serverOps.has(command.op);
+}
+
+/** A command as it was applied: replaying it at `time` on the state it found gives the same result. */
+export interface CommandRecord {
+  /** Position in the store's sequence of commands, from 1; a snapshot holds the last one applied. */
+  seq: bigint;
+  /** The clock reading every part of the command used, ns since the epoch. */
+  time: bigint;
+  /**
+   * The store's revision before the command. Reads advance the revision
+   * (ACCESSED events) without being recorded; a replay skips to it.
+   */
+  revision: bigint;
+  command: StoreCommand;
+}
+
+/**
+ * Where the store hands its commands (see {@link KeyValueStore.attachCommandSink}).
+ * Called synchronously; must not call back into the store.
+ */
+export interface CommandSink {
+  /**
+   * Called before a client command changes anything; throws to refuse it
+   * (e.g. while its journal cannot commit), leaving the store untouched.
+   */
+  admit(command: StoreCommand): void;
+  /** Called after every command that succeeded or changed the state (a refused one that applied due expirations). */
+  record(record: CommandRecord): void;
+}
