@@ -32,6 +32,11 @@ import { nodeWatchSink } from "./node-watch-sink.js";
 import { startWatchSweepTimer } from "./watch-sweep-timer.js";
 import { watchSinkKey } from "../rpc/watch-sink-key.js";
 import { createContextValues } from "@connectrpc/connect";
+import { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
+import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { Health } from "@keyquarry/gen/grpc/health/v1/health_pb.js";
+import { createHealthService } from "../rpc/health-service.js";
+import { reflectionRoutes } from "../rpc/reflection-service.js";
 
 /** Value bytes the event log may hold for resuming watchers. */
 export const eventLogMaxBytes = 64 * 1024 * 1024;
@@ -163,7 +168,11 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
       return server as unknown as import("node:http").Server;
     },
   });
+  const health = createHealthService([KeyQuarry.typeName, Admin.typeName]);
+  const reflection = reflectionRoutes([KeyQuarry, Admin, Health]);
   app.addHook("preClose", (done) => {
+    // Health says NOT_SERVING from here on (its Watch streams get that and end).
+    health.shutDown();
     // Watch streams never end by themselves: end them so that shutdown does not wait for them.
     hub.endAll();
     server?.closeIdleConnections();
@@ -186,7 +195,11 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   app.addContentTypeParser("*", (_request, _payload, parsed) => parsed(null, undefined));
   app.setNotFoundHandler(unknownMethodHandler);
   await app.register(connectPlugin, {
-    routes: rpcs.routes,
+    routes: (router) => {
+      rpcs.routes(router);
+      health.routes(router);
+      reflection(router);
+    },
     interceptors: [clientIdInterceptor(config.maxClientIdLength)],
     limit,
     contextValues: (request) => createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)),
