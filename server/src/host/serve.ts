@@ -1,4 +1,5 @@
 import type { Config } from "../config/config.js";
+import { customLevelsOf } from "./logger-options.js";
 import { build } from "./server.js";
 
 /**
@@ -9,17 +10,19 @@ export async function serve(config: Config): Promise<number> {
   const server = await build(config);
   const log = server.app.log;
   const url = await server.listen();
-  const notice = (log as typeof log & { notice: typeof log.info }).notice.bind(log);
-  notice({ address: url, serverName: config.name, readonly: config.readonly }, "keyquarry listening");
-  if (config.sslCertfile === "") {
-    log.warn("TLS is off: traffic is not encrypted (set ssl_certfile and ssl_keyfile to enable it)");
-  }
-  const reason = await new Promise<string>((resolve) => {
+  // Handled before "listening" is logged: a supervisor may stop the server as soon as it reads that line.
+  const stopRequested = new Promise<string>((resolve) => {
     for (const name of ["SIGINT", "SIGTERM"] as const) {
       process.once(name, () => resolve(name));
     }
     void server.shutdownRequested.then(() => resolve("Admin.Shutdown"));
   });
+  const { notice } = customLevelsOf(log);
+  notice({ address: url, serverName: config.name, readonly: config.readonly }, "keyquarry listening");
+  if (config.sslCertfile === "") {
+    log.warn("TLS is off: traffic is not encrypted (set ssl_certfile and ssl_keyfile to enable it)");
+  }
+  const reason = await stopRequested;
   notice({ reason }, "shutting down");
   try {
     await server.close();

@@ -1,6 +1,7 @@
 import fastifyCors from "@fastify/cors";
 import fastify, { LogController, type FastifyInstance } from "fastify";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { Config } from "../config/config.js";
 import { defaultListenPort } from "../config/default-config.js";
@@ -21,8 +22,10 @@ import { createGrpcFastPath } from "./grpc-fast-path.js";
 import { GrpcWatchFastPath } from "./grpc-watch-fast-path.js";
 import { startPruneTimer } from "./prune-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
-import { loggerOptions } from "./logger-options.js";
-import { createSnapshotter, openSnapshotStore, type Snapshotter, type SnapshotStore } from "../snapshot/index.js";
+import { customLevelsOf, loggerOptions } from "./logger-options.js";
+import { eventLogger } from "./event-logger.js";
+import { redactSecrets } from "./redact-secrets.js";
+import { createSnapshotter, defaultSqliteFile, openSnapshotStore, type Snapshotter, type SnapshotStore } from "../snapshot/index.js";
 import { WatchHub } from "../watch/watch-hub.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
 import { requestSizeLimitFor } from "./read-max-bytes.js";
@@ -92,9 +95,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     config.sslCertfile !== "" ? { cert: readFileSync(config.sslCertfile), key: readFileSync(config.sslKeyfile) } : undefined;
   const clock = options.clock ?? createSystemClock();
   const store = new KeyValueStore(storeOptionsOf(config), clock);
-  const snapshots = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
+  const opened = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
+  const snapshots = opened?.snapshots;
   try {
-    return await compose(config, options, { address, tls, clock, store, snapshots });
+    return await compose(config, options, { address, tls, clock, store, snapshots, restore: opened?.restore });
   } catch (error) {
     // A server that could not be built holds nothing open.
     await snapshots?.close();
@@ -111,11 +115,13 @@ interface Parts {
   store: KeyValueStore;
   /** Open when snapshots are on; the server's close() closes it. */
   snapshots: SnapshotStore | undefined;
+  /** What was restored, for the log (when snapshots are on). */
+  restore: Restore | undefined;
 }
 
 /** The composition root: the watch hub, the RPCs, the Fastify host and their background work. */
 async function compose(config: Config, options: BuildOptions, parts: Parts): Promise<KeyquarryServer> {
-  const { address, tls, clock, store, snapshots } = parts;
+  const { address, tls, clock, store, snapshots, restore } = parts;
   // After the restore (the log continues its revisions), before the reserved keys.
   const hub = new WatchHub(
     store,
@@ -131,9 +137,6 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     },
     clock,
   );
-  store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
-  // Locks and lifespans that ended while the server was down end now, with their events.
-  store.expireDue();
   let requestShutdown = () => {};
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
 
@@ -170,6 +173,19 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   });
   const health = createHealthService([KeyQuarry.typeName, Admin.typeName]);
   const reflection = reflectionRoutes([KeyQuarry, Admin, Health]);
+  const log = customLevelsOf(app.log);
+  if (restore !== undefined) {
+    log.notice(restore, restore.keys === undefined ? "no snapshot to restore" : "snapshot restored");
+  }
+  if (config.logEvents || config.logLevel === "EVENT") {
+    // Its own level: events are logged whatever log_level hides.
+    store.subscribe(eventLogger(customLevelsOf(app.log.child({}, { level: "event" })).event));
+  }
+  // Logged too (when log_events is on).
+  store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
+  // Locks and lifespans that ended while the server was down end now, with their events.
+  store.expireDue();
+
   app.addHook("preClose", (done) => {
     // Health says NOT_SERVING from here on (its Watch streams get that and end).
     health.shutDown();
@@ -220,7 +236,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
       name: config.name,
       retain: config.snapshot.retain,
       intervalNs: config.snapshot.interval,
-      log: app.log,
+      log: { notice: log.notice, error: app.log.error.bind(app.log) },
     });
     background.add(snapshotting(snapshotter));
   }
@@ -301,21 +317,46 @@ function snapshotting(snapshotter: Snapshotter): StartWork {
  * restores the newest snapshot of `config.name` into the empty store. A
  * snapshot that cannot be read is an error, never a silently empty store.
  */
-async function openAndRestore(config: Config, store: KeyValueStore): Promise<SnapshotStore> {
+async function openAndRestore(config: Config, store: KeyValueStore): Promise<{ snapshots: SnapshotStore; restore: Restore }> {
+  const database = redactSecrets(config.snapshot.database || `sqlite://${join(config.dataDir, defaultSqliteFile)}`);
   const snapshots = openSnapshotStore(config.snapshot.database, config.dataDir);
   try {
-    await snapshots.migrate();
-    if (!config.startFresh) {
-      const state = await snapshots.loadLatest(config.name);
-      if (state !== undefined) {
-        store.importState(state);
-      }
+    try {
+      await snapshots.migrate();
+    } catch (error) {
+      throw new Error(`cannot open the snapshot database ${database}: ${redactSecrets(String((error as Error).message))}`, { cause: error });
     }
-    return snapshots;
+    const startedAt = performance.now();
+    const state = config.startFresh ? undefined : await snapshots.loadLatest(config.name);
+    if (state === undefined) {
+      return { snapshots, restore: { database, serverName: config.name, startFresh: config.startFresh } };
+    }
+    store.importState(state);
+    return {
+      snapshots,
+      restore: {
+        database,
+        serverName: config.name,
+        keys: state.keys.length,
+        revision: String(state.revision),
+        ms: Math.round(performance.now() - startedAt),
+      },
+    };
   } catch (error) {
     await snapshots.close();
     throw error;
   }
+}
+
+/** The restore's figures, logged at NOTICE; `keys` is undefined when there was nothing to restore. */
+interface Restore {
+  /** The snapshot database, password masked. */
+  database: string;
+  serverName: string;
+  startFresh?: boolean;
+  keys?: number;
+  revision?: string;
+  ms?: number;
 }
 
 /** The URL of the first bound TCP address. */
