@@ -55,7 +55,7 @@ describe("key event logs", () => {
     expect(log).not.toContain(Buffer.from("value-never-logged").toString("base64"));
   });
 
-  it("log level EVENT shows the events and every other line (NOTICE "listening", INFO ones too)", async () => {
+  it("log level EVENT shows the events and every other line (the NOTICE listening line, INFO ones too)", async () => {
     // spawnServe itself waits for the NOTICE "keyquarry listening" line.
     const serve = await spawnServe({ args: ["--log-level", "EVENT"] });
     await createClients("connect", serve.url, "writer").kv.set({ key: "k", value: bytes("v") });
