@@ -13,10 +13,10 @@ const serveFlags: ReadonlyArray<{ option: Option; configKey: string }> = [
   { option: new Option("--expvar", "serve /debug/vars on the monitor server"), configKey: "expvar" },
   { option: new Option("--pprof", "serve profiling endpoints on the monitor server"), configKey: "pprof" },
   { option: new Option("--trace", "enable OpenTelemetry tracing"), configKey: "trace" },
-  { option: new Option("--snapshot-interval <duration>", "time between snapshots, e.g. 5m"), configKey: "snapshot.interval" },
+  { option: new Option("--snapshot-interval <duration>", "time between snapshots, e.g. 5m (needs snapshot.enabled)"), configKey: "snapshot.interval" },
   { option: new Option("--ssl-certfile <file>", "TLS certificate (PEM)"), configKey: "ssl_certfile" },
   { option: new Option("--ssl-keyfile <file>", "TLS private key (PEM)"), configKey: "ssl_keyfile" },
-  { option: new Option("--log-level <level>", "DEBUG, INFO, NOTICE, WARN, ERROR or EVENT"), configKey: "log_level" },
+  { option: new Option("--log-level <level>", "DEBUG, INFO, NOTICE, WARN, ERROR or EVENT (everything, key events too)"), configKey: "log_level" },
   { option: new Option("--log-json", "log JSON lines"), configKey: "log_json" },
   { option: new Option("--privileged-client-id <id>", "client id allowed to switch readonly mode and use the Admin service"), configKey: "privileged_client_id" },
 ];

@@ -350,6 +350,19 @@ function validateConfig(c: Config): void {
       "unsupported or invalid database driver in connection string (expected sqlite://, postgres:// or postgresql://)",
     );
   }
+  // Snapshot settings do nothing while snapshots are off: refused, so that a forgotten
+  // snapshot.enabled is found at start rather than after a restart that lost the data.
+  if (!c.snapshot.enabled) {
+    for (const [option, set] of [
+      ["snapshot.interval", c.snapshot.interval !== 0n],
+      ["snapshot.database", c.snapshot.database !== ""],
+      ["persistent_revisions", c.persistentRevisions],
+    ] as const) {
+      if (set) {
+        throw ConfigError.invalidValue(option, "has no effect while snapshots are off: set snapshot.enabled (KEYQUARRY_SNAPSHOT_ENABLED=true) too, or leave it unset");
+      }
+    }
+  }
 }
 
 /** Largest value of an HTTP/2 setting (a 32-bit field). */
