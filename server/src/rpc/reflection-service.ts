@@ -37,7 +37,7 @@ interface ReflectionFiles {
  */
 export function reflectionRoutes(services: readonly DescService[]): (router: ConnectRouter) => void {
   const all = [...services, v1.ServerReflection, v1alpha.ServerReflection];
-  const byName = new Map([...all.map((service) => service.file)].flatMap(withDependencies).map((file) => [file.proto.name, file]));
+  const byName = new Map(all.map((service) => service.file).flatMap(withDependencies).map((file) => [file.proto.name, file]));
   const reflected = { byName, registry: createRegistry(...byName.values()) };
   const names = all.map((service) => service.typeName);
   const answer = (request: ReflectionRequest) => answerRequest(reflected, names, request);
