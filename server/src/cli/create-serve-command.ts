@@ -15,7 +15,7 @@ const serveFlags: ReadonlyArray<{ option: Option; configKey: string }> = [
   { option: new Option("--trace", "enable OpenTelemetry tracing"), configKey: "trace" },
   { option: new Option("--snapshot", "save snapshots and journal every change (see --journal)"), configKey: "snapshot.enabled" },
   { option: new Option("--snapshot-database <url>", "snapshot database: sqlite:///file.db or postgres://..."), configKey: "snapshot.database" },
-  { option: new Option("--snapshot-interval <duration>", "time between snapshots, e.g. 5m"), configKey: "snapshot.interval" },
+  { option: new Option("--snapshot-interval <duration>", "time between snapshots, e.g. 5m (needs --snapshot)"), configKey: "snapshot.interval" },
   {
     option: new Option("--journal <mode>", "sync: acknowledge writes once committed; batched: commit every --journal-interval; off").choices([
       "sync",
@@ -27,7 +27,7 @@ const serveFlags: ReadonlyArray<{ option: Option; configKey: string }> = [
   { option: new Option("--journal-interval <duration>", "batched journal: time between commits, e.g. 1s"), configKey: "snapshot.journal_interval" },
   { option: new Option("--ssl-certfile <file>", "TLS certificate (PEM)"), configKey: "ssl_certfile" },
   { option: new Option("--ssl-keyfile <file>", "TLS private key (PEM)"), configKey: "ssl_keyfile" },
-  { option: new Option("--log-level <level>", "DEBUG, INFO, NOTICE, WARN, ERROR or EVENT"), configKey: "log_level" },
+  { option: new Option("--log-level <level>", "DEBUG, INFO, NOTICE, WARN, ERROR or EVENT (everything, key events too)"), configKey: "log_level" },
   { option: new Option("--log-json", "log JSON lines"), configKey: "log_json" },
   { option: new Option("--privileged-client-id <id>", "client id allowed to switch readonly mode and use the Admin service"), configKey: "privileged_client_id" },
 ];
