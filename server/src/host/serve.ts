@@ -33,6 +33,9 @@ export async function serve(config: Config): Promise<number> {
     }
   }
   notice({ address: url, serverName: config.name, readonly: config.readonly }, "keyquarry listening");
+  if (server.monitorUrl !== undefined) {
+    notice({ address: server.monitorUrl }, "monitor listening");
+  }
   if (config.sslCertfile === "") {
     log.warn("TLS is off: traffic is not encrypted (set ssl_certfile and ssl_keyfile to enable it)");
   }

@@ -3,7 +3,7 @@ import fastify, { LogController, type FastifyInstance } from "fastify";
 import { readFileSync } from "node:fs";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { Config } from "../config/config.js";
-import { defaultListenPort } from "../config/default-config.js";
+import { defaultListenPort, defaultMonitorPort } from "../config/default-config.js";
 import { parseListenAddress, type ListenAddress } from "../config/listen-address.js";
 import { clientIdInterceptor } from "../rpc/client-id.js";
 import { createRpcs } from "../rpc/routes.js";
@@ -33,6 +33,11 @@ import { nodeWatchSink } from "./node-watch-sink.js";
 import { startWatchSweepTimer } from "./watch-sweep-timer.js";
 import { watchSinkKey } from "../rpc/watch-sink-key.js";
 import { createContextValues } from "@connectrpc/connect";
+import { debugVars } from "../telemetry/debug-vars.js";
+import { createMonitorServer, type MonitorServer } from "../telemetry/monitor-server.js";
+import { rpcObserverInterceptor } from "../telemetry/rpc-interceptor.js";
+import { observedSnapshotStore, SnapshotRecord } from "../telemetry/snapshot-record.js";
+import { startTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 
 /** Value bytes the event log may hold for resuming watchers. */
 export const eventLogMaxBytes = 64 * 1024 * 1024;
@@ -59,6 +64,13 @@ export interface KeyquarryServer {
   readonly hub: WatchHub;
   /** The gRPC watch fast path (its counts show the event frames it encoded and wrote). */
   readonly grpcWatch: GrpcWatchFastPath;
+  /** Metrics and tracing (what other parts register metrics in and run spans with). */
+  readonly telemetry: Telemetry;
+  /**
+   * The monitor listener's URL once listen() has resolved, when `prometheus`,
+   * `expvar` or `pprof` is on (`/healthz`, `/readyz`, `/metrics`, `/debug/...`).
+   */
+  readonly monitorUrl: string | undefined;
   /**
    * Starts listening, then the background work (timers, periodic snapshots);
    * resolves to the address clients use (`http://host:port` or `unix:///path`).
@@ -170,6 +182,8 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
 
   let snapshotter: Snapshotter | undefined;
+  const snapshotRecord = snapshots === undefined ? undefined : new SnapshotRecord();
+  const telemetry = await startTelemetry(config, { store, hub, snapshots: snapshotRecord });
   const rpcs = createRpcs({
     store,
     hub,
@@ -179,8 +193,8 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     durability: journal,
   });
   const limit = requestSizeLimitFor(config);
-  const grpcWatch = new GrpcWatchFastPath(rpcs.watchMethods, limit, config.maxClientIdLength);
-  const grpcUnary = createGrpcFastPath(rpcs.unaryMethods, limit, config.maxClientIdLength);
+  const grpcWatch = new GrpcWatchFastPath(rpcs.watchMethods, limit, config.maxClientIdLength, telemetry.rpc);
+  const grpcUnary = createGrpcFastPath(rpcs.unaryMethods, limit, config.maxClientIdLength, telemetry.rpc);
   const cors = corsOptionsFor(config.corsOrigins);
   let server: PolyglotServer | undefined;
   app = fastify({
@@ -195,7 +209,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
           : {
               grpc: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
                 grpcWatch.handle(stream, headers) || grpcUnary(stream, headers),
-              connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, config.maxClientIdLength),
+              connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, config.maxClientIdLength, telemetry.rpc),
             };
       server = createPolyglotServer(handler, tls, fastPaths, connectionLimitsFor(config));
       return server as unknown as import("node:http").Server;
@@ -225,7 +239,11 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   app.setNotFoundHandler(unknownMethodHandler);
   await app.register(connectPlugin, {
     routes: rpcs.routes,
-    interceptors: [clientIdInterceptor(config.maxClientIdLength)],
+    // The observer's outermost, so that it sees the client id check fail (as on the fast paths).
+    interceptors: [
+      ...(telemetry.rpc.enabled ? [rpcObserverInterceptor(telemetry.rpc)] : []),
+      clientIdInterceptor(config.maxClientIdLength),
+    ],
     limit,
     contextValues: (request) => createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)),
   });
@@ -233,7 +251,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   // Started by listen(), stopped by close(), in reverse order: the timers that change the store stop
   // before the snapshotter takes its final snapshot.
   const background = new BackgroundWork();
-  if (snapshots !== undefined) {
+  if (snapshots !== undefined && snapshotRecord !== undefined) {
     snapshotter = createSnapshotter({
       store: {
         exportState: () => store.exportState(config.persistentRevisions),
@@ -241,7 +259,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
           return store.revision;
         },
       },
-      snapshots,
+      snapshots: observedSnapshotStore(snapshots, snapshotRecord, telemetry.span),
       name: config.name,
       retain: config.snapshot.retain,
       intervalNs: config.snapshot.interval,
@@ -260,6 +278,20 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   background.add(() => startPruneTimer(store, config.pruneInterval));
   background.add(() => startWatchSweepTimer(hub, config.eventStreamSendTimeout));
 
+  // Ready from the end of listen() (the restore is done, calls are accepted) until close() starts.
+  let ready = false;
+  const monitor: MonitorServer | undefined =
+    config.prometheus || config.expvar || config.pprof
+      ? createMonitorServer({
+          address: parseListenAddress(config.monitorAddress, defaultMonitorPort),
+          ready: () => ready,
+          registry: telemetry.registry,
+          vars: config.expvar ? () => debugVars(config, store, hub) : undefined,
+          pprof: config.pprof,
+        })
+      : undefined;
+  let monitorUrl: string | undefined;
+
   const bind = async (): Promise<string> => {
     if (address.kind === "unix") {
       await removeStaleSocket(address.path);
@@ -270,6 +302,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     return urlOf(app, tls !== undefined);
   };
   const shutDown = async () => {
+    ready = false;
     const timeoutMs = Number(config.gracefulShutdownTimeout / 1_000_000n);
     const force = timeoutMs > 0 ? setTimeout(() => server?.closeAllConnections(), timeoutMs) : undefined;
     try {
@@ -287,6 +320,9 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
       await background.stop();
     } finally {
       await snapshots?.close();
+      // Last: /metrics and /readyz answer during the graceful shutdown, and the final snapshot's span is exported.
+      await monitor?.close();
+      await telemetry.close();
     }
   };
   let closing: Promise<void> | undefined;
@@ -297,13 +333,19 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     store,
     hub,
     grpcWatch,
+    telemetry,
+    get monitorUrl() {
+      return monitorUrl;
+    },
     shutdownRequested,
     restored,
     journal,
     async listen() {
       try {
         const url = await bind();
+        monitorUrl = await monitor?.listen();
         await background.start();
+        ready = true;
         return url;
       } catch (error) {
         // The listen error is the one to report; closing only releases what build() opened.

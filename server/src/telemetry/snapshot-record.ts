@@ -1,0 +1,43 @@
+import type { SnapshotStore } from "../snapshot/snapshot-store.js";
+import type { SpanRunner } from "./span-runner.js";
+
+/** What the snapshot saves did, for the metrics and /debug/vars (read when scraped). */
+export class SnapshotRecord {
+  /** Saves that succeeded. */
+  saved = 0;
+  /** Saves that failed. */
+  failed = 0;
+  /** The last successful save: how long it took, what it held, when it ended (ms since the epoch). */
+  last: { seconds: number; keys: number; bytes: number; at: number } | undefined;
+}
+
+/**
+ * `snapshots` with each save recorded in `record` and run in a
+ * `keyquarry.snapshot.save` span; the rest as it is.
+ */
+export function observedSnapshotStore(snapshots: SnapshotStore, record: SnapshotRecord, span: SpanRunner): SnapshotStore {
+  return {
+    migrate: () => snapshots.migrate(),
+    loadLatest: (name) => snapshots.loadLatest(name),
+    load: (id) => snapshots.load(id),
+    list: (name) => snapshots.list(name),
+    close: () => snapshots.close(),
+    save: async (name, state, retain) => {
+      const startedAt = performance.now();
+      let bytes = 0;
+      for (const key of state.keys) {
+        bytes += key.value.length;
+      }
+      const attributes = { "keyquarry.snapshot.keys": state.keys.length, "keyquarry.snapshot.bytes": bytes, "keyquarry.snapshot.revision": String(state.revision) };
+      try {
+        const id = await span("keyquarry.snapshot.save", () => snapshots.save(name, state, retain), attributes);
+        record.saved++;
+        record.last = { seconds: (performance.now() - startedAt) / 1000, keys: state.keys.length, bytes, at: Date.now() };
+        return id;
+      } catch (error) {
+        record.failed++;
+        throw error;
+      }
+    },
+  };
+}
