@@ -17,7 +17,7 @@ export function rpcObserverInterceptor(observer: RpcObserver): Interceptor {
         call.end(0);
         return response;
       }
-      return { ...response, message: observedMessages(response.message, call) };
+      return { ...response, message: observedMessages(response.message, call, request.signal) };
     } catch (error) {
       call.end(ConnectError.from(error).code);
       throw error;
@@ -25,14 +25,18 @@ export function rpcObserverInterceptor(observer: RpcObserver): Interceptor {
   };
 }
 
-/** A response stream whose messages and end are reported to `call`. */
-async function* observedMessages<T>(messages: AsyncIterable<T>, call: RpcCall): AsyncIterable<T> {
+/**
+ * A response stream whose messages and end are reported to `call`. A watch
+ * ends cleanly when its call is aborted (the client went away, or its
+ * deadline passed): it ends with the abort's code then.
+ */
+async function* observedMessages<T>(messages: AsyncIterable<T>, call: RpcCall, signal: AbortSignal): AsyncIterable<T> {
   try {
     for await (const message of messages) {
       call.sent();
       yield message;
     }
-    call.end(0);
+    call.end(signal.aborted ? ConnectError.from(signal.reason).code : 0);
   } catch (error) {
     call.end(ConnectError.from(error).code);
     throw error;

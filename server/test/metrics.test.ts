@@ -1,0 +1,124 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterEach, describe, expect, it } from "vitest";
+import { bytes } from "./kit/bytes.js";
+import { createClients } from "./kit/create-clients.js";
+import { sampleSum, scrape, type Sample } from "./kit/prometheus-text.js";
+import { startTestServer, type TestServer } from "./kit/start-test-server.js";
+import { pollUntil, WatchScope, writeUntilSeen } from "./kit/watch-helpers.js";
+
+const kq = { grpc_service: "keyquarry.KeyQuarry" };
+
+let server: TestServer | undefined;
+const scope = new WatchScope();
+
+afterEach(async () => {
+  scope.cancelAll();
+  await server?.close();
+  server = undefined;
+});
+
+async function start(fastPaths = true): Promise<{ url: string; monitor: string }> {
+  server = await startTestServer({ prometheus: true, monitorAddress: "127.0.0.1:0" }, { fastPaths });
+  const monitor = server.server.monitorUrl;
+  if (monitor === undefined) {
+    throw new Error("the monitor is not listening");
+  }
+  return { url: server.url, monitor };
+}
+
+async function expectCode(call: Promise<unknown>, code: Code): Promise<void> {
+  await expect(call).rejects.toSatisfy((error) => ConnectError.from(error).code === code);
+}
+
+/** Opens a watch of `key` over `protocol`, writes until it has a message, and cancels it. */
+async function watchOnce(url: string, protocol: "grpc" | "connect", key: string): Promise<void> {
+  const { kv } = createClients(protocol, url, `watcher-${protocol}`);
+  const watcher = scope.open((signal) => kv.watchKeyValue({ key }, { signal }));
+  await writeUntilSeen(watcher, () => kv.set({ key, value: bytes("v") }));
+  expect(watcher.items.length).toBeGreaterThan(0);
+  watcher.cancel();
+}
+
+describe("Prometheus metrics", () => {
+  it("counts unary calls once on the gRPC and Connect fast paths and on connect-es (gRPC-Web), with go-grpc-prometheus labels and codes", async () => {
+    const { url, monitor } = await start();
+    const grpc = createClients("grpc", url, "metrics-grpc").kv;
+    await grpc.set({ key: "here", value: bytes("1") });
+    await grpc.get({ key: "here" });
+    await expectCode(grpc.get({ key: "missing" }), Code.NotFound);
+    await expectCode(createClients("connect", url, "metrics-connect").kv.get({ key: "missing" }), Code.NotFound);
+    await createClients("connect", url, "metrics-connect").kv.get({ key: "here" });
+    await expectCode(createClients("grpc-web", url, "metrics-web").kv.get({ key: "missing" }), Code.NotFound);
+    // A missing client id fails in the interceptor (connect-es) and before the operation (fast path): both observed.
+    await expectCode(createClients("grpc", url, undefined).kv.get({ key: "here" }), Code.InvalidArgument);
+    await expectCode(createClients("grpc-web", url, undefined).kv.get({ key: "here" }), Code.InvalidArgument);
+
+    const samples = await scrape(monitor);
+    const get = (protocol: string) => ({ ...kq, grpc_method: "Get", grpc_type: "unary", protocol });
+    const handled = (protocol: string, grpc_code: string) => sampleSum(samples, "grpc_server_handled_total", { ...get(protocol), grpc_code });
+    expect(sampleSum(samples, "grpc_server_started_total", get("grpc"))).toBe(3);
+    expect(handled("grpc", "OK")).toBe(1);
+    expect(handled("grpc", "NotFound")).toBe(1);
+    expect(handled("grpc", "InvalidArgument")).toBe(1);
+    expect(sampleSum(samples, "grpc_server_msg_received_total", get("grpc"))).toBe(3);
+    expect(sampleSum(samples, "grpc_server_msg_sent_total", get("grpc"))).toBe(1);
+    expect(sampleSum(samples, "grpc_server_handling_seconds_count", get("grpc"))).toBe(3);
+    expect(sampleSum(samples, "grpc_server_handling_seconds_bucket", { ...get("grpc"), le: "+Inf" })).toBe(3);
+    expect(sampleSum(samples, "grpc_server_started_total", get("connect"))).toBe(2);
+    expect(handled("connect", "NotFound")).toBe(1);
+    expect(handled("connect", "OK")).toBe(1);
+    expect(sampleSum(samples, "grpc_server_started_total", get("grpc-web"))).toBe(2);
+    expect(handled("grpc-web", "NotFound")).toBe(1);
+    expect(handled("grpc-web", "InvalidArgument")).toBe(1);
+    expect(sampleSum(samples, "grpc_server_handled_total", { ...kq, grpc_method: "Set", grpc_code: "OK", protocol: "grpc" })).toBe(1);
+    // Every call counted once: as many ended as started, over every path.
+    expect(sampleSum(samples, "grpc_server_handled_total")).toBe(sampleSum(samples, "grpc_server_started_total"));
+    expect(sampleSum(samples, "grpc_server_started_total")).toBe(8);
+  });
+
+  it("counts gRPC calls connect-es serves when the fast paths are off", async () => {
+    const { url, monitor } = await start(false);
+    await expectCode(createClients("grpc", url, "slow-path").kv.get({ key: "missing" }), Code.NotFound);
+    const samples = await scrape(monitor);
+    expect(sampleSum(samples, "grpc_server_handled_total", { ...kq, grpc_method: "Get", protocol: "grpc", grpc_code: "NotFound" })).toBe(1);
+    expect(sampleSum(samples, "grpc_server_started_total")).toBe(1);
+  });
+
+  it("counts watches on the gRPC watch fast path and on connect-es, with their messages and their end", async () => {
+    const { url, monitor } = await start();
+    await watchOnce(url, "grpc", "watched-grpc");
+    await watchOnce(url, "connect", "watched-connect");
+    const watch = (protocol: string) => ({ ...kq, grpc_method: "WatchKeyValue", grpc_type: "server_stream", protocol });
+    // The server learns of the cancellation a moment after the client acts.
+    const samples = await pollUntil(
+      () => scrape(monitor),
+      (read: Sample[]) => sampleSum(read, "grpc_server_handled_total", watch("grpc")) + sampleSum(read, "grpc_server_handled_total", watch("connect")) === 2,
+    );
+    for (const protocol of ["grpc", "connect"]) {
+      expect(sampleSum(samples, "grpc_server_started_total", watch(protocol))).toBe(1);
+      expect(sampleSum(samples, "grpc_server_msg_received_total", watch(protocol))).toBe(1);
+      expect(sampleSum(samples, "grpc_server_msg_sent_total", watch(protocol))).toBeGreaterThanOrEqual(1);
+      expect(sampleSum(samples, "grpc_server_handled_total", { ...watch(protocol), grpc_code: "Canceled" })).toBe(1);
+    }
+  });
+
+  it("reads the store's gauges and counters and Node's runtime metrics when scraped", async () => {
+    const { url, monitor } = await start();
+    const { kv } = createClients("grpc", url, "store-metrics");
+    await kv.set({ key: "a", value: bytes("12345") });
+    await kv.set({ key: "b", value: bytes("123") });
+    await kv.lock({ key: "a", duration: { seconds: 60n } });
+    const samples = await scrape(monitor);
+    const stats = server!.server.store.stats();
+    expect(sampleSum(samples, "keyquarry_keys")).toBe(Number(stats.keys));
+    expect(sampleSum(samples, "keyquarry_value_bytes")).toBe(Number(stats.totalSize));
+    expect(sampleSum(samples, "keyquarry_locks")).toBe(1);
+    expect(sampleSum(samples, "keyquarry_events_total", { kind: "created" })).toBe(Number(stats.events[0]));
+    expect(sampleSum(samples, "keyquarry_events_total", { kind: "locked" })).toBe(1);
+    expect(sampleSum(samples, "keyquarry_watchers")).toBe(0);
+    expect(sampleSum(samples, "keyquarry_event_log_events")).toBeGreaterThanOrEqual(3);
+    expect(samples.some((sample) => sample.name === "nodejs_eventloop_lag_seconds")).toBe(true);
+    expect(samples.some((sample) => sample.name === "nodejs_heap_size_used_bytes")).toBe(true);
+    expect(samples.some((sample) => sample.name === "nodejs_gc_duration_seconds_count") || samples.some((s) => s.name === "process_cpu_seconds_total")).toBe(true);
+  });
+});
