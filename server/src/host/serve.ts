@@ -32,10 +32,9 @@ export async function serve(config: Config): Promise<number> {
       log.error({ entries: replay.diverged }, "journal replay diverged from the run it repeats (revisions ahead); please report this");
     }
   }
-  notice({ address: url, serverName: config.name, readonly: config.readonly }, "keyquarry listening");
-  if (server.monitorUrl !== undefined) {
-    notice({ address: server.monitorUrl }, "monitor listening");
-  }
+  // The monitor's address (when it runs) on the same line: whoever reads the one finds the other.
+  const monitor = server.monitorUrl === undefined ? {} : { monitorAddress: server.monitorUrl };
+  notice({ address: url, ...monitor, serverName: config.name, readonly: config.readonly }, "keyquarry listening");
   if (config.sslCertfile === "") {
     log.warn("TLS is off: traffic is not encrypted (set ssl_certfile and ssl_keyfile to enable it)");
   }
