@@ -13,15 +13,19 @@ const grpcTypes: Record<DescMethod["methodKind"], string> = {
   bidi_streaming: "bidi_stream",
 };
 
-/** The label children of one method over one protocol, looked up once and kept (labels() hashes its labels). */
-interface MethodChildren {
-  started: Counter.Internal;
-  received: Counter.Internal;
-  sent: Counter.Internal;
-  seconds: Histogram.Internal<string>;
-  /** By code, made on first use. */
-  handled: Counter.Internal[];
-  labels: Record<string, string>;
+/**
+ * The counts of one method over one protocol. Plain numbers, read into the
+ * counters when scraped: prom-client hashes the labels of every inc(), which
+ * would cost each call more than the rest of its metrics.
+ */
+interface MethodCounts {
+  readonly labels: Readonly<Record<string, string>>;
+  started: number;
+  received: number;
+  sent: number;
+  /** Calls ended, by code. */
+  readonly handled: number[];
+  readonly seconds: Histogram.Internal<string>;
 }
 
 /**
@@ -31,14 +35,40 @@ interface MethodChildren {
  * gRPC servers work as they are.
  */
 export function rpcMetrics(registry: Registry): RpcObserver {
+  const all: MethodCounts[] = [];
+  const byMethod = new Map<DescMethod, MethodCounts[]>();
   const labelNames = ["grpc_type", "grpc_service", "grpc_method", "protocol"] as const;
   const registers = [registry];
-  const started = new Counter({ name: "grpc_server_started_total", help: "Total number of RPCs started on the server.", labelNames, registers });
-  const handled = new Counter({
+  const counter = (name: string, help: string, read: (counts: MethodCounts) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        for (const counts of all) {
+          // Only what was called: no series for a protocol nobody used.
+          if (counts.started > 0) {
+            this.inc(counts.labels, read(counts));
+          }
+        }
+      },
+    });
+  counter("grpc_server_started_total", "Total number of RPCs started on the server.", (counts) => counts.started);
+  counter("grpc_server_msg_received_total", "Total number of RPC stream messages received on the server.", (counts) => counts.received);
+  counter("grpc_server_msg_sent_total", "Total number of gRPC stream messages sent by the server.", (counts) => counts.sent);
+  new Counter({
     name: "grpc_server_handled_total",
     help: "Total number of RPCs completed on the server, regardless of success or failure.",
     labelNames: [...labelNames, "grpc_code"],
     registers,
+    collect() {
+      this.reset();
+      for (const counts of all) {
+        counts.handled.forEach((count, code) => this.inc({ ...counts.labels, grpc_code: grpcCodeName(code) }, count));
+      }
+    },
   });
   const seconds = new Histogram({
     name: "grpc_server_handling_seconds",
@@ -46,55 +76,43 @@ export function rpcMetrics(registry: Registry): RpcObserver {
     labelNames,
     registers,
   });
-  const received = new Counter({ name: "grpc_server_msg_received_total", help: "Total number of RPC stream messages received on the server.", labelNames, registers });
-  const sent = new Counter({ name: "grpc_server_msg_sent_total", help: "Total number of gRPC stream messages sent by the server.", labelNames, registers });
 
-  const children = new Map<DescMethod, MethodChildren[]>();
-  const childrenOf = (method: DescMethod, protocol: RpcProtocol): MethodChildren => {
-    let byProtocol = children.get(method);
-    if (byProtocol === undefined) {
-      byProtocol = protocols.map((protocol) => {
-        const labels = {
-          grpc_type: grpcTypes[method.methodKind],
-          grpc_service: method.parent.typeName,
-          grpc_method: method.name,
-          protocol,
-        };
-        return { started: started.labels(labels), received: received.labels(labels), sent: sent.labels(labels), seconds: seconds.labels(labels), handled: [], labels };
+  const countsOf = (method: DescMethod, protocol: RpcProtocol): MethodCounts => {
+    let counts = byMethod.get(method);
+    if (counts === undefined) {
+      counts = protocols.map((protocol) => {
+        const labels = { grpc_type: grpcTypes[method.methodKind], grpc_service: method.parent.typeName, grpc_method: method.name, protocol };
+        return { labels, started: 0, received: 0, sent: 0, handled: [], seconds: seconds.labels(labels) };
       });
-      children.set(method, byProtocol);
+      byMethod.set(method, counts);
+      all.push(...counts);
     }
-    return byProtocol[protocols.indexOf(protocol)]!;
+    return counts[protocols.indexOf(protocol)]!;
   };
-  const handledChild = (of: MethodChildren, code: number): Counter.Internal =>
-    (of.handled[code] ??= handled.labels({ ...of.labels, grpc_code: grpcCodeName(code) }));
 
   return {
     enabled: true,
     start(method, protocol) {
-      const of = childrenOf(method, protocol);
-      of.started.inc();
-      return new MetricsCall(of, handledChild);
+      const counts = countsOf(method, protocol);
+      counts.started++;
+      return new MetricsCall(counts);
     },
   };
 }
 
-/** One call's metrics: its start time and its method's children. */
+/** One call's metrics: its start time and its method's counts. */
 class MetricsCall implements RpcCall {
   private readonly startedAt = performance.now();
   private ended = false;
 
-  constructor(
-    private readonly of: MethodChildren,
-    private readonly handledChild: (of: MethodChildren, code: number) => Counter.Internal,
-  ) {}
+  constructor(private readonly counts: MethodCounts) {}
 
   received(): void {
-    this.of.received.inc();
+    this.counts.received++;
   }
 
   sent(): void {
-    this.of.sent.inc();
+    this.counts.sent++;
   }
 
   end(code: number): void {
@@ -102,7 +120,8 @@ class MetricsCall implements RpcCall {
       return;
     }
     this.ended = true;
-    this.handledChild(this.of, code).inc();
-    this.of.seconds.observe((performance.now() - this.startedAt) / 1000);
+    const { handled } = this.counts;
+    handled[code] = (handled[code] ?? 0) + 1;
+    this.counts.seconds.observe((performance.now() - this.startedAt) / 1000);
   }
 }
