@@ -1,4 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { bytes } from "./kit/bytes.js";
 import { createClients } from "./kit/create-clients.js";
@@ -9,12 +12,17 @@ import { pollUntil, WatchScope, writeUntilSeen } from "./kit/watch-helpers.js";
 const kq = { grpc_service: "keyquarry.KeyQuarry" };
 
 let server: TestServer | undefined;
+let dir: string | undefined;
 const scope = new WatchScope();
 
 afterEach(async () => {
   scope.cancelAll();
   await server?.close();
   server = undefined;
+  if (dir !== undefined) {
+    await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  }
 });
 
 async function start(fastPaths = true): Promise<{ url: string; monitor: string }> {
@@ -120,5 +128,27 @@ describe("Prometheus metrics", () => {
     expect(samples.some((sample) => sample.name === "nodejs_eventloop_lag_seconds")).toBe(true);
     expect(samples.some((sample) => sample.name === "nodejs_heap_size_used_bytes")).toBe(true);
     expect(samples.some((sample) => sample.name === "nodejs_gc_duration_seconds_count") || samples.some((s) => s.name === "process_cpu_seconds_total")).toBe(true);
+  });
+
+  it("reports the periodic snapshots: saves, their keys and bytes, and when the last one ended", async () => {
+    dir = await mkdtemp(join(tmpdir(), "keyquarry-metrics-"));
+    const startedAt = Date.now() / 1000;
+    server = await startTestServer({
+      prometheus: true,
+      monitorAddress: "127.0.0.1:0",
+      snapshot: { enabled: true, interval: 20_000_000n, retain: 2, database: `sqlite://${join(dir, "kq.db")}` },
+    });
+    await createClients("grpc", server.url, "snapshotted").kv.set({ key: "saved", value: bytes("12345") });
+    const samples = await pollUntil(
+      () => scrape(server!.server.monitorUrl!),
+      (read: Sample[]) => sampleSum(read, "keyquarry_snapshots_saved_total") >= 1,
+    );
+    expect(sampleSum(samples, "keyquarry_snapshots_saved_total")).toBeGreaterThanOrEqual(1);
+    expect(sampleSum(samples, "keyquarry_snapshot_failures_total")).toBe(0);
+    // Reserved keys are written at each start, never saved: the snapshot holds the one key set.
+    expect(sampleSum(samples, "keyquarry_snapshot_keys")).toBe(1);
+    expect(sampleSum(samples, "keyquarry_snapshot_bytes")).toBe(5);
+    expect(sampleSum(samples, "keyquarry_snapshot_last_success_timestamp_seconds")).toBeGreaterThanOrEqual(Math.floor(startedAt));
+    expect(samples.some((sample) => sample.name === "keyquarry_snapshot_duration_seconds")).toBe(true);
   });
 });
