@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { defaultConfig } from "../src/config/default-config.js";
 import { bytes } from "./kit/bytes.js";
 import { createClients } from "./kit/create-clients.js";
 import { sampleSum, scrape, type Sample } from "./kit/prometheus-text.js";
@@ -136,7 +137,7 @@ describe("Prometheus metrics", () => {
     server = await startTestServer({
       prometheus: true,
       monitorAddress: "127.0.0.1:0",
-      snapshot: { enabled: true, interval: 20_000_000n, retain: 2, database: `sqlite://${join(dir, "kq.db")}` },
+      snapshot: { ...defaultConfig().snapshot, enabled: true, interval: 20_000_000n, database: `sqlite://${join(dir, "kq.db")}` },
     });
     await createClients("grpc", server.url, "snapshotted").kv.set({ key: "saved", value: bytes("12345") });
     const samples = await pollUntil(

@@ -1,5 +1,6 @@
 import { request as httpRequest, type ClientRequest } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { defaultConfig } from "../src/config/default-config.js";
 import type { Config } from "../src/config/config.js";
 import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 import { pollUntil } from "./kit/watch-helpers.js";
@@ -72,7 +73,7 @@ describe("monitor listener", () => {
     const monitor = await startWithMonitor({
       expvar: true,
       privilegedClientId: "the-admin-secret",
-      snapshot: { enabled: false, interval: 0n, retain: 1, database: "postgres://keyquarry:hunter2@db.example:5432/kq?sslmode=disable" },
+      snapshot: { ...defaultConfig().snapshot, database: "postgres://keyquarry:hunter2@db.example:5432/kq?sslmode=disable" },
     });
     server!.server.store.set("writer", { key: "k", value: new Uint8Array(3), contentType: "" });
     const response = await fetch(`${monitor}/debug/vars`);
