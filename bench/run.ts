@@ -12,6 +12,7 @@ import { grpcCall } from "./lib/grpc-call.js";
 import { runH2load, type H2loadResult } from "./lib/h2load.js";
 import { cliStartupReport, cliStartupSettings, runCliStartup } from "./lib/cli-startup.js";
 import { hostileReport, hostileSettings, runHostile } from "./lib/hostile.js";
+import { runTelemetryOverhead, telemetryOverheadReport, telemetryOverheadSettings } from "./lib/telemetry-overhead.js";
 import { rssMiB, sampleRss, spawnKeyquarry } from "./lib/keyquarry-process.js";
 import { freePort } from "../server/test/kit/free-port.js";
 import { installCleanup, isStoppingAll, run, spawnTracked, stopAll, stopChild, waitForPort, which } from "./lib/procs.js";
@@ -294,7 +295,7 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), "keyquarry-bench-"));
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
 log(`keyquarry bench (${quick ? "quick" : "full"}): ${settings.rounds} round(s); temp dir ${tmp}`);
 
-// `--only hostile` / `--only cli`: one stage alone (to re-run after a change);
+// `--only hostile` / `--only cli` / `--only metrics`: one stage alone (to re-run after a change);
 // writes bench/results/<stage>[-quick]-node<major>.json.
 const onlyFlag = process.argv.indexOf("--only");
 if (onlyFlag !== -1) {
@@ -308,8 +309,12 @@ if (onlyFlag !== -1) {
       const cliStartup = await runCliStartup(targetNode, rootDir, tmp, cliStartupSettings(quick), log);
       return { data: { cliStartup }, ...cliStartupReport(cliStartup), show: fmtRatio };
     },
+    metrics: async () => {
+      const telemetry = await runTelemetryOverhead(targetNode, rootDir, tmp, telemetryOverheadSettings(quick), log);
+      return { data: { telemetry }, ...telemetryOverheadReport(telemetry), show: fmtRatio };
+    },
   };
-  if (stage !== "hostile" && stage !== "cli") {
+  if (stage !== "hostile" && stage !== "cli" && stage !== "metrics") {
     log(`--only: unknown stage ${JSON.stringify(stage)} (known: ${Object.keys(stages).join(", ")})`);
     process.exit(2);
   }

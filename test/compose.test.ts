@@ -25,12 +25,17 @@ const exportedMetrics = [
   "grpc_server_handled_total",
   "grpc_server_handling_seconds_bucket",
   "keyquarry_keys",
-  "keyquarry_bytes",
+  "keyquarry_value_bytes",
   "keyquarry_locks",
   "keyquarry_watchers",
   "keyquarry_events_total",
   "keyquarry_snapshot_duration_seconds",
-  "keyquarry_last_snapshot_timestamp_seconds",
+  "keyquarry_snapshot_last_success_timestamp_seconds",
+  "keyquarry_journal_commit_seconds_total",
+  "keyquarry_journal_commits_total",
+  "keyquarry_journal_entries_total",
+  "keyquarry_journal_backlog",
+  "keyquarry_journal_failing",
 ];
 
 interface Service {

@@ -18,7 +18,9 @@ export async function serve(config: Config): Promise<number> {
     void server.shutdownRequested.then(() => resolve("Admin.Shutdown"));
   });
   const { notice } = customLevelsOf(log);
-  notice({ address: url, serverName: config.name, readonly: config.readonly }, "keyquarry listening");
+  // The monitor's address (when it runs) on the same line: whoever reads the one finds the other.
+  const monitor = server.monitorUrl === undefined ? {} : { monitorAddress: server.monitorUrl };
+  notice({ address: url, ...monitor, serverName: config.name, readonly: config.readonly }, "keyquarry listening");
   if (config.sslCertfile === "") {
     log.warn("TLS is off: traffic is not encrypted (set ssl_certfile and ssl_keyfile to enable it)");
   }

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { Config } from "../config/config.js";
-import { defaultListenPort } from "../config/default-config.js";
+import { defaultListenPort, defaultMonitorPort } from "../config/default-config.js";
 import { parseListenAddress, type ListenAddress } from "../config/listen-address.js";
 import { clientIdInterceptor } from "../rpc/client-id.js";
 import { createRpcs } from "../rpc/routes.js";
@@ -41,6 +41,12 @@ import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { Health } from "@keyquarry/gen/grpc/health/v1/health_pb.js";
 import { createHealthService } from "../rpc/health-service.js";
 import { reflectionRoutes } from "../rpc/reflection-service.js";
+import { debugVars } from "../telemetry/debug-vars.js";
+import { createMonitorServer, type MonitorServer } from "../telemetry/monitor-server.js";
+import { rpcObserverInterceptor } from "../telemetry/rpc-interceptor.js";
+import { JournalRecord, observedJournalLog } from "../telemetry/journal-record.js";
+import { observedSnapshotStore, SnapshotRecord } from "../telemetry/snapshot-record.js";
+import { startTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 
 /** Value bytes the event log may hold for resuming watchers. */
 export const eventLogMaxBytes = 64 * 1024 * 1024;
@@ -67,6 +73,13 @@ export interface KeyquarryServer {
   readonly hub: WatchHub;
   /** The gRPC watch fast path (its counts show the event frames it encoded and wrote). */
   readonly grpcWatch: GrpcWatchFastPath;
+  /** Metrics and tracing (what other parts register metrics in and run spans with). */
+  readonly telemetry: Telemetry;
+  /**
+   * The monitor listener's URL once listen() has resolved, when `prometheus`,
+   * `expvar` or `pprof` is on (`/healthz`, `/readyz`, `/metrics`, `/debug/...`).
+   */
+  readonly monitorUrl: string | undefined;
   /**
    * Starts listening, then the background work (timers, periodic snapshots);
    * resolves to the address clients use (`http://host:port` or `unix:///path`).
@@ -126,22 +139,6 @@ interface Parts {
 async function compose(config: Config, options: BuildOptions, parts: Parts): Promise<KeyquarryServer> {
   const { address, tls, clock, store, snapshots, restore } = parts;
   let appLog: FastifyBaseLogger | undefined;
-  // Attached before the reserved keys are written: from here on every change is journaled.
-  const journal =
-    snapshots === undefined || config.snapshot.journal === "off"
-      ? undefined
-      : new JournalWriter({
-          log: snapshots,
-          name: config.name,
-          after: store.commandSeq,
-          mode: config.snapshot.journal,
-          intervalMs: Math.max(1, Number(config.snapshot.journalInterval / 1_000_000n)),
-          // Only called once the server runs, when appLog is set.
-          logger: { error: (obj, msg) => appLog?.error(obj, msg), warn: (obj, msg) => appLog?.warn(obj, msg) },
-        });
-  if (journal !== undefined) {
-    store.attachCommandSink(journal);
-  }
   // After the restore (the log continues its revisions), before the reserved keys.
   const hub = new WatchHub(
     store,
@@ -161,6 +158,27 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
 
   let snapshotter: Snapshotter | undefined;
+  const snapshotRecord = snapshots === undefined ? undefined : new SnapshotRecord();
+  const journalMode = config.snapshot.journal === "off" ? undefined : config.snapshot.journal;
+  const journalRecord = snapshots === undefined || journalMode === undefined ? undefined : new JournalRecord();
+  const telemetry = await startTelemetry(config, { store, hub, snapshots: snapshotRecord, journal: journalRecord });
+  // Attached before the reserved keys are written: from here on every change is journaled.
+  const journal =
+    snapshots === undefined || journalMode === undefined || journalRecord === undefined
+      ? undefined
+      : new JournalWriter({
+          log: observedJournalLog(snapshots, journalRecord, telemetry.span),
+          name: config.name,
+          after: store.commandSeq,
+          mode: journalMode,
+          intervalMs: Math.max(1, Number(config.snapshot.journalInterval / 1_000_000n)),
+          // Only called once the server runs, when appLog is set.
+          logger: { error: (obj, msg) => appLog?.error(obj, msg), warn: (obj, msg) => appLog?.warn(obj, msg) },
+        });
+  if (journal !== undefined && journalRecord !== undefined) {
+    store.attachCommandSink(journal);
+    journalRecord.state = () => ({ backlog: journal.backlog, failing: journal.failing });
+  }
   const rpcs = createRpcs({
     store,
     hub,
@@ -170,8 +188,8 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     durability: journal,
   });
   const limit = requestSizeLimitFor(config);
-  const grpcWatch = new GrpcWatchFastPath(rpcs.watchMethods, limit, config.maxClientIdLength);
-  const grpcUnary = createGrpcFastPath(rpcs.unaryMethods, limit, config.maxClientIdLength);
+  const grpcWatch = new GrpcWatchFastPath(rpcs.watchMethods, limit, config.maxClientIdLength, telemetry.rpc);
+  const grpcUnary = createGrpcFastPath(rpcs.unaryMethods, limit, config.maxClientIdLength, telemetry.rpc);
   const cors = corsOptionsFor(config.corsOrigins);
   let server: PolyglotServer | undefined;
   const app = fastify({
@@ -186,7 +204,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
           : {
               grpc: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
                 grpcWatch.handle(stream, headers) || grpcUnary(stream, headers),
-              connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, config.maxClientIdLength),
+              connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, config.maxClientIdLength, telemetry.rpc),
             };
       server = createPolyglotServer(handler, tls, fastPaths, connectionLimitsFor(config));
       return server as unknown as import("node:http").Server;
@@ -238,7 +256,11 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
       health.routes(router);
       reflection(router);
     },
-    interceptors: [clientIdInterceptor(config.maxClientIdLength)],
+    // The observer's outermost, so that it sees the client id check fail (as on the fast paths).
+    interceptors: [
+      ...(telemetry.rpc.enabled ? [rpcObserverInterceptor(telemetry.rpc)] : []),
+      clientIdInterceptor(config.maxClientIdLength),
+    ],
     limit,
     contextValues: (request) => createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)),
   });
@@ -246,7 +268,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   // Started by listen(), stopped by close(), in reverse order: the timers that change the store stop
   // before the snapshotter takes its final snapshot.
   const background = new BackgroundWork();
-  if (snapshots !== undefined) {
+  if (snapshots !== undefined && snapshotRecord !== undefined) {
     snapshotter = createSnapshotter({
       store: {
         exportState: () => store.exportState(config.persistentRevisions),
@@ -254,7 +276,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
           return store.revision;
         },
       },
-      snapshots,
+      snapshots: observedSnapshotStore(snapshots, snapshotRecord, telemetry.span),
       name: config.name,
       retain: config.snapshot.retain,
       intervalNs: config.snapshot.interval,
@@ -273,6 +295,20 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   background.add(() => startPruneTimer(store, config.pruneInterval));
   background.add(() => startWatchSweepTimer(hub, config.eventStreamSendTimeout));
 
+  // Ready from the end of listen() (the restore is done, calls are accepted) until close() starts.
+  let ready = false;
+  const monitor: MonitorServer | undefined =
+    config.prometheus || config.expvar || config.pprof
+      ? createMonitorServer({
+          address: parseListenAddress(config.monitorAddress, defaultMonitorPort),
+          ready: () => ready,
+          registry: telemetry.registry,
+          vars: config.expvar ? () => debugVars(config, store, hub) : undefined,
+          pprof: config.pprof,
+        })
+      : undefined;
+  let monitorUrl: string | undefined;
+
   const bind = async (): Promise<string> => {
     if (address.kind === "unix") {
       await removeStaleSocket(address.path);
@@ -283,6 +319,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     return urlOf(app, tls !== undefined);
   };
   const shutDown = async () => {
+    ready = false;
     const timeoutMs = Number(config.gracefulShutdownTimeout / 1_000_000n);
     const force = timeoutMs > 0 ? setTimeout(() => server?.closeAllConnections(), timeoutMs) : undefined;
     try {
@@ -300,6 +337,9 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
       await background.stop();
     } finally {
       await snapshots?.close();
+      // Last: /metrics and /readyz answer during the graceful shutdown, and the final snapshot's span is exported.
+      await monitor?.close();
+      await telemetry.close();
     }
   };
   let closing: Promise<void> | undefined;
@@ -310,12 +350,18 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     store,
     hub,
     grpcWatch,
+    telemetry,
+    get monitorUrl() {
+      return monitorUrl;
+    },
     shutdownRequested,
     journal,
     async listen() {
       try {
         const url = await bind();
+        monitorUrl = await monitor?.listen();
         await background.start();
+        ready = true;
         return url;
       } catch (error) {
         // The listen error is the one to report; closing only releases what build() opened.
