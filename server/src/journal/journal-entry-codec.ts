@@ -34,6 +34,9 @@ export function encodeRecord(record: CommandRecord): EncodedRecord {
   } else {
     json = command;
   }
+  if (record.pruned !== undefined) {
+    json = { ...json, pruned: record.pruned };
+  }
   return { seq: record.seq, format: journalFormat, time: record.time, revision: record.revision, command: JSON.stringify(json), value };
 }
 
@@ -82,7 +85,11 @@ export function decodeEntry(entry: JournalEntry): CommandRecord {
     return damaged("its command is not JSON");
   }
   const fields = new CommandFields(json, damaged);
-  return { seq: entry.seq, time: entry.time, revision: entry.revision, command: decodeCommand(fields, entry.value, damaged) };
+  const record: CommandRecord = { seq: entry.seq, time: entry.time, revision: entry.revision, command: decodeCommand(fields, entry.value, damaged) };
+  if (fields.has("pruned")) {
+    record.pruned = fields.prunes("pruned");
+  }
+  return record;
 }
 
 function decodeCommand(f: CommandFields, value: Uint8Array | null, damaged: (why: string) => never): StoreCommand {
@@ -179,6 +186,13 @@ class CommandFields {
     const value = this.fields[name];
     const isPair = (item: unknown) => Array.isArray(item) && item.length === 2 && item.every((part) => typeof part === "string");
     return Array.isArray(value) && value.every(isPair) ? (value as Array<[string, string]>) : this.damaged(`${name} is not a list of pairs`);
+  }
+
+  /** The keys of each prune (see CommandRecord.pruned). */
+  prunes(name: string): Array<string[] | null> {
+    const value = this.fields[name];
+    const isPrune = (item: unknown) => item === null || (Array.isArray(item) && item.every((key) => typeof key === "string"));
+    return Array.isArray(value) && value.every(isPrune) ? (value as Array<string[] | null>) : this.damaged(`${name} is not a list of prunes`);
   }
 
   /** `{ [name]: bigint }` for a decimal string, `{}` when absent. */

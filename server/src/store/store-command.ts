@@ -47,6 +47,13 @@ export interface CommandRecord {
    */
   revision: bigint;
   command: StoreCommand;
+  /**
+   * The keys each prune the command ran removed, in order (null: it found
+   * fewer keys than its target and did not run). Which keys a prune picks
+   * depends on access metrics, which are not journaled: a replay removes
+   * these instead of picking again.
+   */
+  pruned?: Array<string[] | null>;
 }
 
 /**

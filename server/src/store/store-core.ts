@@ -59,7 +59,10 @@ export abstract class StoreCore {
   prune(target: number, ignore: ReadonlySet<string> = new Set()): number {
     return this.commands.run({ op: "prune", target, ignore: [...ignore] }, () => {
       const now = this.begin();
-      const stale = this.pruner.select(this.table, target, ignore, now);
+      const stale = this.commands.prunePick(
+        () => this.pruner.select(this.table, target, ignore, now),
+        (key) => this.table.existing(key),
+      );
       if (stale === undefined) {
         return 0;
       }
