@@ -111,9 +111,12 @@ describe.each(["sqlite", "postgres"] as const)("a damaged journal at restart (%s
     return { torn, before: rows.filter((row) => row.seq < first!.batch) };
   }
 
-  const tornCases: Array<[string, (torn: JournalRow[], damage: (sql: string) => Promise<void>, rewrite: (seq: bigint, command: string) => Promise<void>) => Promise<void>]> = [
+  /** Damages the torn batch: by SQL, or by rewriting a command with a matching checksum. */
+  type Damage = (torn: JournalRow[], damage: (sql: string) => Promise<void>, rewrite: (seq: bigint, command: string) => Promise<void>) => Promise<void>;
+  const wrongChecksum = (row: JournalRow) => (row.checksum + 1) % 2 ** 32;
+  const tornCases: Array<[string, Damage]> = [
     ["its last row missing", (torn, damage) => damage(`DELETE FROM journal_entries WHERE seq = ${torn.at(-1)!.seq}`)],
-    ["a checksum that does not match", (torn, damage) => damage(`UPDATE journal_entries SET checksum = ${(torn[0]!.checksum + 1) % 2 ** 32} WHERE seq = ${torn[0]!.seq}`)],
+    ["a checksum that does not match", (torn, damage) => damage(`UPDATE journal_entries SET checksum = ${wrongChecksum(torn[0]!)} WHERE seq = ${torn[0]!.seq}`)],
     // The checksum matches: only decoding can tell.
     ["a garbled command", (torn, _damage, rewrite) => rewrite(torn[1]!.seq, `{"op":"set","clientId":"writer","key":`)],
     ["a command of an unknown kind", (torn, _damage, rewrite) => rewrite(torn.at(-1)!.seq, `{"op":"teleport","clientId":"writer"}`)],
@@ -176,7 +179,7 @@ describe.each(["sqlite", "postgres"] as const)("a damaged journal at restart (%s
     // A Set written alone, with complete batches after it.
     const victim = rows.find((row) => keyOf(row) === "one/3")!;
     const journal = openJournalDatabase(database, serverName);
-    await journal.exec(`UPDATE journal_entries SET checksum = ${(victim.checksum + 1) % 2 ** 32} WHERE seq = ${victim.seq}`);
+    await journal.exec(`UPDATE journal_entries SET checksum = ${wrongChecksum(victim)} WHERE seq = ${victim.seq}`);
     await journal.close();
 
     const refused = await refusedStart();

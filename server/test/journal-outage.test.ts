@@ -153,7 +153,8 @@ describe.each(["sqlite", "postgres"] as const)("the journal's database goes away
     return found;
   }
 
-  it("sync: writes fail with UNAVAILABLE, reads and watches go on, writes come back without a restart; nothing acknowledged is lost", { timeout: 120_000 }, async () => {
+  const sync = "sync: writes fail with UNAVAILABLE, reads and watches go on, writes come back without a restart; nothing acknowledged is lost";
+  it(sync, { timeout: 120_000 }, async () => {
     await prepare();
     const server = await serve();
     const { kv } = createClients("grpc", server.url, "writer");

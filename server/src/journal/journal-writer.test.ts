@@ -166,7 +166,7 @@ describe("JournalWriter on a SQLite file", () => {
     expect(await log.journalLength(name)).toEqual({ entries: 2, lastSeq: 2n });
   });
 
-  it("sync: a failed commit rejects its writes with UNAVAILABLE; admit refuses the next ones, reads go on; the kept batch commits once the lock is gone", async () => {
+  it("sync: a failed commit rejects its writes (UNAVAILABLE), admit refuses the next ones, reads go on; the kept batch commits once released", async () => {
     const { store, clock, writer: w, lines, commits, set } = journaled("sync");
     await set("before", "b");
     await w.acknowledge(w.mark(), store.set("alice", { key: "short", value: bytes("s"), contentType: "", lifespan: SECOND }));

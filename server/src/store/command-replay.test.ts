@@ -89,7 +89,9 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant("setReadOnly" as const), client, enable: weighted([[false, 3], [true, 1]]) }) },
   {
     weight: 4,
-    arbitrary: fc.record({ op: fc.constant("lock" as const), client, key, duration: optional(lockDurations, 1), createIfMissing: fc.boolean() }).map(withoutUndefined),
+    arbitrary: fc
+      .record({ op: fc.constant("lock" as const), client, key, duration: optional(lockDurations, 1), createIfMissing: fc.boolean() })
+      .map(withoutUndefined),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("getRevision" as const), client, key, version: fc.bigInt({ min: -3n, max: 4n }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("listKeys" as const), pattern: fc.constantFrom("", "*", "a*", "K*"), includeReserved: fc.boolean() }) },
@@ -99,7 +101,14 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     arbitrary: fc.record({ op: fc.constant("prune" as const), target: fc.nat({ max: 4 }), ignore: fc.subarray(["a", "b", "c"]) }),
   },
   { weight: 1, arbitrary: fc.constant({ op: "scheduledPrune" as const }) },
-  { weight: 5, arbitrary: fc.record({ op: fc.constant("advance" as const), ns: fc.constantFrom(...advances), expire: fc.constantFrom("no" as const, "all" as const, "one" as const) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant("advance" as const),
+      ns: fc.constantFrom(...advances),
+      expire: fc.constantFrom("no" as const, "all" as const, "one" as const),
+    }),
+  },
 );
 
 /** Small limits, so that MAX_KEYS, MAX_CLIENTS and every kind of prune happen within a few steps. */
@@ -241,7 +250,12 @@ function comparable(state: StoreState): unknown {
 const show = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
 
 /** Replays `records` (those after the state's position) into a fresh store holding `state`, at `now`. */
-function replayed(storeOptions: StoreOptions, state: StoreState | undefined, records: readonly CommandRecord[], now: bigint): { store: KeyValueStore; inStep: boolean[] } {
+function replayed(
+  storeOptions: StoreOptions,
+  state: StoreState | undefined,
+  records: readonly CommandRecord[],
+  now: bigint,
+): { store: KeyValueStore; inStep: boolean[] } {
   // Another time on its clock: every command must run at its recorded time, not the clock's.
   const clock = new ManualClock(T1 - 1000n * SECOND);
   const store = new KeyValueStore(storeOptions, clock);
@@ -260,7 +274,8 @@ const parameters = fastCheckParameters(500);
 const seen = new Set<string>();
 
 describe("journal replay", () => {
-  it("a snapshot plus the records after it, or every record from empty, give the state the run ended with", { timeout: Math.max(60_000, parameters.numRuns * 100) }, () => {
+  const timeout = Math.max(60_000, parameters.numRuns * 100);
+  it("a snapshot plus the records after it, or every record from empty, give the state the run ended with", { timeout }, () => {
     fc.assert(
       fc.property(
         options,
@@ -313,7 +328,8 @@ describe("journal replay", () => {
       ),
       parameters,
     );
-    const ops = ["set", "delete", "pop", "clear", "lock", "unlock", "clearHistory", "register", "setReadOnly", "prune", "scheduledPrune", "expire", "writeReservedKeys"];
+    const ops = ["set", "delete", "pop", "clear", "lock", "unlock", "clearHistory", "register", "setReadOnly"];
+    ops.push("prune", "scheduledPrune", "expire", "writeReservedKeys");
     // Eager prunes run inside a Set or a Lock that creates a key.
     expect([...seen].filter((what) => !what.startsWith("refused")).sort()).toEqual(
       [...ops, "pruned in prune", "pruned in scheduledPrune", "pruned in set", "pruned in lock"].sort(),
