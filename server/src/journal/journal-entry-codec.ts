@@ -87,7 +87,7 @@ export function decodeEntry(entry: JournalEntry): CommandRecord {
   const fields = new CommandFields(json, damaged);
   const record: CommandRecord = { seq: entry.seq, time: entry.time, revision: entry.revision, command: decodeCommand(fields, entry.value, damaged) };
   if (fields.has("pruned")) {
-    record.pruned = fields.lists("pruned");
+    record.pruned = fields.prunes("pruned");
   }
   return record;
 }
@@ -182,16 +182,17 @@ class CommandFields {
     return Array.isArray(value) && value.every((item) => typeof item === "string") ? value : this.damaged(`${name} is not a list of strings`);
   }
 
-  lists(name: string): string[][] {
-    const value = this.fields[name];
-    const isList = (item: unknown) => Array.isArray(item) && item.every((part) => typeof part === "string");
-    return Array.isArray(value) && value.every(isList) ? (value as string[][]) : this.damaged(`${name} is not a list of key lists`);
-  }
-
   pairs(name: string): Array<[string, string]> {
     const value = this.fields[name];
     const isPair = (item: unknown) => Array.isArray(item) && item.length === 2 && item.every((part) => typeof part === "string");
     return Array.isArray(value) && value.every(isPair) ? (value as Array<[string, string]>) : this.damaged(`${name} is not a list of pairs`);
+  }
+
+  /** The keys of each prune (see CommandRecord.pruned). */
+  prunes(name: string): Array<string[] | null> {
+    const value = this.fields[name];
+    const isPrune = (item: unknown) => item === null || (Array.isArray(item) && item.every((key) => typeof key === "string"));
+    return Array.isArray(value) && value.every(isPrune) ? (value as Array<string[] | null>) : this.damaged(`${name} is not a list of prunes`);
   }
 
   /** `{ [name]: bigint }` for a decimal string, `{}` when absent. */

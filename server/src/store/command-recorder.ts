@@ -14,8 +14,8 @@ export class CommandRecorder {
   /** State changes so far (events other than ACCESSED): tells a refused command that changed something. */
   #changes = 0;
   #seq = 0n;
-  /** The prune choices of the command being recorded, or those a replay hands out. */
-  #choices: string[][] | undefined;
+  /** The prunes of the command running now (see {@link CommandRecord.pruned}); while replaying, those still to repeat. */
+  #pruned: Array<string[] | null> = [];
   #replaying = false;
 
   constructor(
@@ -44,6 +44,22 @@ export class CommandRecorder {
     return this.#time ?? this.clock.now();
   }
 
+  /**
+   * The keys a prune removes: while replaying, the ones the recorded prune
+   * removed (found by `existing`); else `select`'s pick, noted for the record.
+   */
+  prunePick<E extends { key: string }>(select: () => E[] | undefined, existing: (key: string) => E | undefined): E[] | undefined {
+    if (this.#replaying && this.#pruned.length > 0) {
+      const keys = this.#pruned.shift()!;
+      return keys?.map((key) => existing(key) ?? throwDiverged(key));
+    }
+    const picked = select();
+    if (this.#time !== undefined && !this.#replaying) {
+      this.#pruned.push(picked === undefined ? null : picked.map((entry) => entry.key));
+    }
+    return picked;
+  }
+
   /** Notes a state change (every event but ACCESSED). */
   changed(): void {
     this.#changes++;
@@ -68,38 +84,22 @@ export class CommandRecorder {
     const revision = this.revision();
     const changes = this.#changes;
     this.#time = time;
-    this.#choices = undefined;
-    const record = (): CommandRecord =>
-      this.#choices === undefined ? { seq: 0n, time, revision, command } : { seq: 0n, time, revision, command, pruned: this.#choices };
+    this.#pruned = [];
     let result: T;
     try {
       result = run();
     } catch (error) {
       if (this.#changes !== changes) {
-        this.#record(sink, record());
+        this.#record(sink, { seq: 0n, time, revision, command });
       }
       throw error;
     } finally {
       this.#time = undefined;
     }
     if (client || this.#changes !== changes) {
-      this.#record(sink, record());
+      this.#record(sink, { seq: 0n, time, revision, command });
     }
     return result;
-  }
-
-  /**
-   * The keys a prune removes: `stalest` (chosen now) while recording, noted
-   * in the record; the recorded choice while replaying.
-   */
-  prunedKeys(stalest: string[]): string[] {
-    if (this.#replaying) {
-      return this.#choices?.shift() ?? stalest;
-    }
-    if (this.#sink !== undefined && this.#time !== undefined) {
-      (this.#choices ??= []).push(stalest);
-    }
-    return stalest;
   }
 
   /**
@@ -109,6 +109,7 @@ export class CommandRecorder {
   expiredByRead(time: bigint, revision: bigint): void {
     const sink = this.#sink;
     if (sink !== undefined && this.#time === undefined) {
+      this.#pruned = [];
       this.#record(sink, { seq: 0n, time, revision, command: { op: "expire" } });
     }
   }
@@ -117,19 +118,26 @@ export class CommandRecorder {
   replay(record: CommandRecord, apply: () => void): void {
     this.#time = record.time;
     this.#replaying = true;
-    this.#choices = record.pruned?.map((keys) => [...keys]);
+    this.#pruned = record.pruned?.slice() ?? [];
     try {
       apply();
     } finally {
       this.#time = undefined;
       this.#replaying = false;
-      this.#choices = undefined;
       this.#seq = record.seq;
     }
   }
 
   #record(sink: CommandSink, record: CommandRecord): void {
     record.seq = ++this.#seq;
+    if (this.#pruned.length > 0) {
+      record.pruned = this.#pruned;
+      this.#pruned = [];
+    }
     sink.record(record);
   }
+}
+
+function throwDiverged(key: string): never {
+  throw new Error(`replay diverged: the recorded prune removed ${JSON.stringify(key)}, which does not exist here`);
 }

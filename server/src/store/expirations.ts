@@ -1,5 +1,5 @@
 import { ExpiryQueue } from "./expiry-queue.js";
-import type { LifespanState, LockState } from "./key-entry.js";
+import { LockState, type LifespanState } from "./key-entry.js";
 
 // Stale queue entries tolerated before the queue is compacted.
 const compactThreshold = 1024;
@@ -12,7 +12,10 @@ const compactThreshold = 1024;
  * are skipped and compacted away.
  */
 export class Expirations {
-  private readonly queue = new ExpiryQueue<LockState | LifespanState>();
+  // Same deadline: by key, a lifespan (which ends the key) before a lock.
+  private readonly queue = new ExpiryQueue<LockState | LifespanState>((expiry) =>
+    expiry instanceof LockState ? `${expiry.entry!.key}\u0000lock` : expiry.entry!.key,
+  );
   private stale = 0;
   private deadlineListener: ((deadline: bigint) => void) | undefined;
 

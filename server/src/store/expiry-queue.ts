@@ -18,6 +18,15 @@ export interface Expiring {
 export class ExpiryQueue<T extends Expiring> {
   private items: T[] = [];
   private keys: number[] = [];
+  /** Each item's tie key (see the constructor), taken when it was pushed. */
+  private ties: string[] = [];
+
+  /**
+   * `tieKey` orders entries with the same deadline: the queue's own order
+   * among them would depend on its history (pops, compactions, a restore),
+   * and a journal replay must expire them in the order the run it repeats did.
+   */
+  constructor(private readonly tieKey: (item: T) => string = () => "") {}
 
   /** Number of entries, stale ones included. */
   get size(): number {
@@ -31,52 +40,59 @@ export class ExpiryQueue<T extends Expiring> {
 
   /** Adds an expiration. */
   push(item: T): void {
-    const { items, keys } = this;
+    const { items, keys, ties } = this;
     const key = Number(item.deadline);
+    const tie = this.tieKey(item);
     let index = items.length;
     items.push(item);
     keys.push(key);
+    ties.push(tie);
     while (index > 0) {
       const parent = (index - 1) >> 1;
       const parentKey = keys[parent]!;
-      if (parentKey < key || (parentKey === key && items[parent]!.deadline <= item.deadline)) {
+      if (parentKey < key || (parentKey === key && !precedes(item, tie, items[parent]!, ties[parent]!))) {
         break;
       }
       items[index] = items[parent]!;
       keys[index] = parentKey;
+      ties[index] = ties[parent]!;
       index = parent;
     }
     items[index] = item;
     keys[index] = key;
+    ties[index] = tie;
   }
 
   /** Removes and returns the earliest expiration if its deadline is at or before `now`. */
   popDue(now: bigint): T | undefined {
-    const { items, keys } = this;
+    const { items, keys, ties } = this;
     const top = items[0];
     if (top === undefined || top.deadline > now) {
       return undefined;
     }
     const last = items.pop()!;
     const lastKey = keys.pop()!;
+    const lastTie = ties.pop()!;
     if (items.length > 0) {
-      this.siftDown(0, last, lastKey);
+      this.siftDown(0, last, lastKey, lastTie);
     }
     return top;
   }
 
   /** Keeps only the entries `isCurrent` accepts (drops stale ones), in O(n). */
   compact(isCurrent: (item: T) => boolean): void {
-    this.items = this.items.filter(isCurrent);
+    const kept = this.items.map((item, index) => ({ item, tie: this.ties[index]! })).filter(({ item }) => isCurrent(item));
+    this.items = kept.map(({ item }) => item);
+    this.ties = kept.map(({ tie }) => tie);
     this.keys = this.items.map((item) => Number(item.deadline));
     for (let index = (this.items.length >> 1) - 1; index >= 0; index--) {
-      this.siftDown(index, this.items[index]!, this.keys[index]!);
+      this.siftDown(index, this.items[index]!, this.keys[index]!, this.ties[index]!);
     }
   }
 
-  /** Places `item` (with its `key`) at `start` or below, moving smaller children up. */
-  private siftDown(start: number, item: T, key: number): void {
-    const { items, keys } = this;
+  /** Places `item` (with its `key` and `tie`) at `start` or below, moving smaller children up. */
+  private siftDown(start: number, item: T, key: number, tie: string): void {
+    const { items, keys, ties } = this;
     const length = items.length;
     let index = start;
     for (;;) {
@@ -87,19 +103,26 @@ export class ExpiryQueue<T extends Expiring> {
       let childKey = keys[child]!;
       if (child + 1 < length) {
         const rightKey = keys[child + 1]!;
-        if (rightKey < childKey || (rightKey === childKey && items[child + 1]!.deadline < items[child]!.deadline)) {
+        if (rightKey < childKey || (rightKey === childKey && precedes(items[child + 1]!, ties[child + 1]!, items[child]!, ties[child]!))) {
           child++;
           childKey = rightKey;
         }
       }
-      if (childKey > key || (childKey === key && items[child]!.deadline >= item.deadline)) {
+      if (childKey > key || (childKey === key && !precedes(items[child]!, ties[child]!, item, tie))) {
         break;
       }
       items[index] = items[child]!;
       keys[index] = childKey;
+      ties[index] = ties[child]!;
       index = child;
     }
     items[index] = item;
     keys[index] = key;
+    ties[index] = tie;
   }
+}
+
+/** Whether `a` expires strictly before `b`: by exact deadline, then by tie key (their doubles are equal). */
+function precedes<T extends Expiring>(a: T, aTie: string, b: T, bTie: string): boolean {
+  return a.deadline < b.deadline || (a.deadline === b.deadline && aTie < bTie);
 }

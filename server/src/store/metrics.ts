@@ -56,6 +56,11 @@ export class Metrics {
     }
   }
 
+  /** The records of removed keys whose metrics are kept, oldest removal first (the order they are dropped in). */
+  removedOldestFirst(): Iterable<KeyEntry> {
+    return this.removedMetrics.values();
+  }
+
   /**
    * Keeps a removed key's metrics within max_removed_key_metrics: the
    * oldest removed keys' metrics go first; a record left with nothing (no

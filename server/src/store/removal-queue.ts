@@ -33,6 +33,16 @@ export class RemovalQueue<T> {
     this.compactIfSparse();
   }
 
+  /** The live items, oldest first. */
+  *values(): Generator<T> {
+    for (let index = this.head; index < this.items.length; index++) {
+      const item = this.items[index]!;
+      if (this.isLive(item)) {
+        yield item;
+      }
+    }
+  }
+
   /** Takes the oldest live item out, or undefined when there is none. */
   shift(): T | undefined {
     while (this.head < this.items.length) {

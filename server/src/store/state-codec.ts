@@ -33,13 +33,15 @@ export function exportState(
   commandSeq: bigint,
   includeHistory: boolean,
 ): StoreState {
-  const { table, locks, clients } = domains;
+  const { table, locks, metrics: keyMetricsDomain, clients } = domains;
   const keys: KeyState[] = [];
   // Reserved keys are rewritten at every start, and so are their metrics.
   const saved = (record: KeyEntry) => !isReservedKey(record.key);
   const existing = [...table.existingEntries()].filter(saved);
-  // Existing keys first, then removed ones: importState rebuilds the same order.
-  const records = [...existing, ...[...table.removedRecords().values()].filter(saved)];
+  // Existing keys first, then removed ones in the order they were removed, then those that kept only
+  // history: importState rebuilds the same order, so that max_removed_key_metrics drops the same ones next.
+  const removed = new Set([...keyMetricsDomain.removedOldestFirst(), ...table.removedRecords().values()]);
+  const records = [...existing, ...[...removed].filter(saved)];
   for (const entry of existing) {
     const { lock, lifespan } = entry;
     keys.push({
@@ -130,7 +132,7 @@ export function importState(domains: StoreDomains, state: StoreState): void {
   for (const { key, revisions } of state.history) {
     history.restore(table.restoredRecordOf(key, emptyRecord), revisions);
   }
-  // After the history, which a record may keep without its metrics; removed keys come in about the order they were removed.
+  // After the history, which a record may keep without its metrics; removed keys come in the order they were removed.
   for (const record of removedWithMetrics) {
     metrics.keepRemoved(record);
   }

@@ -48,11 +48,12 @@ export interface CommandRecord {
   revision: bigint;
   command: StoreCommand;
   /**
-   * The keys each prune inside the command removed, in order. A prune picks
-   * the stalest keys by their access times, which are not journaled (reads
-   * are not commands): a replay removes these keys instead of choosing again.
+   * The keys each prune the command ran removed, in order (null: it found
+   * fewer keys than its target and did not run). Which keys a prune picks
+   * depends on access metrics, which are not journaled: a replay removes
+   * these instead of picking again.
    */
-  pruned?: string[][];
+  pruned?: Array<string[] | null>;
 }
 
 /**

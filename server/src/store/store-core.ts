@@ -59,21 +59,18 @@ export abstract class StoreCore {
   prune(target: number, ignore: ReadonlySet<string> = new Set()): number {
     return this.commands.run({ op: "prune", target, ignore: [...ignore] }, () => {
       const now = this.begin();
-      const stalest = this.pruner.select(this.table, target, ignore, now);
-      if (stalest === undefined) {
+      const stale = this.commands.prunePick(
+        () => this.pruner.select(this.table, target, ignore, now),
+        (key) => this.table.existing(key),
+      );
+      if (stale === undefined) {
         return 0;
       }
-      // By key: a replay removes the keys this prune chose (see CommandRecorder.prunedKeys).
-      let removed = 0;
-      for (const key of this.commands.prunedKeys(stalest.map(({ key }) => key))) {
-        const entry = this.table.existing(key);
-        if (entry !== undefined) {
-          this.removeKey(entry, StoreEventKind.EXPUNGED, serverClientId, now);
-          removed++;
-        }
+      for (const entry of stale) {
+        this.removeKey(entry, StoreEventKind.EXPUNGED, serverClientId, now);
       }
       this.pruner.completed++;
-      return removed;
+      return stale.length;
     });
   }
 
