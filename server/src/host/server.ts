@@ -419,6 +419,7 @@ async function openAndRestore(config: Config, store: KeyValueStore): Promise<{ s
         snapshotId = newest?.id;
       }
       replay = await replayJournal(snapshots, config.name, store);
+      store.continueAfterReservedRevisions();
     }
     const restore: Restore = {
       database,
@@ -465,7 +466,7 @@ function logRestore(log: FastifyBaseLogger, restore: Restore): void {
   const nothing = restore.snapshotId === null && restore.journalEntriesReplayed === 0;
   customLevelsOf(log).notice(figures, nothing ? "no snapshot to restore" : "snapshot restored");
   if (droppedTail > 0) {
-    log.warn({ entries: droppedTail }, "the journal's last batch was incomplete (a crash while it was written): it was dropped");
+    log.warn({ entries: droppedTail }, "the journal's last batch was incomplete (a crash while it was written); it was dropped");
   }
   if (diverged > 0) {
     log.error({ entries: diverged }, "journal replay diverged from the run it repeats (revisions ahead); please report this");

@@ -31,6 +31,8 @@ export function encodeRecord(record: CommandRecord): EncodedRecord {
     json = { ...command, ifVersion: command.ifVersion?.toString() };
   } else if (command.op === "lock") {
     json = { ...command, duration: command.duration?.toString() };
+  } else if (command.op === "reserveRevisions") {
+    json = { ...command, upTo: command.upTo.toString() };
   } else {
     json = command;
   }
@@ -139,6 +141,10 @@ function decodeCommand(f: CommandFields, value: Uint8Array | null, damaged: (why
       return f.has("limit") ? { op, limit: f.count("limit") } : { op };
     case "writeReservedKeys":
       return { op, values: f.pairs("values") };
+    case "reserveRevisions": {
+      const { upTo } = f.optionalBigint("upTo");
+      return { op, upTo: upTo ?? damaged("a reserveRevisions command without upTo") };
+    }
     default:
       return damaged(`unknown command ${JSON.stringify(op)}`);
   }

@@ -17,6 +17,10 @@ export class CommandRecorder {
   /** The prunes of the command running now (see {@link CommandRecord.pruned}); while replaying, those still to repeat. */
   #pruned: Array<string[] | null> = [];
   #replaying = false;
+  /** Revisions reserved so far (see the `reserveRevisions` command); 0 until the first reservation. */
+  #reservedUpTo = 0;
+  /** A new reservation is recorded before an unrecorded event takes this revision (half of the last one left). */
+  #renewAt = 1;
 
   constructor(
     private readonly clock: Clock,
@@ -60,6 +64,50 @@ export class CommandRecorder {
     return picked;
   }
 
+  /**
+   * Called before every event with the revision it is about to take. One
+   * outside a command (a read's ACCESSED) is not recorded, so its revision
+   * must be reserved: renews the reservation before it runs out. (A
+   * command's events are numbered again by its replay.)
+   */
+  revisionTaking(revision: number): void {
+    if (revision >= this.#renewAt && this.#time === undefined) {
+      this.#reserveRevisions();
+    }
+  }
+
+  /**
+   * After a snapshot: the reservation in force may precede it, and then it
+   * is gone with the journal entries the snapshot replaces; the next
+   * unrecorded revision records a fresh one.
+   */
+  snapshotTaken(): void {
+    this.#renewAt = Number(this.revision()) + 1;
+  }
+
+  /** Records a reservation of the next {@link revisionsReserved} revisions. */
+  #reserveRevisions(): void {
+    const sink = this.#sink;
+    if (sink === undefined || this.#replaying) {
+      return;
+    }
+    const revision = this.revision();
+    const upTo = Math.max(this.#reservedUpTo, Number(revision) + revisionsReserved);
+    this.#reservedUpTo = upTo;
+    this.#renewAt = upTo - revisionsReserved / 2;
+    this.#record(sink, { seq: 0n, time: this.clock.now(), revision, command: { op: "reserveRevisions", upTo: BigInt(upTo) } });
+  }
+
+  /** Replays a reservation: a restart continues above it ({@link reservedUpTo}). */
+  replayReservation(upTo: bigint): void {
+    this.#reservedUpTo = Math.max(this.#reservedUpTo, Number(upTo));
+  }
+
+  /** The highest revision reserved by the records applied (0 if none). */
+  get reservedUpTo(): number {
+    return this.#reservedUpTo;
+  }
+
   /** Notes a state change (every event but ACCESSED). */
   changed(): void {
     this.#changes++;
@@ -72,6 +120,11 @@ export class CommandRecorder {
    * eager prune inside a Set) is part of it, not recorded on its own.
    */
   run<T>(command: StoreCommand, run: () => T): T {
+    return this.runAt(undefined, command, run);
+  }
+
+  /** {@link run} at `time` (a read's, for the expirations at its start), or at the clock's when undefined. */
+  runAt<T>(at: bigint | undefined, command: StoreCommand, run: () => T): T {
     const sink = this.#sink;
     if (sink === undefined || this.#time !== undefined) {
       return run();
@@ -80,7 +133,7 @@ export class CommandRecorder {
     if (client) {
       sink.admit(command);
     }
-    const time = this.clock.now();
+    const time = at ?? this.clock.now();
     const revision = this.revision();
     const changes = this.#changes;
     this.#time = time;
@@ -100,18 +153,6 @@ export class CommandRecorder {
       this.#record(sink, { seq: 0n, time, revision, command });
     }
     return result;
-  }
-
-  /**
-   * Records the expirations a read applied at its start (`revision` is the
-   * one before them): reads are not commands, but what they expired is.
-   */
-  expiredByRead(time: bigint, revision: bigint): void {
-    const sink = this.#sink;
-    if (sink !== undefined && this.#time === undefined) {
-      this.#pruned = [];
-      this.#record(sink, { seq: 0n, time, revision, command: { op: "expire" } });
-    }
   }
 
   /** Runs `apply` (a recorded command's method) at the record's time, then takes its position. */
@@ -137,6 +178,12 @@ export class CommandRecorder {
     sink.record(record);
   }
 }
+
+/**
+ * Revisions one reservation covers: one record per 5,000 events at most, and
+ * a restart after a crash skips at most this many numbers.
+ */
+export const revisionsReserved = 10_000;
 
 function throwDiverged(key: string): never {
   throw new Error(`replay diverged: the recorded prune removed ${JSON.stringify(key)}, which does not exist here`);

@@ -355,7 +355,9 @@ export class KeyValueStore extends StoreCore {
   /** The whole state at this instant, for a snapshot (see {@link exportState}). */
   exportState(includeHistory: boolean): StoreState {
     const now = this.begin();
-    return exportState(this.domains(), now, this.revision, this.commands.seq, includeHistory);
+    const state = exportState(this.domains(), now, this.revision, this.commands.seq, includeHistory);
+    this.commands.snapshotTaken();
+    return state;
   }
 
   /**
@@ -418,6 +420,17 @@ export class KeyValueStore extends StoreCore {
     return this.table.userKeys;
   }
 
+  /**
+   * After a replay: continues the revisions above those the replayed records
+   * reserved, which reads may have taken unrecorded before a crash.
+   */
+  continueAfterReservedRevisions(): void {
+    const reserved = BigInt(this.commands.reservedUpTo);
+    if (this.revision < reserved) {
+      this.events.restore(reserved);
+    }
+  }
+
   /** Position of the last command applied (recorded or replayed); a snapshot holds it. */
   get commandSeq(): bigint {
     return this.commands.seq;
@@ -476,6 +489,8 @@ export class KeyValueStore extends StoreCore {
         return void this.expireDue(command.limit);
       case "writeReservedKeys":
         return this.writeReservedKeys(command.values);
+      case "reserveRevisions":
+        return this.commands.replayReservation(command.upTo);
     }
   }
 }

@@ -21,6 +21,12 @@ export type StoreCommand =
   | { op: "scheduledPrune" }
   /** Expirations applied by the expiry timer (`limit`) or at the start of a read (no limit). */
   | { op: "expire"; limit?: number }
+  /**
+   * Revisions up to `upTo` may be taken without a record (reads' ACCESSED
+   * events): a restart after a crash continues above them, so no revision a
+   * watcher saw is given twice.
+   */
+  | { op: "reserveRevisions"; upTo: bigint }
   /** The reserved keys written at every start. */
   | { op: "writeReservedKeys"; values: Array<[string, string]> };
 
@@ -28,7 +34,7 @@ export type StoreCommand =
 export type StoreCommandOp = StoreCommand["op"];
 
 /** The commands the server issues by itself; every other one is a client's request. */
-const serverOps: ReadonlySet<StoreCommandOp> = new Set(["scheduledPrune", "expire", "writeReservedKeys"]);
+const serverOps: ReadonlySet<StoreCommandOp> = new Set(["scheduledPrune", "expire", "writeReservedKeys", "reserveRevisions"]);
 
 /** Whether `command` is a client's request (which a durable journal must commit before it is answered). */
 export function isClientCommand(command: StoreCommand): boolean {

@@ -1,6 +1,7 @@
 import { Clients } from "./clients.js";
 import type { Clock } from "./clock.js";
 import { CommandRecorder } from "./command-recorder.js";
+import type { StoreCommand } from "./store-command.js";
 import { EventFanout } from "./event-fanout.js";
 import { Expirations } from "./expirations.js";
 import { History } from "./history.js";
@@ -16,6 +17,9 @@ import { StoreError } from "./store-error.js";
 import { StoreEventKind } from "./store-event-kind.js";
 import { serverClientId } from "./store-event.js";
 import type { StoreOptions } from "./store-options.js";
+
+/** The command of the expirations a read applies at its start. */
+const expireCommand: StoreCommand = { op: "expire" };
 
 /**
  * The ground every operation of {@link KeyValueStore} stands on: its
@@ -77,10 +81,10 @@ export abstract class StoreCore {
   /** Starts an operation: applies due expirations and returns the operation's time. */
   protected begin(): bigint {
     const now = this.commands.now();
-    const revision = BigInt(this.events.revision);
-    if (this.applyExpiries(now, Infinity) > 0) {
-      // Inside a command they are part of it; at the start of a read they are recorded on their own.
-      this.commands.expiredByRead(now, revision);
+    const next = this.expirations.nextDeadline();
+    if (next !== undefined && next <= now) {
+      // Inside a command they are part of it; at the start of a read they are an `expire` command of their own.
+      this.commands.runAt(now, expireCommand, () => this.applyExpiries(now, Infinity));
     }
     this.expirations.compactIfStale();
     return now;
@@ -168,6 +172,7 @@ export abstract class StoreCore {
       this.commands.changed();
     }
     this.metrics.count(entry, kind, time);
+    this.commands.revisionTaking(this.events.revision + 1);
     this.events.publish(entry, kind, clientId, time, lockOwner);
   }
 }
