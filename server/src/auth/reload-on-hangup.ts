@@ -2,9 +2,9 @@ import type { StartWork } from "../host/background-work.js";
 import type { Authenticator } from "./authenticator.js";
 import { loadIdentitiesFile } from "./identities-file.js";
 
-/** Where a reload reports (a pino logger). */
+/** Where a reload reports (a pino logger's levels). */
 export interface ReloadLog {
-  info(obj: object, msg: string): void;
+  notice(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
@@ -21,7 +21,7 @@ export function reloadOnHangup(file: string, authenticator: Authenticator, log: 
       queue = queue.then(async () => {
         try {
           authenticator.replace(await loadIdentitiesFile(file));
-          log.info({ file, identities: authenticator.size }, "identities reloaded");
+          log.notice({ file, identities: authenticator.size }, "identities reloaded");
         } catch (error) {
           log.error({ file, error: (error as Error).message }, "identities not reloaded: the previous ones stay in force");
         }

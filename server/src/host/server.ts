@@ -233,7 +233,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
         "(WatchStream shows every event's client id to every watcher); set auth.enabled and auth.file to require identities",
     );
   } else {
-    app.log.info({ file: config.auth.file, identities: authenticator.size, clientCertificates: config.sslClientCa !== "" }, "auth is on");
+    log.notice({ file: config.auth.file, identities: authenticator.size, clientCertificates: config.sslClientCa !== "" }, "auth is on");
   }
   if (config.logEvents || config.logLevel === "EVENT") {
     // Its own level: events are logged whatever log_level hides.
@@ -314,7 +314,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   background.add(() => startPruneTimer(store, config.pruneInterval));
   background.add(() => startWatchSweepTimer(hub, config.eventStreamSendTimeout));
   if (authenticator !== undefined) {
-    background.add(reloadOnHangup(config.auth.file, authenticator, app.log));
+    background.add(reloadOnHangup(config.auth.file, authenticator, { notice: log.notice, error: app.log.error.bind(app.log) }));
   }
 
   // Ready from the end of listen() (the restore is done, calls are accepted) until close() starts.
