@@ -23,7 +23,7 @@ export function reloadOnHangup(file: string, authenticator: Authenticator, log: 
           authenticator.replace(await loadIdentitiesFile(file));
           log.notice({ file, identities: authenticator.size }, "identities reloaded");
         } catch (error) {
-          log.error({ file, error: (error as Error).message }, "identities not reloaded: the previous ones stay in force");
+          log.error({ file }, `identities not reloaded, the previous ones stay in force: ${(error as Error).message}`);
         }
       });
     };
