@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { keyquarry } from "./kit/cli-process.js";
 import { tokenSha256, writeIdentitiesFile } from "./kit/identities.js";
-import { killServeProcesses, spawnServe, type ServeProcess } from "./kit/spawn-serve.js";
+import { killServeProcesses, ServeExitedError, spawnServe, type ServeProcess } from "./kit/spawn-serve.js";
 
 /** Waits until the server's log holds `text` (failing after 10 s with the log). */
 async function logged(serve: ServeProcess, text: string): Promise<void> {
@@ -73,9 +73,17 @@ describe("keyquarry serve with auth, and the CLI's credentials", () => {
     expect(anonymous.stderr).toContain("keyquarry: unauthenticated: credentials required");
   });
 
+  it("does not start with an identities file that is not valid, saying where", async () => {
+    await writeFile(file, "identities:\n  - id: worker\n    role: writer\n");
+    const failed = await serveWithAuth().catch((error: unknown) => error as ServeExitedError);
+    expect(failed).toBeInstanceOf(ServeExitedError);
+    expect((failed as ServeExitedError).exit.code).toBe(1);
+    expect((failed as ServeExitedError).stderr).toContain('identities.yaml:3: identity "worker": role must be one of admin, readwrite, readonly');
+  });
+
   it("reloads the identities file on SIGHUP, and keeps the old identities when the new file is bad", async () => {
     await writeIdentitiesFile(file, [{ id: "worker", role: "readwrite", tokens: ["old-token"] }]);
-    const serve = await serveWithAuth();
+    const serve = await spawnServe({ args: ["--auth", "--auth-file", file] });
     expect((await client(serve, "--token", "old-token", "set", "a", "1")).code).toBe(0);
     expect((await client(serve, "--token", "new-token", "get", "a")).stderr).toContain("unauthenticated: unknown token");
 
