@@ -33,16 +33,23 @@ describe("auth.* and ssl_client_ca options", () => {
     const env = { KEYQUARRY_AUTH_ENABLED: "true", KEYQUARRY_AUTH_FILE: "/ids.yaml" };
     expect(loadConfig({ env }).auth).toEqual({ enabled: true, file: "/ids.yaml" });
     expect(loadConfig({ flags: { "auth.enabled": true, "auth.file": "/f.yaml" } }).auth).toEqual({ enabled: true, file: "/f.yaml" });
-    const tls = { ssl_certfile: "/c.pem", ssl_keyfile: "/k.pem", ssl_client_ca: "/ca.pem" };
+    const tls = { ssl_certfile: "/c.pem", ssl_keyfile: "/k.pem", ssl_client_ca: "/ca.pem", "auth.enabled": true, "auth.file": "/f.yaml" };
     expect(loadConfig({ flags: tls }).sslClientCa).toBe("/ca.pem");
   });
 
-  it("refuses auth.enabled without auth.file, auth.file without auth.enabled, and ssl_client_ca without TLS", () => {
+  it("refuses auth.enabled without auth.file, auth.file without auth.enabled, and ssl_client_ca without TLS or auth", () => {
     expect(refusal({ env: { KEYQUARRY_AUTH_ENABLED: "true" } })).toContain("auth.enabled");
     expect(refusal({ env: { KEYQUARRY_AUTH_ENABLED: "true" } })).toContain("needs auth.file (KEYQUARRY_AUTH_FILE)");
     expect(refusal({ env: { KEYQUARRY_AUTH_FILE: "/ids.yaml" } })).toContain("has no effect while auth is off: set auth.enabled");
     expect(refusal({ env: { KEYQUARRY_SSL_CLIENT_CA: "/ca.pem" } })).toContain("ssl_client_ca");
     expect(refusal({ env: { KEYQUARRY_SSL_CLIENT_CA: "/ca.pem" } })).toContain("needs TLS: set ssl_certfile and ssl_keyfile too");
+    const tls = { KEYQUARRY_SSL_CERTFILE: "/c.pem", KEYQUARRY_SSL_KEYFILE: "/k.pem", KEYQUARRY_SSL_CLIENT_CA: "/ca.pem" };
+    expect(refusal({ env: tls })).toContain("ssl_client_ca': has no effect while auth is off");
+  });
+
+  it("refuses privileged_client_id while auth is on (admin rights come from roles)", () => {
+    const env = { KEYQUARRY_AUTH_ENABLED: "true", KEYQUARRY_AUTH_FILE: "/ids.yaml", KEYQUARRY_PRIVILEGED_CLIENT_ID: "boss" };
+    expect(refusal({ env })).toContain("privileged_client_id': has no effect while auth is on: give the identity the admin role in auth.file instead");
   });
 
   it("refuses an auth group that is not a mapping, naming its options", () => {

@@ -389,6 +389,13 @@ function validateAuth(c: Config): void {
   if (c.sslClientCa !== "" && c.sslCertfile === "") {
     throw ConfigError.invalidValue("ssl_client_ca", "needs TLS: set ssl_certfile and ssl_keyfile too (client certificates are verified in the TLS handshake)");
   }
+  if (c.sslClientCa !== "" && !c.auth.enabled) {
+    throw ConfigError.invalidValue("ssl_client_ca", "has no effect while auth is off (client certificates name identities): set auth.enabled too, or leave it unset");
+  }
+  // Admin rights come from roles then; a privileged id that silently stopped working would be worse.
+  if (c.auth.enabled && c.privilegedClientId !== "") {
+    throw ConfigError.invalidValue("privileged_client_id", "has no effect while auth is on: give the identity the admin role in auth.file instead");
+  }
 }
 
 /** Largest value of an HTTP/2 setting (a 32-bit field). */
