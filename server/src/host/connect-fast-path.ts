@@ -3,7 +3,6 @@ import type { ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readCaller, type CallerCheck } from "../rpc/client-id.js";
-import { peerCertificateOf } from "./peer-certificate.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { toConnectError } from "../rpc/to-connect-error.js";
@@ -119,7 +118,7 @@ export function createConnectFastPath(
         }
       };
       try {
-        const output = operation(input, readCaller(headers, peerCertificateOf(request.socket), callers), signal);
+        const output = operation(input, readCaller(headers, request.socket, callers), signal);
         if (output instanceof Promise) {
           response.once("close", () => signal.abort(clientGone));
           // After the deadline (or the client's exit) has answered, `answer` writes nothing more.

@@ -2,7 +2,6 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import type { ConnectError } from "@connectrpc/connect";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { readCaller, type CallerCheck } from "../rpc/client-id.js";
-import { peerCertificateOf } from "./peer-certificate.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { toConnectError } from "../rpc/to-connect-error.js";
 import type { RpcCall, RpcObserver } from "../telemetry/rpc-observer.js";
@@ -92,7 +91,7 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
       const request = decodeBinaryRequest(this.method.input, singleGrpcMessage(body, "unary"));
       this.call = this.observer.start(this.method, "grpc", this.headers);
       this.call.received();
-      output = this.operation(request, readCaller(this.headers, peerCertificateOf(this.stream.session?.socket), this.callers), this);
+      output = this.operation(request, readCaller(this.headers, this.stream.session?.socket, this.callers), this);
     } catch (error) {
       this.failWith(error);
       return;

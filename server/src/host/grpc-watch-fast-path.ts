@@ -2,7 +2,6 @@ import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufb
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { readCaller, type CallerCheck } from "../rpc/client-id.js";
-import { peerCertificateOf } from "./peer-certificate.js";
 import type { WatchMethodTable } from "../rpc/routes.js";
 import { toConnectError } from "../rpc/to-connect-error.js";
 import type { RpcCall, RpcObserver } from "../telemetry/rpc-observer.js";
@@ -134,7 +133,7 @@ class WatchCall implements GrpcBodyReceiver {
       const request = decodeBinaryRequest(method.method.input, singleGrpcMessage(body, "server_streaming"));
       this.call = this.fastPath.observer.start(method.method, "grpc", this.headers);
       this.call.received();
-      const caller = readCaller(this.headers, peerCertificateOf(stream.session?.socket), this.callers);
+      const caller = readCaller(this.headers, stream.session?.socket, this.callers);
       session = method.open(request, caller, { clientId: caller.id, sink: this.sink });
     } catch (error) {
       this.fail(error);

@@ -7,11 +7,10 @@ import type { TlsOptions } from "node:tls";
 import type { Config } from "../config/config.js";
 import { defaultListenPort, defaultMonitorPort } from "../config/default-config.js";
 import { parseListenAddress, type ListenAddress } from "../config/listen-address.js";
-import { callerInterceptor, peerCertificateKey, type CallerCheck } from "../rpc/client-id.js";
+import { callerInterceptor, peerSocketKey, type CallerCheck } from "../rpc/client-id.js";
 import { Authenticator } from "../auth/authenticator.js";
 import { loadIdentitiesFile } from "../auth/identities-file.js";
 import { reloadOnHangup } from "../auth/reload-on-hangup.js";
-import { peerCertificateOf } from "./peer-certificate.js";
 import { createRpcs } from "../rpc/routes.js";
 import { createSystemClock, type Clock } from "../store/clock.js";
 import { KeyValueStore } from "../store/key-value-store.js";
@@ -281,7 +280,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     ],
     limit,
     contextValues: (request) =>
-      createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)).set(peerCertificateKey, peerCertificateOf(request.raw.socket)),
+      createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)).set(peerSocketKey, request.raw.socket),
   });
 
   // Started by listen(), stopped by close(), in reverse order: the timers that change the store stop

@@ -1,8 +1,8 @@
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { IncomingHttpHeaders } from "node:http";
-import type { PeerCertificate } from "node:tls";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Identity } from "../auth/identity.js";
+import { verifiedPeerCertificate, type PeerSocket } from "../auth/peer-certificate.js";
 import { StoreError } from "../store/store-error.js";
 import { toConnectError } from "./to-connect-error.js";
 import { serverClientId } from "../store/store-event.js";
@@ -23,32 +23,28 @@ export interface CallerCheck {
   readonly authenticator: Authenticator | undefined;
 }
 
-/** The verified client certificate of a call's connection, if any (see host/peer-certificate.ts). */
-export type PeerCertificateOf = () => PeerCertificate | undefined;
-
 /** Context value holding the caller of the current call. */
 export const callerKey = createContextKey<Caller>({ id: "", identity: undefined }, { description: "keyquarry caller" });
 
-/** Context value holding the current call's verified client certificate, set by the host. */
-export const peerCertificateKey = createContextKey<PeerCertificateOf>(() => undefined, {
-  description: "keyquarry peer certificate",
-});
+/** Context value holding the current call's connection socket, set by the host (for client certificates). */
+export const peerSocketKey = createContextKey<PeerSocket | undefined>(undefined, { description: "keyquarry peer socket" });
 
 /**
  * The one reader of the caller, for every path: the interceptor (connect-es's
- * fetch Headers) and the fast paths (Node's headers). Without auth, the
+ * fetch Headers) and the fast paths (Node's headers), with the call's
+ * connection socket (for a client certificate). Without auth, the
  * client id is the self-declared `client_id` header (see {@link readClientId}).
  * With auth, the credentials name an identity (UNAUTHENTICATED if they do
  * not), which is the client id; a client_id header may only repeat it
  * (PERMISSION_DENIED otherwise).
  */
-export function readCaller(headers: Headers | IncomingHttpHeaders, certificate: PeerCertificateOf, check: CallerCheck): Caller {
+export function readCaller(headers: Headers | IncomingHttpHeaders, socket: PeerSocket | undefined, check: CallerCheck): Caller {
   const { authenticator } = check;
   if (authenticator === undefined) {
     return { id: readClientId(headers, check.maxClientIdLength), identity: undefined };
   }
   const authorization = headers instanceof Headers ? (headers.get("authorization") ?? undefined) : firstHeaderValue(headers.authorization);
-  const identity = authenticator.authenticate({ authorization, certificate });
+  const identity = authenticator.authenticate({ authorization, certificate: () => verifiedPeerCertificate(socket) });
   const declared = clientIdHeader(headers);
   if (declared !== undefined && declared !== identity.id) {
     throw new ConnectError(
@@ -88,7 +84,7 @@ export function readClientId(headers: Headers | IncomingHttpHeaders, maxLength: 
 export function callerInterceptor(check: CallerCheck): Interceptor {
   return (next) => (request) => {
     try {
-      request.contextValues.set(callerKey, readCaller(request.header, request.contextValues.get(peerCertificateKey), check));
+      request.contextValues.set(callerKey, readCaller(request.header, request.contextValues.get(peerSocketKey), check));
     } catch (error) {
       throw toConnectError(error);
     }
