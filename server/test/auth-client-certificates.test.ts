@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Config } from "../src/config/config.js";
 import { bytes } from "./kit/bytes.js";
+import { keyquarry } from "./kit/cli-process.js";
 import { writeIdentitiesFile } from "./kit/identities.js";
 import { rejection } from "./kit/rejection.js";
 import { startTestServer, type TestServer } from "./kit/start-test-server.js";
@@ -94,5 +95,16 @@ describe("auth with client certificates (ssl_client_ca)", () => {
       const boss = createKeyquarryClient(server.url, { ...options, token: "boss-token", tls: { caFile: ca.cert } });
       expect(await boss.register({})).toMatchObject({ clientId: "boss" });
     });
+  });
+
+  it("lets the CLI authenticate with --cert and --key (and refuses one without the other)", async () => {
+    const address = server.url;
+    const { cert, key } = certificates.billing!;
+    const registered = await keyquarry(["client", "--address", address, "--ca-certfile", ca.cert, "--cert", cert, "--key", key, "register"]);
+    expect(registered).toMatchObject({ code: 0, stdout: '{"success":true,"clientId":"billing"}\n', stderr: "" });
+    const anonymous = await keyquarry(["client", "--address", address, "--ca-certfile", ca.cert, "stats"]);
+    expect(anonymous.stderr).toContain("keyquarry: unauthenticated: credentials required");
+    const half = await keyquarry(["client", "--address", address, "--ca-certfile", ca.cert, "--key", key, "stats"]);
+    expect(half).toMatchObject({ code: 2, stderr: "keyquarry: --key needs --cert\n" });
   });
 });
