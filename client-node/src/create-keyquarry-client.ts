@@ -16,7 +16,7 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
-import { clientIdInterceptor, extendClient, type KeyquarryClientExtras } from "@keyquarry/client-web";
+import { clientIdInterceptor, extendClient, tokenInterceptor, type KeyquarryClientExtras } from "@keyquarry/client-web";
 import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { defaultClientId } from "./default-client-id.js";
 import { parseAddress } from "./parse-address.js";
@@ -30,12 +30,21 @@ export interface KeyquarryTlsOptions {
   caFile?: string;
   /** Skip verification of the server certificate. */
   insecure?: boolean;
+  /** PEM file with a client certificate (mTLS: a server with ssl_client_ca and auth on takes its CN or URI SAN as the identity). */
+  certFile?: string;
+  /** PEM file with the client certificate's private key. */
+  keyFile?: string;
 }
 
 /** Options for {@link createKeyquarryClient}. */
 export interface KeyquarryClientOptions {
-  /** Sent as `client_id` metadata on every call; default `<user>@<hostname>`. */
+  /**
+   * Sent as `client_id` metadata on every call; default `<user>@<hostname>`,
+   * or none with a token or client certificate (the call runs as their identity).
+   */
   clientId?: string;
+  /** Sent as `authorization: Bearer <token>` on every call (servers with auth on). */
+  token?: string;
   /** Default "grpc" (HTTP/2 cleartext with prior knowledge, or over TLS). */
   protocol?: KeyquarryProtocol;
   /**
@@ -52,7 +61,7 @@ export interface KeyquarryClientOptions {
   useBinaryFormat?: boolean;
   /** Timeout applied to calls that do not set their own. */
   timeoutMs?: number;
-  /** Extra interceptors, run after the one that sets `client_id`. */
+  /** Extra interceptors, run after the ones that set `client_id` and `authorization`. */
   interceptors?: Interceptor[];
 }
 
@@ -76,6 +85,8 @@ export function createKeyquarryClient(
 /** The subset of Node's TLS options both HTTP/1.1 and HTTP/2 accept. */
 interface SecureOptions {
   ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
   rejectUnauthorized: boolean;
 }
 
@@ -83,6 +94,8 @@ function createTransport(address: string, options: KeyquarryClientOptions): Tran
   const target = parseAddress(address);
   const secure = secureOptions(address, target.tls, options.tls);
   const { socketPath } = target;
+  // An identity (token or certificate) is the client id: a default one would not match it.
+  const clientId = options.clientId ?? (options.token === undefined && secure?.cert === undefined ? defaultClientId() : undefined);
   if (socketPath !== undefined && !existsSync(socketPath)) {
     // The same status as a refused TCP connection: no server there.
     throw new ConnectError(`socket file '${socketPath}' not found`, Code.Unavailable);
@@ -92,7 +105,8 @@ function createTransport(address: string, options: KeyquarryClientOptions): Tran
     useBinaryFormat: options.useBinaryFormat ?? true,
     defaultTimeoutMs: options.timeoutMs,
     interceptors: [
-      clientIdInterceptor(options.clientId ?? defaultClientId()),
+      ...(options.token === undefined ? [] : [tokenInterceptor(options.token)]),
+      ...(clientId === undefined ? [] : [clientIdInterceptor(clientId)]),
       ...(options.interceptors ?? []),
     ],
   };
@@ -127,19 +141,24 @@ function secureOptions(
   if (option === undefined && !addressTls) {
     return undefined;
   }
-  const { caFile, insecure = false } = typeof option === "object" ? option : {};
+  const { caFile, insecure = false, certFile, keyFile } = typeof option === "object" ? option : {};
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new Error("a client certificate needs both certFile and keyFile");
+  }
   return {
-    ...(caFile === undefined ? {} : { ca: readCaFile(caFile) }),
+    ...(caFile === undefined ? {} : { ca: readPemFile(caFile, "CA certificate") }),
+    ...(certFile === undefined ? {} : { cert: readPemFile(certFile, "client certificate") }),
+    ...(keyFile === undefined ? {} : { key: readPemFile(keyFile, "client key") }),
     rejectUnauthorized: !insecure,
   };
 }
 
-function readCaFile(path: string): Buffer {
+function readPemFile(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(`unable to read CA certificate file '${path}': ${reason}`);
+    throw new Error(`unable to read ${what} file '${path}': ${reason}`);
   }
 }
 

@@ -15,7 +15,7 @@ function recordingFetch() {
 }
 
 /** Makes one Get call with `options` and returns the request it sent. */
-async function sentRequest(options: Omit<KeyquarryWebClientOptions, "fetch">): Promise<Request> {
+async function sentRequest(options: KeyquarryWebClientOptions): Promise<Request> {
   const { fetch, requests } = recordingFetch();
   const client = createKeyquarryWebClient("http://kv.example:8080/base", { ...options, fetch });
   await expect(client.get({ key: "foo" })).rejects.toThrow("offline");

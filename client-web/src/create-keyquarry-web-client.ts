@@ -2,20 +2,34 @@ import { createClient, type Client, type Interceptor, type Transport } from "@co
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { clientIdInterceptor } from "./client-id-interceptor.js";
+import { tokenInterceptor } from "./token-interceptor.js";
 import { extendClient, type KeyquarryClientExtras } from "./extend-client.js";
 
 /** Wire protocols a browser can speak to a keyquarry server (plain gRPC needs HTTP trailers fetch lacks). */
 export type KeyquarryWebProtocol = "grpc-web" | "connect";
 
-/** Options for {@link createKeyquarryWebClient}. */
-export interface KeyquarryWebClientOptions {
-  /** Sent as `client_id` metadata on every call; the server refuses calls without one. */
-  clientId: string;
+/**
+ * Options for {@link createKeyquarryWebClient}: a client id, a token, or
+ * both (with auth on, a token alone runs calls as its identity).
+ */
+export type KeyquarryWebClientOptions = KeyquarryWebClientSettings &
+  (
+    | {
+        /** Sent as `client_id` metadata on every call; without auth the server refuses calls without one. */
+        clientId: string;
+        /** Sent as `authorization: Bearer <token>` on every call (servers with auth on). */
+        token?: string;
+      }
+    | { clientId?: string; token: string }
+  );
+
+/** The options of {@link createKeyquarryWebClient} besides who calls. */
+export interface KeyquarryWebClientSettings {
   /** Default "grpc-web". */
   protocol?: KeyquarryWebProtocol;
   /** Binary protobuf (default) or JSON. */
   useBinaryFormat?: boolean;
-  /** Extra interceptors, run after the one that sets `client_id`. */
+  /** Extra interceptors, run after the ones that set `client_id` and `authorization`. */
   interceptors?: Interceptor[];
   /** fetch implementation; default `globalThis.fetch`. */
   fetch?: typeof globalThis.fetch;
@@ -41,7 +55,11 @@ function createTransport(baseUrl: string, options: KeyquarryWebClientOptions): T
   const common = {
     baseUrl,
     useBinaryFormat: options.useBinaryFormat ?? true,
-    interceptors: [clientIdInterceptor(options.clientId), ...(options.interceptors ?? [])],
+    interceptors: [
+      ...(options.token === undefined ? [] : [tokenInterceptor(options.token)]),
+      ...(options.clientId === undefined ? [] : [clientIdInterceptor(options.clientId)]),
+      ...(options.interceptors ?? []),
+    ],
     fetch: options.fetch,
   };
   const protocol = options.protocol ?? "grpc-web";

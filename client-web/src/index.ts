@@ -1,5 +1,6 @@
 export { createKeyquarryWebClient } from "./create-keyquarry-web-client.js";
 export { clientIdInterceptor } from "./client-id-interceptor.js";
+export { tokenInterceptor } from "./token-interceptor.js";
 export { cancelOnReturn } from "./cancel-on-return.js";
 export { extendClient } from "./extend-client.js";
 export type { KeyquarryClientExtras } from "./extend-client.js";
@@ -8,6 +9,7 @@ export type { ListAllKeysRequest } from "./list-all-keys.js";
 export type {
   KeyquarryWebClient,
   KeyquarryWebClientOptions,
+  KeyquarryWebClientSettings,
   KeyquarryWebProtocol,
 } from "./create-keyquarry-web-client.js";
 // Re-exported so that SDK users need a single import for schemas and types.

@@ -24,6 +24,8 @@ export interface BrowserApi {
   keyLifecycle(transport: PageTransport, key: string): Promise<CallResults>;
   /** Gets a key with an empty client id, and with none at all. */
   clientIdRefusals(transport: PageTransport): Promise<CallResults>;
+  /** With `token` and no client id: Register and a Get; then a Get with an unknown token (a server with auth on). */
+  tokenCalls(transport: PageTransport, token: string): Promise<CallResults>;
 }
 
 declare global {
@@ -76,6 +78,17 @@ window.keyquarry = {
       interceptors: [dropClientId],
     });
     await record("Get (no client id)", () => getValue(noId, "foo"));
+    return record.results;
+  },
+
+  async tokenCalls(transport, token) {
+    const record = recorder(transport);
+    const client = createKeyquarryWebClient(transport.baseUrl, { ...transport, token });
+    await record("Register", async () => `clientId=${(await client.register({})).clientId}`);
+    await record("Set", async () => `success=${(await client.set({ key: "web/a", value: new TextEncoder().encode("bar") })).success}`);
+    await record("Get", () => getValue(client, "web/a"));
+    const stranger = createKeyquarryWebClient(transport.baseUrl, { ...transport, token: "not-a-token" });
+    await record("Get (unknown token)", () => getValue(stranger, "web/a"));
     return record.results;
   },
 };

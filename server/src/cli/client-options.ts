@@ -4,6 +4,7 @@ import {
   type KeyquarryClient,
   type KeyquarryProtocol,
 } from "@keyquarry/client-node";
+import { CliError, ExitCode } from "./exit-code.js";
 import { parseTimeout } from "./option-parsers.js";
 
 /** The options that say how to reach the server (`keyquarry client`, `keyquarry version`). */
@@ -13,6 +14,9 @@ export interface ClientOptions {
   tls?: boolean;
   caCertfile?: string;
   insecure?: boolean;
+  token?: string;
+  cert?: string;
+  key?: string;
   protocol: KeyquarryProtocol;
   timeout?: number;
 }
@@ -26,15 +30,19 @@ export function addClientOptions(command: Command): Command {
         .default("localhost:33969"),
     )
     .addOption(
-      new Option("--client-id <id>", "client id sent with every call (default: <user>@<hostname>)").env(
+      new Option("--client-id <id>", "client id sent with every call (default: <user>@<hostname>; none with --token or --cert)").env(
         "KEYQUARRY_CLIENT_ID",
       ),
     )
+    .addOption(new Option("--token <token>", "authenticate with this token (servers with auth on)").env("KEYQUARRY_TOKEN"))
+    .addOption(new Option("--cert <file>", "use TLS and authenticate with this client certificate (PEM; needs --key)"))
+    .addOption(new Option("--key <file>", "the client certificate's private key (PEM)"))
     .addOption(new Option("--tls", "use TLS, trusting the system's CA certificates"))
     .addOption(
       new Option("--no-tls", "use plaintext (the default, unless the address is https://...)").conflicts([
         "caCertfile",
         "insecure",
+        "cert",
       ]),
     )
     .addOption(new Option("--ca-certfile <file>", "use TLS, trusting this CA certificate (PEM)"))
@@ -49,12 +57,16 @@ export function addClientOptions(command: Command): Command {
 
 /** A client for the server the options name; `timeoutMs` applies when `--timeout` is not given. */
 export function clientFor(options: ClientOptions, timeoutMs?: number): KeyquarryClient {
-  const { tls, caCertfile, insecure } = options;
-  const wantsTls = tls === true || caCertfile !== undefined || insecure === true;
+  const { tls, caCertfile, insecure, cert, key } = options;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new CliError(cert === undefined ? "--key needs --cert" : "--cert needs --key", ExitCode.usage);
+  }
+  const wantsTls = tls === true || caCertfile !== undefined || insecure === true || cert !== undefined;
   return createKeyquarryClient(options.address, {
     clientId: options.clientId,
+    token: options.token,
     protocol: options.protocol,
-    tls: tls === false ? false : wantsTls ? { caFile: caCertfile, insecure } : undefined,
+    tls: tls === false ? false : wantsTls ? { caFile: caCertfile, insecure, certFile: cert, keyFile: key } : undefined,
     timeoutMs: options.timeout ?? timeoutMs,
   });
 }

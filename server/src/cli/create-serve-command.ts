@@ -27,9 +27,12 @@ const serveFlags: ReadonlyArray<{ option: Option; configKey: string }> = [
   { option: new Option("--journal-interval <duration>", "batched journal: time between commits, e.g. 1s"), configKey: "snapshot.journal_interval" },
   { option: new Option("--ssl-certfile <file>", "TLS certificate (PEM)"), configKey: "ssl_certfile" },
   { option: new Option("--ssl-keyfile <file>", "TLS private key (PEM)"), configKey: "ssl_keyfile" },
+  { option: new Option("--ssl-client-ca <file>", "CA (PEM) client certificates are verified against; with --auth a verified one authenticates"), configKey: "ssl_client_ca" },
+  { option: new Option("--auth", "require every call to authenticate as an identity of --auth-file (token or client certificate)"), configKey: "auth.enabled" },
+  { option: new Option("--auth-file <file>", "identities file (YAML), reloaded on SIGHUP"), configKey: "auth.file" },
   { option: new Option("--log-level <level>", "DEBUG, INFO, NOTICE, WARN, ERROR or EVENT (everything, key events too)"), configKey: "log_level" },
   { option: new Option("--log-json", "log JSON lines"), configKey: "log_json" },
-  { option: new Option("--privileged-client-id <id>", "client id allowed to switch readonly mode and use the Admin service"), configKey: "privileged_client_id" },
+  { option: new Option("--privileged-client-id <id>", "client id allowed to switch readonly mode and use the Admin service (auth off; with --auth, admin identities)"), configKey: "privileged_client_id" },
 ];
 
 /**

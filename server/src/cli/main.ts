@@ -1,6 +1,7 @@
 // Entry point of the `keyquarry` command (see bin/keyquarry.js).
 import { Command, CommanderError } from "commander";
 import { version } from "../version.js";
+import { createAuthCommand } from "./create-auth-command.js";
 import { createClientCommand } from "./create-client-command.js";
 import { createServeCommand } from "./create-serve-command.js";
 import { createSnapshotCommand } from "./create-snapshot-command.js";
@@ -23,7 +24,8 @@ const program = new Command("keyquarry")
   .addCommand(createServeCommand())
   .addCommand(createClientCommand())
   .addCommand(createSnapshotCommand())
-  .addCommand(createVersionCommand());
+  .addCommand(createVersionCommand())
+  .addCommand(createAuthCommand());
 
 /** Makes commander throw instead of exiting, on `command` and every subcommand, so the exit status is ours. */
 function throwInsteadOfExit(command: Command): void {

@@ -13,6 +13,7 @@ describe("configOptions", () => {
       "name:string",
       "ssl_certfile:string",
       "ssl_keyfile:string",
+      "ssl_client_ca:string",
       "graceful_shutdown_timeout:duration",
       "log_level:logLevel",
       "log_json:boolean",
@@ -69,15 +70,18 @@ describe("configOptions", () => {
       "snapshot.journal_interval:duration",
       "snapshot.database:string",
       "snapshot.retain:integer",
+      "auth.enabled:boolean",
+      "auth.file:string",
     ]);
   });
 
   it("each option reads and writes exactly its own Config property", () => {
     const leaves = (c: Config): Map<string, unknown> => {
-      const { snapshot, ...top } = c;
+      const { snapshot, auth, ...top } = c;
       const out = new Map<string, unknown>();
       for (const [k, v] of Object.entries(top)) out.set(snake(k), v);
       for (const [k, v] of Object.entries(snapshot)) out.set(`snapshot.${snake(k)}`, v);
+      for (const [k, v] of Object.entries(auth)) out.set(`auth.${snake(k)}`, v);
       return out;
     };
     const base = leaves(defaultConfig({}));

@@ -37,7 +37,11 @@ type KeysOfExactly<T, V> = {
   [P in keyof T]-?: [T[P]] extends [V] ? ([V] extends [T[P]] ? P : never) : never;
 }[keyof T];
 
-type Snapshot = Config["snapshot"];
+/** The option groups (see {@link grouped}). */
+export const optionGroups = ["snapshot", "auth"] as const;
+
+/** An option group's name. */
+export type OptionGroup = (typeof optionGroups)[number];
 
 function snakeCase(camel: string): string {
   return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -63,23 +67,26 @@ function top<K extends OptionKind>(
   };
 }
 
-function snapshot<K extends OptionKind>(
-  kind: K,
-  key: KeysOfExactly<Snapshot, OptionKinds[K]>,
-  extra: { minimum?: number } = {},
-): OptionOf<K> {
-  const record = (config: Config) => config.snapshot as unknown as Record<string, OptionKinds[K]>;
-  return {
-    name: `snapshot.${snakeCase(key)}`,
-    kind,
-    aliases: [],
-    ...(extra.minimum === undefined ? {} : { minimum: extra.minimum }),
-    get: (config) => record(config)[key] as OptionKinds[K],
-    set: (config, value) => {
-      record(config)[key] = value;
-    },
+// Options of a group (`snapshot.interval`, `auth.file`): a nested mapping in YAML, `KEYQUARRY_<GROUP>_<NAME>` in the environment.
+function grouped<G extends OptionGroup>(group: G) {
+  return <K extends OptionKind>(kind: K, property: KeysOfExactly<Config[G], OptionKinds[K]>, extra: { minimum?: number } = {}): OptionOf<K> => {
+    const key = property as string;
+    const record = (config: Config) => config[group] as unknown as Record<string, OptionKinds[K]>;
+    return {
+      name: `${group}.${snakeCase(key)}`,
+      kind,
+      aliases: [],
+      ...(extra.minimum === undefined ? {} : { minimum: extra.minimum }),
+      get: (config) => record(config)[key] as OptionKinds[K],
+      set: (config, value) => {
+        record(config)[key] = value;
+      },
+    };
   };
 }
+
+const snapshot = grouped("snapshot");
+const auth = grouped("auth");
 
 /**
  * Every configuration option, in the order of {@link Config}. The single
@@ -92,6 +99,7 @@ export const configOptions: readonly ConfigOption[] = [
   top("string", "name"),
   top("string", "sslCertfile"),
   top("string", "sslKeyfile"),
+  top("string", "sslClientCa"),
   top("duration", "gracefulShutdownTimeout", { aliases: ["graceful_stop_timeout"] }),
   top("logLevel", "logLevel"),
   top("boolean", "logJson"),
@@ -151,6 +159,8 @@ export const configOptions: readonly ConfigOption[] = [
   snapshot("duration", "journalInterval"),
   snapshot("string", "database"),
   snapshot("integer", "retain", { minimum: 0 }),
+  auth("boolean", "enabled"),
+  auth("string", "file"),
 ];
 
 const byName = new Map<string, ConfigOption>();

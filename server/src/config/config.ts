@@ -33,6 +33,8 @@ export interface Config {
   sslCertfile: string;
   /** TLS private key (PEM path). */
   sslKeyfile: string;
+  /** CA certificate (PEM path) that client certificates are verified against; with auth on, a verified one authenticates (needs TLS). */
+  sslClientCa: string;
   /** How long a graceful shutdown waits for in-flight calls; 0 waits indefinitely. */
   gracefulShutdownTimeout: Nanoseconds;
   logLevel: LogLevel;
@@ -133,5 +135,11 @@ export interface Config {
     database: string;
     /** Snapshots kept per name; older ones are deleted. */
     retain: number;
+  };
+  auth: {
+    /** Whether every call must authenticate (a token or a client certificate) as an identity of `file`. */
+    enabled: boolean;
+    /** The identities file (YAML; reloaded on SIGHUP). */
+    file: string;
   };
 }

@@ -17,6 +17,7 @@ describe("defaultConfig", () => {
       name: "ada@box",
       sslCertfile: "",
       sslKeyfile: "",
+      sslClientCa: "",
       gracefulShutdownTimeout: 30_000_000_000n,
       logLevel: "NOTICE",
       logJson: false,
@@ -68,6 +69,7 @@ describe("defaultConfig", () => {
       keepaliveInterval: 60_000_000_000n,
       keepaliveTimeout: 20_000_000_000n,
       snapshot: { enabled: false, interval: 300n * 1_000_000_000n, journal: "sync", journalInterval: 1_000_000_000n, database: "", retain: 10 },
+      auth: { enabled: false, file: "" },
     });
     expect(defaultListenPort).toBe(33969);
     expect(defaultMonitorPort).toBe(33970);

@@ -24,6 +24,7 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
     name: defaultName(),
     sslCertfile: "",
     sslKeyfile: "",
+    sslClientCa: "",
     gracefulShutdownTimeout: 30_000_000_000n, // 30s
     logLevel: "NOTICE",
     logJson: false,
@@ -83,6 +84,7 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
       database: "",
       retain: 10,
     },
+    auth: { enabled: false, file: "" },
   };
 }
 

@@ -364,7 +364,7 @@ describe("loadConfig unknown options", () => {
   it("rejects a non-mapping snapshot in YAML", () => {
     const e = configError({ file: yamlFile("snapshot: true\n") });
     expect(e.option).toBe("snapshot");
-    expect(e.message).toMatch(/^invalid value for option 'snapshot': expected a mapping \(enabled, interval, database, retain\), got true/);
+    expect(e.message).toMatch(/^invalid value for option 'snapshot': expected a mapping \(enabled, interval, journal, journal_interval, database, retain\), got true/);
   });
 
   it("rejects an unknown KEYQUARRY_ environment variable", () => {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { isAlias, isMap, isScalar, parseDocument, type Document, type Node, type YAMLMap } from "yaml";
 import { journalModes, logLevels, type Config, type LogLevel, type Nanoseconds } from "./config.js";
 import { ConfigError } from "./config-error.js";
-import { configOptions, findOption, type ConfigOption } from "./config-options.js";
+import { configOptions, findOption, optionGroups, type ConfigOption } from "./config-options.js";
 import { defaultConfig, defaultListenPort, defaultMonitorPort } from "./default-config.js";
 import { parseListenAddress } from "./listen-address.js";
 import { suggestOption } from "./suggest-option.js";
@@ -107,13 +107,14 @@ function readFileSettings(file: string): Setting[] {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       const name = prefix + key;
       const node = resolve(doc, pair.value as Node | null);
-      if (prefix === "" && key === "snapshot") {
+      if (prefix === "" && (optionGroups as readonly string[]).includes(key)) {
         if (node === null || (isScalar(node) && node.value === null)) continue;
         if (!isMap(node)) {
           const value = describeValue(node.toJS(doc));
-          throw ConfigError.invalidValue("snapshot", `expected a mapping (enabled, interval, database, retain), got ${value}`, origin);
+          const members = configOptions.filter((option) => option.name.startsWith(`${key}.`)).map((option) => option.name.slice(key.length + 1));
+          throw ConfigError.invalidValue(key, `expected a mapping (${members.join(", ")}), got ${value}`, origin);
         }
-        visit(node, "snapshot.");
+        visit(node, `${key}.`);
         continue;
       }
       const option = findOption(name);
@@ -154,7 +155,8 @@ function envSettings(env: Record<string, string | undefined>): Setting[] {
     if (option === undefined) {
       // Best guess at the option meant, so the message reads like the others.
       const lower = variable.slice(envPrefix.length).toLowerCase();
-      const guess = lower.startsWith("snapshot_") ? `snapshot.${lower.slice("snapshot_".length)}` : lower;
+      const group = optionGroups.find((name) => lower.startsWith(`${name}_`));
+      const guess = group === undefined ? lower : `${group}.${lower.slice(group.length + 1)}`;
       const suggestion = suggestOption(guess);
       throw ConfigError.unknownOption(guess, origin, suggestion === undefined ? undefined : envVarName(suggestion));
     }
@@ -334,6 +336,7 @@ function validateConfig(c: Config): void {
   }
 
   validateConnectionLimits(c);
+  validateAuth(c);
   // Accepted (and ignored) by the original; an option that does nothing is refused rather than ignored.
   if (c.deletedKeyHistoryMaxAge !== 0n) {
     throw ConfigError.invalidValue(
@@ -372,6 +375,26 @@ function validateConfig(c: Config): void {
         throw ConfigError.invalidValue(option, "has no effect while snapshots are off: set snapshot.enabled (KEYQUARRY_SNAPSHOT_ENABLED=true) too, or leave it unset");
       }
     }
+  }
+}
+
+/** auth.* and ssl_client_ca: each needs the others it works with. */
+function validateAuth(c: Config): void {
+  if (c.auth.enabled && c.auth.file === "") {
+    throw ConfigError.invalidValue("auth.enabled", "needs auth.file (KEYQUARRY_AUTH_FILE), the identities file");
+  }
+  if (!c.auth.enabled && c.auth.file !== "") {
+    throw ConfigError.invalidValue("auth.file", "has no effect while auth is off: set auth.enabled (KEYQUARRY_AUTH_ENABLED=true) too, or leave it unset");
+  }
+  if (c.sslClientCa !== "" && c.sslCertfile === "") {
+    throw ConfigError.invalidValue("ssl_client_ca", "needs TLS: set ssl_certfile and ssl_keyfile too (client certificates are verified in the TLS handshake)");
+  }
+  if (c.sslClientCa !== "" && !c.auth.enabled) {
+    throw ConfigError.invalidValue("ssl_client_ca", "has no effect while auth is off (client certificates name identities): set auth.enabled too, or leave it unset");
+  }
+  // Admin rights come from roles then; a privileged id that silently stopped working would be worse.
+  if (c.auth.enabled && c.privilegedClientId !== "") {
+    throw ConfigError.invalidValue("privileged_client_id", "has no effect while auth is on: give the identity the admin role in auth.file instead");
   }
 }
 

@@ -2,7 +2,7 @@ import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import type { ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { readClientId } from "../rpc/client-id.js";
+import { readCaller, type CallerCheck } from "../rpc/client-id.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { toConnectError } from "../rpc/to-connect-error.js";
@@ -29,7 +29,7 @@ export function createConnectFastPath(
   methods: UnaryMethodTable,
   limit: RequestSizeLimit,
   cors: boolean,
-  maxClientIdLength: number,
+  callers: CallerCheck,
   observer: RpcObserver,
 ): RequestHandler {
   return (request, response) => {
@@ -118,7 +118,7 @@ export function createConnectFastPath(
         }
       };
       try {
-        const output = operation(input, readClientId(headers, maxClientIdLength), signal);
+        const output = operation(input, readCaller(headers, request.socket, callers), signal);
         if (output instanceof Promise) {
           response.once("close", () => signal.abort(clientGone));
           // After the deadline (or the client's exit) has answered, `answer` writes nothing more.

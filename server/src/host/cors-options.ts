@@ -3,7 +3,7 @@ import type { FastifyCorsOptions } from "@fastify/cors";
 
 /**
  * CORS settings that let browsers on the allowed origins call every RPC over
- * Connect and gRPC-Web, with the client id header; undefined when the
+ * Connect and gRPC-Web, with the client id and authorization headers; undefined when the
  * `cors_origins` option is empty (no cross-origin access).
  */
 export function corsOptionsFor(corsOrigins: string): FastifyCorsOptions | undefined {
@@ -17,7 +17,7 @@ export function corsOptionsFor(corsOrigins: string): FastifyCorsOptions | undefi
   return {
     origin: origins.includes("*") ? "*" : origins,
     methods: [...cors.allowedMethods],
-    allowedHeaders: [...cors.allowedHeaders, "client_id", "client-id"],
+    allowedHeaders: [...cors.allowedHeaders, "client_id", "client-id", "authorization"],
     exposedHeaders: [...cors.exposedHeaders],
     // Browsers cache the preflight answer this long (seconds).
     maxAge: 7200,

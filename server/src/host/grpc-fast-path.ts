@@ -1,7 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { ConnectError } from "@connectrpc/connect";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import { readClientId } from "../rpc/client-id.js";
+import { readCaller, type CallerCheck } from "../rpc/client-id.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { toConnectError } from "../rpc/to-connect-error.js";
 import type { RpcCall, RpcObserver } from "../telemetry/rpc-observer.js";
@@ -22,14 +22,14 @@ export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHea
  * 5-byte-framed message (up to `limit`), call the same operation the
  * Connect handler calls, write headers, the framed response and trailers.
  * Everything else (streaming, compression, JSON, gRPC-Web, Connect, unknown
- * paths) goes to the general handler. Honours grpc-timeout, the client id
- * metadata (up to `maxClientIdLength` bytes), status codes with percent-encoded messages, size limits and
+ * paths) goes to the general handler. Honours grpc-timeout, the caller (see
+ * readCaller), status codes with percent-encoded messages, size limits and
  * HTTP/2 flow control (Node's stream writes). Reports each call it serves to `observer`.
  */
 export function createGrpcFastPath(
   methods: UnaryMethodTable,
   limit: RequestSizeLimit,
-  maxClientIdLength: number,
+  callers: CallerCheck,
   observer: RpcObserver,
 ): StreamHandler {
   return (stream, headers) => {
@@ -37,7 +37,7 @@ export function createGrpcFastPath(
     if (entry === undefined || !isPlainGrpcCall(headers)) {
       return false;
     }
-    new FastCall(stream, headers, entry.method, entry.operation, limit, maxClientIdLength, observer).start();
+    new FastCall(stream, headers, entry.method, entry.operation, limit, callers, observer).start();
     return true;
   };
 }
@@ -61,7 +61,7 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
     private readonly method: Entry["method"],
     private readonly operation: Entry["operation"],
     private readonly limit: RequestSizeLimit,
-    private readonly maxClientIdLength: number,
+    private readonly callers: CallerCheck,
     private readonly observer: RpcObserver,
   ) {
     super();
@@ -87,11 +87,11 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
     }
     let output: Output;
     try {
-      // In connect-es's order: the message, then the client id (its interceptor sees a decoded request).
+      // In connect-es's order: the message, then the caller (its interceptor sees a decoded request).
       const request = decodeBinaryRequest(this.method.input, singleGrpcMessage(body, "unary"));
       this.call = this.observer.start(this.method, "grpc", this.headers);
       this.call.received();
-      output = this.operation(request, readClientId(this.headers, this.maxClientIdLength), this);
+      output = this.operation(request, readCaller(this.headers, this.stream.session?.socket, this.callers), this);
     } catch (error) {
       this.failWith(error);
       return;

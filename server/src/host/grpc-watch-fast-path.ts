@@ -1,7 +1,7 @@
 import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
-import { readClientId } from "../rpc/client-id.js";
+import { readCaller, type CallerCheck } from "../rpc/client-id.js";
 import type { WatchMethodTable } from "../rpc/routes.js";
 import { toConnectError } from "../rpc/to-connect-error.js";
 import type { RpcCall, RpcObserver } from "../telemetry/rpc-observer.js";
@@ -45,7 +45,7 @@ export class GrpcWatchFastPath {
   constructor(
     private readonly methods: WatchMethodTable,
     private readonly limit: RequestSizeLimit,
-    private readonly maxClientIdLength: number,
+    private readonly callers: CallerCheck,
     readonly observer: RpcObserver,
   ) {
     for (const method of methods.values()) {
@@ -59,7 +59,7 @@ export class GrpcWatchFastPath {
     if (method === undefined || !isPlainGrpcCall(headers)) {
       return false;
     }
-    new WatchCall(this, stream, headers, method, this.limit, this.maxClientIdLength).start();
+    new WatchCall(this, stream, headers, method, this.limit, this.callers).start();
     return true;
   };
 
@@ -102,7 +102,7 @@ class WatchCall implements GrpcBodyReceiver {
     private readonly headers: IncomingHttpHeaders,
     private readonly method: WatchMethod,
     private readonly limit: RequestSizeLimit,
-    private readonly maxClientIdLength: number,
+    private readonly callers: CallerCheck,
   ) {
     this.sink = http2StreamSink(stream);
   }
@@ -129,12 +129,12 @@ class WatchCall implements GrpcBodyReceiver {
     const { method, stream } = this;
     let session: WatchSession<WatchMethod["method"]>;
     try {
-      // In connect-es's order: the message, then the client id.
+      // In connect-es's order: the message, then the caller.
       const request = decodeBinaryRequest(method.method.input, singleGrpcMessage(body, "server_streaming"));
       this.call = this.fastPath.observer.start(method.method, "grpc", this.headers);
       this.call.received();
-      const clientId = readClientId(this.headers, this.maxClientIdLength);
-      session = method.open(request, clientId, { clientId, sink: this.sink });
+      const caller = readCaller(this.headers, stream.session?.socket, this.callers);
+      session = method.open(request, caller, { clientId: caller.id, sink: this.sink });
     } catch (error) {
       this.fail(error);
       return;

@@ -8,7 +8,7 @@ import {
   type ServerHttp2Stream,
 } from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
-import { TLSSocket, type SecureContextOptions } from "node:tls";
+import { TLSSocket, type TlsOptions } from "node:tls";
 import type { RequestHandler } from "./connect-fast-path.js";
 import { headerListSize, subServerOptions, type ConnectionLimits } from "./connection-limits.js";
 import type { StreamHandler } from "./grpc-fast-path.js";
@@ -40,7 +40,7 @@ export type PolyglotServer = NetServer & {
  */
 export function createPolyglotServer(
   listener: RequestListener,
-  tls: SecureContextOptions | undefined,
+  tls: TlsOptions | undefined,
   fastPaths: { grpc?: StreamHandler; connect?: RequestHandler },
   limits: ConnectionLimits,
 ): PolyglotServer {

@@ -3,10 +3,14 @@ import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { TlsOptions } from "node:tls";
 import type { Config } from "../config/config.js";
 import { defaultListenPort, defaultMonitorPort } from "../config/default-config.js";
 import { parseListenAddress, type ListenAddress } from "../config/listen-address.js";
-import { clientIdInterceptor } from "../rpc/client-id.js";
+import { callerInterceptor, peerSocketKey, type CallerCheck } from "../rpc/client-id.js";
+import { Authenticator } from "../auth/authenticator.js";
+import { loadIdentitiesFile } from "../auth/identities-file.js";
+import { reloadOnHangup } from "../auth/reload-on-hangup.js";
 import { createRpcs } from "../rpc/routes.js";
 import { createSystemClock, type Clock } from "../store/clock.js";
 import { KeyValueStore } from "../store/key-value-store.js";
@@ -107,14 +111,15 @@ export interface KeyquarryServer {
  */
 export async function build(config: Config, options: BuildOptions = {}): Promise<KeyquarryServer> {
   const address = parseListenAddress(config.listenAddress, defaultListenPort);
-  const tls =
-    config.sslCertfile !== "" ? { cert: readFileSync(config.sslCertfile), key: readFileSync(config.sslKeyfile) } : undefined;
+  const tls = tlsOptionsOf(config);
+  // Read before anything is opened: a bad identities file stops the start.
+  const authenticator = config.auth.enabled ? new Authenticator(await loadIdentitiesFile(config.auth.file)) : undefined;
   const clock = options.clock ?? createSystemClock();
   const store = new KeyValueStore(storeOptionsOf(config), clock);
   const opened = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
   const snapshots = opened?.snapshots;
   try {
-    return await compose(config, options, { address, tls, clock, store, snapshots, restore: opened?.restore });
+    return await compose(config, options, { address, tls, clock, store, snapshots, restore: opened?.restore, authenticator });
   } catch (error) {
     // A server that could not be built holds nothing open.
     await snapshots?.close();
@@ -125,8 +130,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
 /** What {@link build} has read and opened before it composes the server. */
 interface Parts {
   address: ListenAddress;
-  tls: { cert: Buffer; key: Buffer } | undefined;
+  tls: TlsOptions | undefined;
   clock: Clock;
+  /** Who callers are, when auth is on. */
+  authenticator: Authenticator | undefined;
   /** Restored from the newest snapshot, when snapshots are on. */
   store: KeyValueStore;
   /** Open when snapshots are on; the server's close() closes it. */
@@ -137,7 +144,7 @@ interface Parts {
 
 /** The composition root: the watch hub, the RPCs, the Fastify host and their background work. */
 async function compose(config: Config, options: BuildOptions, parts: Parts): Promise<KeyquarryServer> {
-  const { address, tls, clock, store, snapshots, restore } = parts;
+  const { address, tls, clock, store, snapshots, restore, authenticator } = parts;
   let appLog: FastifyBaseLogger | undefined;
   // After the restore (the log continues its revisions), before the reserved keys.
   const hub = new WatchHub(
@@ -186,10 +193,12 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     snapshotsCreated: () => BigInt(snapshotter?.created ?? 0),
     listKeys: config,
     durability: journal,
+    authorize: authenticator !== undefined,
   });
+  const callers: CallerCheck = { maxClientIdLength: config.maxClientIdLength, authenticator };
   const limit = requestSizeLimitFor(config);
-  const grpcWatch = new GrpcWatchFastPath(rpcs.watchMethods, limit, config.maxClientIdLength, telemetry.rpc);
-  const grpcUnary = createGrpcFastPath(rpcs.unaryMethods, limit, config.maxClientIdLength, telemetry.rpc);
+  const grpcWatch = new GrpcWatchFastPath(rpcs.watchMethods, limit, callers, telemetry.rpc);
+  const grpcUnary = createGrpcFastPath(rpcs.unaryMethods, limit, callers, telemetry.rpc);
   const cors = corsOptionsFor(config.corsOrigins);
   let server: PolyglotServer | undefined;
   const app = fastify({
@@ -204,7 +213,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
           : {
               grpc: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
                 grpcWatch.handle(stream, headers) || grpcUnary(stream, headers),
-              connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, config.maxClientIdLength, telemetry.rpc),
+              connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, callers, telemetry.rpc),
             };
       server = createPolyglotServer(handler, tls, fastPaths, connectionLimitsFor(config));
       return server as unknown as import("node:http").Server;
@@ -216,6 +225,14 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   const log = customLevelsOf(app.log);
   if (restore !== undefined) {
     logRestore(app.log, restore);
+  }
+  if (authenticator === undefined) {
+    app.log.warn(
+      "auth is off: client ids are self-declared (any client can act as any other, locks included), and privileged_client_id is no secret " +
+        "(WatchStream shows every event's client id to every watcher); set auth.enabled and auth.file to require identities",
+    );
+  } else {
+    log.notice({ file: config.auth.file, identities: authenticator.size, clientCertificates: config.sslClientCa !== "" }, "auth is on");
   }
   if (config.logEvents || config.logLevel === "EVENT") {
     // Its own level: events are logged whatever log_level hides.
@@ -259,10 +276,11 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     // The observer's outermost, so that it sees the client id check fail (as on the fast paths).
     interceptors: [
       ...(telemetry.rpc.enabled ? [rpcObserverInterceptor(telemetry.rpc)] : []),
-      clientIdInterceptor(config.maxClientIdLength),
+      callerInterceptor(callers),
     ],
     limit,
-    contextValues: (request) => createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)),
+    contextValues: (request) =>
+      createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)).set(peerSocketKey, request.raw.socket),
   });
 
   // Started by listen(), stopped by close(), in reverse order: the timers that change the store stop
@@ -294,6 +312,9 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   background.add(() => startExpiryTimer(store, clock));
   background.add(() => startPruneTimer(store, config.pruneInterval));
   background.add(() => startWatchSweepTimer(hub, config.eventStreamSendTimeout));
+  if (authenticator !== undefined) {
+    background.add(reloadOnHangup(config.auth.file, authenticator, { notice: log.notice, error: app.log.error.bind(app.log) }));
+  }
 
   // Ready from the end of listen() (the restore is done, calls are accepted) until close() starts.
   let ready = false;
@@ -471,6 +492,19 @@ function logRestore(log: FastifyBaseLogger, restore: Restore): void {
   if (diverged > 0) {
     log.error({ entries: diverged }, "journal replay diverged from the run it repeats (revisions ahead); please report this");
   }
+}
+
+/**
+ * TLS settings when ssl_certfile is set; with ssl_client_ca the server asks
+ * for a client certificate and verifies it against that CA, but lets a client
+ * without one in (it may authenticate with a token instead).
+ */
+function tlsOptionsOf(config: Config): TlsOptions | undefined {
+  if (config.sslCertfile === "") {
+    return undefined;
+  }
+  const tls = { cert: readFileSync(config.sslCertfile), key: readFileSync(config.sslKeyfile) };
+  return config.sslClientCa === "" ? tls : { ...tls, ca: readFileSync(config.sslClientCa), requestCert: true, rejectUnauthorized: false };
 }
 
 /** The URL of the first bound TCP address. */

@@ -14,6 +14,7 @@ export function storeOptionsOf(config: Config): StoreOptions {
     keepDeletedKeyHistory: config.keepDeletedKeyHistory,
     privilegedClientId: config.privilegedClientId,
     readonly: config.readonly,
+    privilegedByRole: config.auth.enabled,
     minLockDuration: config.minLockDuration,
     maxLockDuration: config.maxLockDuration,
     minLifespan: config.minLifespan,

@@ -119,7 +119,7 @@ function decodeCommand(f: CommandFields, value: Uint8Array | null, damaged: (why
     case "unlock":
       return { op, clientId: f.string("clientId"), key: f.string("key") };
     case "clear":
-      return { op, clientId: f.string("clientId"), force: f.boolean("force") };
+      return { op, clientId: f.string("clientId"), force: f.boolean("force"), ...(f.has("prefixes") ? { prefixes: f.strings("prefixes") } : {}) };
     case "lock":
       return {
         op,

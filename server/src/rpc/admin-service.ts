@@ -3,18 +3,18 @@ import type { KeyValueStore } from "../store/key-value-store.js";
 import type { UnaryOperations } from "./unary-operations.js";
 
 /**
- * The Admin service, for the privileged client id only (PERMISSION_DENIED
- * for everyone else): Prune on demand, and Shutdown, which answers first and
+ * The Admin service, for the privileged client id only, or with auth on for
+ * admin identities (PERMISSION_DENIED for everyone else): Prune on demand, and Shutdown, which answers first and
  * then starts the same graceful shutdown as SIGTERM.
  */
 export function adminOperations(store: KeyValueStore, requestShutdown: () => void): UnaryOperations<typeof Admin> {
   return {
-    prune(request, clientId) {
+    prune(request, { id: clientId }) {
       store.authorizeAdmin(clientId);
       const target = request.pruneTo > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(request.pruneTo);
       return { pruned: BigInt(store.prune(target, new Set(request.ignoreKeys))) };
     },
-    shutdown(_request, clientId) {
+    shutdown(_request, { id: clientId }) {
       store.authorizeAdmin(clientId);
       // After the response is on its way.
       setImmediate(requestShutdown);

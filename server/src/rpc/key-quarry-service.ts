@@ -28,7 +28,7 @@ export function keyQuarryOperations(
   options: ListKeysOptions,
 ): UnaryOperations<typeof KeyQuarry> {
   return {
-    set(request, clientId) {
+    set(request, { id: clientId }) {
       const { isNew, fencingToken } = store.set(clientId, {
         key: request.key,
         value: request.value,
@@ -39,10 +39,10 @@ export function keyQuarryOperations(
       });
       return { success: true, isNew, fencingToken };
     },
-    get(request, clientId) {
+    get(request, { id: clientId }) {
       return { value: store.get(clientId, request.key) };
     },
-    inspect(request, clientId) {
+    inspect(request, { id: clientId }) {
       const info = store.inspect(clientId, request.key, {
         value: request.includeValue,
         metrics: request.includeMetrics,
@@ -63,18 +63,19 @@ export function keyQuarryOperations(
         fencingToken: info.fencingToken,
       };
     },
-    delete(request, clientId) {
+    delete(request, { id: clientId }) {
       store.delete(clientId, request.key, request.ifVersion);
       return { deleted: true };
     },
     exists(request) {
       return { exists: store.exists(request.key) };
     },
-    pop(request, clientId) {
+    pop(request, { id: clientId }) {
       return { value: store.pop(clientId, request.key) };
     },
-    clear(request, clientId) {
-      return { success: true, keysDeleted: store.clear(clientId, request.force) };
+    clear(request, { id: clientId, identity }) {
+      // An identity limited to key prefixes clears only its own keys.
+      return { success: true, keysDeleted: store.clear(clientId, request.force, identity?.keyPrefixes) };
     },
     listKeys: listKeysOperation(store, options),
     stats() {
@@ -109,10 +110,10 @@ export function keyQuarryOperations(
         serverVersion: version,
       };
     },
-    clearHistory(_request, clientId) {
+    clearHistory(_request, { id: clientId }) {
       return store.clearHistory(clientId);
     },
-    lock(request, clientId) {
+    lock(request, { id: clientId }) {
       const fencingToken = store.lock(
         clientId,
         request.key,
@@ -121,19 +122,19 @@ export function keyQuarryOperations(
       );
       return { success: true, fencingToken };
     },
-    unlock(request, clientId) {
+    unlock(request, { id: clientId }) {
       store.unlock(clientId, request.key);
       return { success: true };
     },
-    getRevision(request, clientId) {
+    getRevision(request, { id: clientId }) {
       const revision = store.getRevision(clientId, request.key, request.version);
       return { value: revision.value, timestamp: timestampFromNanos(revision.timestamp) };
     },
-    register(_request, clientId) {
+    register(_request, { id: clientId }) {
       store.register(clientId);
       return { success: true, clientId };
     },
-    setReadOnly(request, clientId) {
+    setReadOnly(request, { id: clientId }) {
       store.setReadOnly(clientId, request.enable);
       return { success: true };
     },

@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Config } from "../config/config.js";
+import { coversKey } from "../auth/identity.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import { decodeListKeysCursor, encodeListKeysCursor } from "./list-keys-cursor.js";
 import type { CallContext, UnaryOperation } from "./unary-operations.js";
@@ -25,7 +26,9 @@ const pageOverhead = 32;
 export function listKeysOperation(store: KeyValueStore, options: ListKeysOptions): UnaryOperation<typeof KeyQuarry.method.listKeys> {
   const maxScanMs = Number(options.maxScanDuration) / 1e6;
   const maxBytes = Math.max(0, options.maxListKeysResponseSize - pageOverhead);
-  return async (request, _clientId, call) => {
+  return async (request, { identity }, call) => {
+    // A caller limited to key prefixes sees only its keys; filtered in the scan, so pages stay full and cursors valid.
+    const permitted = identity === undefined ? undefined : (key: string) => coversKey(identity, key);
     const pattern = store.keyPattern(request.pattern);
     const maxKeys = request.limit === 0n ? Infinity : Number(request.limit);
     let after = decodeListKeysCursor(request.cursor);
@@ -35,7 +38,7 @@ export function listKeysOperation(store: KeyValueStore, options: ListKeysOptions
     for (;;) {
       const sliceEnd = Math.min(performance.now() + sliceMs, capAt);
       const step = store.scanKeys(
-        { pattern, includeReserved: request.includeReserved, after },
+        { pattern, includeReserved: request.includeReserved, after, permitted },
         {
           maxKeys: maxKeys - keys.length,
           maxBytes: maxBytes - bytes,

@@ -6,6 +6,8 @@ import type { KeyValueStore } from "../store/key-value-store.js";
 import type { WatchHub } from "../watch/watch-hub.js";
 import { acknowledgeDurably, type Durability } from "./acknowledge-durably.js";
 import { adminOperations } from "./admin-service.js";
+import { authorizeOperations } from "./authorize-operations.js";
+import { adminRules, keyQuarryRules } from "./operation-permissions.js";
 import { keyQuarryOperations } from "./key-quarry-service.js";
 import type { ListKeysOptions } from "./list-keys.js";
 import { connectHandlers, type UnaryOperation, type UnaryOperations } from "./unary-operations.js";
@@ -24,6 +26,8 @@ export interface RouteDependencies {
   listKeys: ListKeysOptions;
   /** A journal whose writes must be durable before they are answered (sync journal); none by default. */
   durability?: Durability;
+  /** Whether callers are identities whose permissions every call is checked against (auth on). */
+  authorize?: boolean;
 }
 
 /** A unary RPC and its implementation, by request path (`/keyquarry.KeyQuarry/Get`). */
@@ -45,8 +49,11 @@ export function createRpcs(dependencies: RouteDependencies): Rpcs {
   const { durability } = dependencies;
   const plainKeyQuarry = keyQuarryOperations(store, hub, dependencies.snapshotsCreated, dependencies.listKeys);
   const plainAdmin = adminOperations(store, requestShutdown);
-  const keyQuarry = durability === undefined ? plainKeyQuarry : acknowledgeDurably(plainKeyQuarry, durability);
-  const admin = durability === undefined ? plainAdmin : acknowledgeDurably(plainAdmin, durability);
+  const durableKeyQuarry = durability === undefined ? plainKeyQuarry : acknowledgeDurably(plainKeyQuarry, durability);
+  const durableAdmin = durability === undefined ? plainAdmin : acknowledgeDurably(plainAdmin, durability);
+  // Outermost: a call that is not allowed does nothing, not even wait for the journal.
+  const keyQuarry = dependencies.authorize === true ? authorizeOperations(KeyQuarry, durableKeyQuarry, keyQuarryRules) : durableKeyQuarry;
+  const admin = dependencies.authorize === true ? authorizeOperations(Admin, durableAdmin, adminRules) : durableAdmin;
   const watch = createWatchMethods(store, hub);
   return {
     routes: (router) => {

@@ -1,6 +1,6 @@
 import type { DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
-import { clientIdKey } from "./client-id.js";
+import { callerKey, type Caller } from "./client-id.js";
 import { toConnectError } from "./to-connect-error.js";
 
 /** What an operation that runs across event-loop turns may ask of its call. */
@@ -10,13 +10,13 @@ export interface CallContext {
 }
 
 /**
- * One unary RPC as a plain function of the request and the caller's
- * validated client id. Most answer synchronously (no promise, no microtask on
+ * One unary RPC as a plain function of the request and its caller (the
+ * validated client id and, with auth on, the identity). Most answer synchronously (no promise, no microtask on
  * the hot path); one that works in slices (ListKeys) returns a promise.
  */
 export type UnaryOperation<M extends DescMethodUnary> = (
   request: MessageShape<M["input"]>,
-  clientId: string,
+  caller: Caller,
   call: CallContext,
 ) => MessageInitShape<M["output"]> | Promise<MessageInitShape<M["output"]>>;
 
@@ -28,8 +28,8 @@ export type UnaryOperations<S extends DescService> = {
 };
 
 /**
- * Adapts operations to Connect handlers, which find the client id in the
- * context values the client-id interceptor set. The gRPC fast path calls the
+ * Adapts operations to Connect handlers, which find the caller in the
+ * context values the caller interceptor set. The gRPC fast path calls the
  * same operations directly: one implementation of every RPC. Store errors
  * leave as ConnectErrors (see toConnectError).
  */
@@ -37,10 +37,10 @@ export function connectHandlers<S extends DescService>(
   operations: UnaryOperations<S>,
 ): Record<string, (request: unknown, context: HandlerContext) => unknown> {
   const handlers: Record<string, (request: unknown, context: HandlerContext) => unknown> = {};
-  for (const [name, operation] of Object.entries(operations as Record<string, (r: unknown, c: string, call: CallContext) => unknown>)) {
+  for (const [name, operation] of Object.entries(operations as Record<string, (r: unknown, c: Caller, call: CallContext) => unknown>)) {
     handlers[name] = (request, context) => {
       try {
-        const output = operation(request, context.values.get(clientIdKey), context);
+        const output = operation(request, context.values.get(callerKey), context);
         return output instanceof Promise ? output.catch(rethrowAsConnectError) : output;
       } catch (error) {
         throw toConnectError(error);

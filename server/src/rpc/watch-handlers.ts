@@ -2,7 +2,7 @@ import type { DescMethodServerStreaming, MessageShape } from "@bufbuild/protobuf
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { Watcher } from "../watch/watch-hub.js";
-import { clientIdKey } from "./client-id.js";
+import { callerKey } from "./client-id.js";
 import { toConnectError } from "./to-connect-error.js";
 import { watchSinkKey } from "./watch-sink-key.js";
 import type { WatchMethod, WatchMethods } from "./watch-session.js";
@@ -20,7 +20,7 @@ function handlerOf<M extends DescMethodServerStreaming>(method: WatchMethod<M>) 
   return async function* (request: MessageShape<M["input"]>, context: HandlerContext) {
     let session;
     try {
-      session = method.open(request, context.values.get(clientIdKey), watcherOf(context));
+      session = method.open(request, context.values.get(callerKey), watcherOf(context));
     } catch (error) {
       throw toConnectError(error);
     }
@@ -44,5 +44,5 @@ function deadlineOf(reason: unknown): ConnectError | undefined {
 
 /** The caller and transport of a watch call, for the hub's limits. */
 function watcherOf(context: HandlerContext): Watcher {
-  return { clientId: context.values.get(clientIdKey), sink: context.values.get(watchSinkKey) };
+  return { clientId: context.values.get(callerKey).id, sink: context.values.get(watchSinkKey) };
 }

@@ -2,7 +2,10 @@ import type { DescMethodServerStreaming, MessageInitShape, MessageShape } from "
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { KeyEvent, KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { coversKey } from "../auth/identity.js";
+import { checkPermission } from "./authorize-operations.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
+import type { Caller } from "./client-id.js";
 import { StoreEventKind } from "../store/store-event-kind.js";
 import { serverClientId, valueEvents, type StoreEvent, type ValueSnapshot } from "../store/store-event.js";
 import { keyEventOf } from "./key-event-of.js";
@@ -31,10 +34,11 @@ export type WatchOutput<M extends DescMethodServerStreaming> = { readonly event:
 export interface WatchMethod<M extends DescMethodServerStreaming = DescMethodServerStreaming> {
   readonly method: M;
   /**
-   * Opens a call synchronously: validation and the hub's limits throw here
-   * (ConnectError), before anything is sent.
+   * Opens a call synchronously: validation, the caller's permissions and the
+   * hub's limits throw here (ConnectError), before anything is sent. A caller
+   * limited to key prefixes is subscribed to its keys' events only.
    */
-  open(request: MessageShape<M["input"]>, clientId: string, watcher: Watcher): WatchSession<M>;
+  open(request: MessageShape<M["input"]>, caller: Caller, watcher: Watcher): WatchSession<M>;
   /** The message of an event: a function of the event alone. */
   eventMessage(event: StoreEvent): Output<M>;
 }
@@ -117,13 +121,14 @@ export function createWatchMethods(store: KeyValueStore, hub: WatchHub): WatchMe
   return {
     watchStream: {
       method: KeyQuarry.method.watchStream,
-      open(request, _clientId, watcher) {
+      open(request, { identity }, watcher) {
         const progressMs = progressIntervalMs(request.progressInterval);
         const keys = new Set(request.keys);
         const kinds = new Set(request.events);
         const clientIds = new Set(request.clientIds);
         const subscription = hub.subscribe(
           (event) =>
+            (identity === undefined || coversKey(identity, event.key)) &&
             (keys.size === 0 || keys.has(event.key)) &&
             (kinds.size === 0 || kinds.has(keyEventOf(event.event))) &&
             (clientIds.size === 0 || clientIds.has(event.clientId)),
@@ -143,8 +148,11 @@ export function createWatchMethods(store: KeyValueStore, hub: WatchHub): WatchMe
 
     watchKeyValue: {
       method: KeyQuarry.method.watchKeyValue,
-      open(request, clientId, watcher) {
+      open(request, { id: clientId, identity }, watcher) {
         const { key } = request;
+        if (identity !== undefined) {
+          checkPermission(identity, "WatchKeyValue", "read", key);
+        }
         const progressMs = progressIntervalMs(request.progressInterval);
         const subscription = hub.subscribe(
           (event) =>

@@ -9,6 +9,12 @@ export interface ClientOptions {
   privilegedClientId: string;
   /** Start in read-only mode. */
   readonly: boolean;
+  /**
+   * Admin rights come from the caller's role (auth on), checked before the
+   * store is called: every caller of SetReadOnly and the Admin operations is
+   * then taken as privileged, and privileged_client_id is not used.
+   */
+  privilegedByRole?: boolean;
 }
 
 /**
@@ -58,18 +64,20 @@ export class Clients {
 
   /** Turns read-only mode on or off; only the privileged client may (NO_PRIVILEGED, NOT_AUTHORIZED). */
   setReadOnly(clientId: string, enable: boolean): void {
-    if (this.options.privilegedClientId === "") {
-      throw new StoreError("NO_PRIVILEGED");
-    }
-    if (clientId !== this.options.privilegedClientId) {
-      throw new StoreError("NOT_AUTHORIZED");
+    if (this.options.privilegedByRole !== true) {
+      if (this.options.privilegedClientId === "") {
+        throw new StoreError("NO_PRIVILEGED");
+      }
+      if (clientId !== this.options.privilegedClientId) {
+        throw new StoreError("NOT_AUTHORIZED");
+      }
     }
     this.readonlyMode = enable;
   }
 
   /** Refuses (ADMIN_ONLY) anyone but the privileged client id. */
   authorizeAdmin(clientId: string): void {
-    if (this.options.privilegedClientId === "" || clientId !== this.options.privilegedClientId) {
+    if (this.options.privilegedByRole !== true && (this.options.privilegedClientId === "" || clientId !== this.options.privilegedClientId)) {
       throw new StoreError("ADMIN_ONLY");
     }
   }

@@ -9,6 +9,8 @@ export interface KeyScanRequest {
   includeReserved: boolean;
   /** Continue after the entry of this creation sequence number (a previous step's `after`); 0 = from the start. */
   after: number;
+  /** Only keys it accepts (the caller's key prefixes); undefined: every key. */
+  permitted?: (key: string) => boolean;
 }
 
 /** How much one scan step may take. */
@@ -186,7 +188,7 @@ export class KeyTable {
   scan(request: KeyScanRequest, budget: KeyScanBudget): KeyScanStep {
     this.compactOrder();
     const { order } = this;
-    const { pattern, includeReserved } = request;
+    const { pattern, includeReserved, permitted } = request;
     const keys: string[] = [];
     let bytes = 0;
     let after = request.after;
@@ -198,7 +200,12 @@ export class KeyTable {
         break;
       }
       const { key } = entry;
-      if (!entry.removed && (includeReserved || !isReservedKey(key)) && (pattern === undefined || pattern.test(key))) {
+      if (
+        !entry.removed &&
+        (includeReserved || !isReservedKey(key)) &&
+        (pattern === undefined || pattern.test(key)) &&
+        (permitted === undefined || permitted(key))
+      ) {
         const size = listedKeySize(key);
         if (bytes + size > budget.maxBytes && !(budget.pageEmpty && keys.length === 0)) {
           break;

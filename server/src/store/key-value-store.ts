@@ -218,14 +218,23 @@ export class KeyValueStore extends StoreCore {
     });
   }
 
-  /** Removes every user key (locked ones only with `force`, releasing their locks); returns how many. */
-  clear(clientId: string, force: boolean): bigint {
-    return this.commands.run({ op: "clear", clientId, force }, () => {
+  /**
+   * Removes every user key (locked ones only with `force`, releasing their
+   * locks), or with `prefixes` only the keys that start with one of them;
+   * returns how many.
+   */
+  clear(clientId: string, force: boolean, prefixes?: readonly string[]): bigint {
+    const command: StoreCommand = prefixes === undefined ? { op: "clear", clientId, force } : { op: "clear", clientId, force, prefixes: [...prefixes] };
+    return this.commands.run(command, () => {
       const now = this.begin();
       this.clients.checkWritable();
       let removed = 0n;
       for (const entry of this.table.existingEntries()) {
-        if (isReservedKey(entry.key) || (entry.lock !== undefined && !force)) {
+        if (
+          isReservedKey(entry.key) ||
+          (entry.lock !== undefined && !force) ||
+          (prefixes !== undefined && !prefixes.some((prefix) => entry.key.startsWith(prefix)))
+        ) {
           continue;
         }
         if (entry.lock !== undefined) {
@@ -470,7 +479,7 @@ export class KeyValueStore extends StoreCore {
       case "pop":
         return void this.pop(command.clientId, command.key);
       case "clear":
-        return void this.clear(command.clientId, command.force);
+        return void this.clear(command.clientId, command.force, command.prefixes);
       case "lock":
         return void this.lock(command.clientId, command.key, command.duration, command.createIfMissing);
       case "unlock":

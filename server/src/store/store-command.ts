@@ -9,7 +9,8 @@ export type StoreCommand =
   | { op: "set"; clientId: string; request: SetRequest }
   | { op: "delete"; clientId: string; key: string; ifVersion?: bigint }
   | { op: "pop"; clientId: string; key: string }
-  | { op: "clear"; clientId: string; force: boolean }
+  /** `prefixes`: only keys with one of them (an identity limited to key prefixes). */
+  | { op: "clear"; clientId: string; force: boolean; prefixes?: string[] }
   | { op: "lock"; clientId: string; key: string; duration?: bigint; createIfMissing: boolean }
   | { op: "unlock"; clientId: string; key: string }
   | { op: "clearHistory"; clientId: string }

@@ -20,6 +20,12 @@ export interface StoreOptions {
   privilegedClientId: string;
   /** Start in read-only mode. */
   readonly: boolean;
+  /**
+   * Admin rights come from the caller's role (auth on), checked before the
+   * store is called: every caller of SetReadOnly and the Admin operations is
+   * then taken as privileged, and privileged_client_id is not used.
+   */
+  privilegedByRole?: boolean;
   minLockDuration: bigint;
   maxLockDuration: bigint;
   minLifespan: bigint;
