@@ -48,7 +48,11 @@ describe.each(["SIGTERM", "SIGINT"] as const)("keyquarry serve stopped by %s", (
     const listed = await keyquarry(["snapshot", "list"], "", env);
     expect(listed).toMatchObject({ code: 0, stderr: "" });
     const summaries = listed.stdout.trim().split("\n").map((line) => JSON.parse(line) as { id: number });
-    expect(summaries).toEqual([expect.objectContaining({ serverName: "signals", keys: written.length })]);
+    expect(summaries).toEqual([
+      expect.objectContaining({ serverName: "signals", keys: written.length }),
+      // The final snapshot covers the whole journal.
+      { serverName: "signals", journal: { entries: 0, lastSeq: 0 } },
+    ]);
     const shown = await keyquarry(["snapshot", "show", String(summaries[0]!.id), "--values"], "", env);
     expect(shown).toMatchObject({ code: 0, stderr: "" });
     const state = JSON.parse(shown.stdout) as { keys: Array<{ key: string; value: string }> };
