@@ -23,6 +23,16 @@ describe.each(["SIGTERM", "SIGINT"] as const)("keyquarry serve stopped by %s", (
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it("stops gracefully even when signalled the moment it says it listens", async () => {
+    // A supervisor may signal as soon as it reads the line: the handler must be there by then.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const proc = await spawnServe({ env: { KEYQUARRY_DATA_DIR: dataDir, KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_NAME: "at-listening", KEYQUARRY_LOG_LEVEL: "NOTICE" } });
+      proc.child.kill(signal);
+      expect(await proc.exited).toEqual({ code: 0, signal: null });
+      expect(proc.stdout()).toContain(`shutting down {"reason":"${signal}"}`);
+    }
+  });
+
   it("exits 0 from its own process after writing the final snapshot into data_dir", async () => {
     // Snapshots in the default database, <data_dir>/keyquarry.db: the container's setting (data_dir = /data).
     const proc = await spawnServe({

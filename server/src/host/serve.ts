@@ -9,6 +9,13 @@ export async function serve(config: Config): Promise<number> {
   const server = await build(config);
   const log = server.app.log;
   const url = await server.listen();
+  // Before the "listening" line: a supervisor may signal as soon as it reads it.
+  const stopRequested = new Promise<string>((resolve) => {
+    for (const name of ["SIGINT", "SIGTERM"] as const) {
+      process.once(name, () => resolve(name));
+    }
+    void server.shutdownRequested.then(() => resolve("Admin.Shutdown"));
+  });
   const notice = (log as typeof log & { notice: typeof log.info }).notice.bind(log);
   const { restored } = server;
   if (restored !== undefined) {
@@ -36,12 +43,7 @@ export async function serve(config: Config): Promise<number> {
   if (config.sslCertfile === "") {
     log.warn("TLS is off: traffic is not encrypted (set ssl_certfile and ssl_keyfile to enable it)");
   }
-  const reason = await new Promise<string>((resolve) => {
-    for (const name of ["SIGINT", "SIGTERM"] as const) {
-      process.once(name, () => resolve(name));
-    }
-    void server.shutdownRequested.then(() => resolve("Admin.Shutdown"));
-  });
+  const reason = await stopRequested;
   notice({ reason }, "shutting down");
   try {
     await server.close();
