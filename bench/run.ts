@@ -12,6 +12,8 @@ import { grpcCall } from "./lib/grpc-call.js";
 import { runH2load, type H2loadResult } from "./lib/h2load.js";
 import { cliStartupReport, cliStartupSettings, runCliStartup } from "./lib/cli-startup.js";
 import { hostileReport, hostileSettings, runHostile } from "./lib/hostile.js";
+import { journalReport, journalSettings, runJournal } from "./lib/journal.js";
+import { spawnEtcd } from "./lib/etcd-process.js";
 import { rssMiB, sampleRss, spawnKeyquarry } from "./lib/keyquarry-process.js";
 import { freePort } from "../server/test/kit/free-port.js";
 import { installCleanup, isStoppingAll, run, spawnTracked, stopAll, stopChild, waitForPort, which } from "./lib/procs.js";
@@ -308,8 +310,12 @@ if (onlyFlag !== -1) {
       const cliStartup = await runCliStartup(targetNode, rootDir, tmp, cliStartupSettings(quick), log);
       return { data: { cliStartup }, ...cliStartupReport(cliStartup), show: fmtRatio };
     },
+    journal: async () => {
+      const journal = await runJournal(targetNode, rootDir, tmp, journalSettings(quick), log);
+      return { data: { journal }, ...journalReport(journal), show: fmtRatio };
+    },
   };
-  if (stage !== "hostile" && stage !== "cli") {
+  if (stage !== "hostile" && stage !== "cli" && stage !== "journal") {
     log(`--only: unknown stage ${JSON.stringify(stage)} (known: ${Object.keys(stages).join(", ")})`);
     process.exit(2);
   }
@@ -394,18 +400,7 @@ const httpCeiling = childOutput("http-ceiling", spawnTracked(targetNode, ["--imp
 const etcd = tools.etcd
   ? childOutput(
       "etcd",
-      spawnTracked("etcd", [
-        "--name", "bench",
-        "--data-dir", path.join(tmp, "etcd"),
-        "--listen-client-urls", `http://127.0.0.1:${ports.etcd}`,
-        "--advertise-client-urls", `http://127.0.0.1:${ports.etcd}`,
-        "--listen-peer-urls", `http://127.0.0.1:${ports.etcdPeer}`,
-        "--initial-advertise-peer-urls", `http://127.0.0.1:${ports.etcdPeer}`,
-        "--initial-cluster", `bench=http://127.0.0.1:${ports.etcdPeer}`,
-        "--logger", "zap",
-        "--log-level", "error",
-        "--quota-backend-bytes", String(8 * 1024 * 1024 * 1024),
-      ]),
+      spawnEtcd(path.join(tmp, "etcd"), ports.etcd, ports.etcdPeer),
     )
   : undefined;
 const redis =
