@@ -110,7 +110,22 @@ const etcdPut = "/etcdserverpb.KV/Put";
 
 /** keyquarry with snapshots on and `env` (KEYQUARRY_NAME = `name`, the data dir `dataDir`). */
 function spawnJournaled(node: string, rootDir: string, port: number, dataDir: string, name: string, env: Record<string, string> = {}): ChildProcess {
-  return spawnKeyquarry(node, rootDir, port, dataDir, { KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_NAME: name, ...env });
+  return keepStderr(spawnKeyquarry(node, rootDir, port, dataDir, { KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_NAME: name, ...env }));
+}
+
+const stderrTails = new WeakMap<ChildProcess, string>();
+
+/** Keeps the last lines a child writes to stderr, for {@link startedListening}'s error. */
+function keepStderr(child: ChildProcess): ChildProcess {
+  child.stderr?.on("data", (chunk: Buffer) => stderrTails.set(child, ((stderrTails.get(child) ?? "") + chunk.toString()).slice(-1000)));
+  return child;
+}
+
+/** Waits until `child` listens on `port`; throws with what it wrote to stderr if it does not. */
+async function startedListening(child: ChildProcess, port: number, what: string): Promise<void> {
+  if (!(await waitForPort(port, 60_000, child))) {
+    throw new Error(`${what} did not start listening: ${(stderrTails.get(child) ?? "").trim().split("\n").slice(-2).join(" | ")}`);
+  }
 }
 
 /** Runs bench/h2-set-load.ts once with `node`; its JSON line, or the error. */
@@ -177,7 +192,7 @@ async function measureReplay(node: string, rootDir: string, tmp: string, s: Jour
   const port = await freePort();
   let server = spawnJournaled(node, rootDir, port, dataDir, name, env);
   try {
-    if (!(await waitForPort(port, 60_000, server))) throw new Error("keyquarry did not start");
+    await startedListening(server, port, "keyquarry");
     log(`journal: writing ${s.replayEntries.toLocaleString("en-US")} Sets for the replay ...`);
     const load = await setLoad(node, rootDir, { port, path: keyquarrySet, key: "replay", connections: s.connections, streams: s.streams, seconds: 900, warmupSeconds: 0, keys: s.replayKeys, requests: s.replayEntries }, 1_000_000);
     if (load.error !== undefined || (load.errors ?? 0) > 0 || load.ok !== s.replayEntries) {
@@ -197,8 +212,8 @@ async function measureReplay(node: string, rootDir: string, tmp: string, s: Jour
     log(`journal: restarting over ${result.journalEntries?.toLocaleString("en-US")} journal entries ...`);
     const started = process.hrtime.bigint();
     server = spawnJournaled(node, rootDir, port, dataDir, name, { ...env, KEYQUARRY_LOG_LEVEL: "NOTICE" });
-    const [restored, listening] = await Promise.all([logLine(server, /restored/, 600_000), logLine(server, /keyquarry listening/, 600_000)]);
-    if (restored === undefined || listening === undefined) throw new Error("the restart logged no restored / listening line");
+    const [restored, listened] = await Promise.all([logLine(server, /restored/, 600_000), logLine(server, /keyquarry listening/, 600_000)]);
+    if (restored === undefined || listened === undefined) throw new Error("the restart logged no restored / listening line");
     if (Number(restored["journalEntriesReplayed"]) !== result.journalEntries) throw new Error(`the restart replayed ${String(restored["journalEntriesReplayed"])} of ${result.journalEntries} journal entries`);
     result.startToListeningMs = Number(process.hrtime.bigint() - started) / 1e6;
     result.journalEntriesReplayed = Number(restored["journalEntriesReplayed"]);
@@ -241,15 +256,15 @@ export async function runJournal(node: string, rootDir: string, tmp: string, s: 
     }
     if (await which("etcd")) {
       const port = await freePort();
-      targets.splice(1, 0, { name: "etcd", label: "etcd Put (WAL fsync)", port, path: etcdPut, child: spawnEtcd(path.join(tmp, "journal-etcd"), port, await freePort()) });
+      targets.splice(1, 0, { name: "etcd", label: "etcd Put (WAL fsync)", port, path: etcdPut, child: keepStderr(spawnEtcd(path.join(tmp, "journal-etcd"), port, await freePort())) });
     } else {
       log("journal: etcd not found (apt-get install -y etcd-server): no etcd row");
     }
     const ceilingPort = await freePort();
-    targets.push({ name: "h2-ceiling", label: "node:http2 ceiling (no work)", port: ceilingPort, path: keyquarrySet, child: spawnTracked(node, ["--import", "tsx", path.join(benchDir, "ceiling-http2.ts"), String(ceilingPort)], { cwd: rootDir }) });
+    targets.push({ name: "h2-ceiling", label: "node:http2 ceiling (no work)", port: ceilingPort, path: keyquarrySet, child: keepStderr(spawnTracked(node, ["--import", "tsx", path.join(benchDir, "ceiling-http2.ts"), String(ceilingPort)], { cwd: rootDir })) });
 
     for (const target of targets) {
-      if (!(await waitForPort(target.port, 60_000, target.child))) throw new Error(`${target.label} did not start listening`);
+      await startedListening(target.child, target.port, target.label);
       const check = await grpcCall(target.port, target.path, grpcFrame(Buffer.concat([lenField(1, "verify"), lenField(2, "v")])), 15_000);
       if (check.grpcStatus !== "0") throw new Error(`${target.label}: a Set answered grpc-status ${check.grpcStatus} ${check.grpcMessage ?? ""}`);
       result.targets[target.name] = { label: target.label, rounds: [] };
