@@ -315,11 +315,11 @@ if (onlyFlag !== -1) {
       return { data: { journal }, ...journalReport(journal), show: fmtRatio };
     },
   };
-  if (stage !== "hostile" && stage !== "cli" && stage !== "journal") {
+  if (stage === undefined || !Object.hasOwn(stages, stage)) {
     log(`--only: unknown stage ${JSON.stringify(stage)} (known: ${Object.keys(stages).join(", ")})`);
     process.exit(2);
   }
-  const { data, lines, targets, show } = await stages[stage]();
+  const { data, lines, targets, show } = await stages[stage as keyof typeof stages]();
   const git = gitInfo();
   const header = `keyquarry bench — ${stage} stage only${quick ? " (quick)" : ""}, ${startedAt.toISOString()}, Node ${targetNodeVersion}, git ${git.commit ?? "?"}${git.dirtyFiles ? ` (+${git.dirtyFiles} modified files)` : ""}, load average ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}`;
   const targetLines = targets.map((t) => `${pad(t.check, 50)}${pad(t.measured === null ? "–" : show(t.measured), 12)}${pad(t.target, 12)}${t.pass === null ? "n/a" : t.pass ? "PASS" : "FAIL"}`);

@@ -12,6 +12,7 @@ import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { freePort } from "../../server/test/kit/free-port.js";
 import { spawnEtcd } from "./etcd-process.js";
+import { startBenchPostgres } from "./journal-postgres.js";
 import { grpcCall } from "./grpc-call.js";
 import { spawnKeyquarry } from "./keyquarry-process.js";
 import { run, spawnTracked, stopChild, waitForPort, which } from "./procs.js";
@@ -39,7 +40,7 @@ export const journalSettings = (quick: boolean): JournalSettings =>
     ? { rounds: 1, seconds: 2, warmupSeconds: 0.5, connections: 8, streams: 16, keys: 1000, replayEntries: 20_000, replayKeys: 10_000 }
     : { rounds: 3, seconds: 5, warmupSeconds: 1, connections: 8, streams: 16, keys: 1000, replayEntries: 200_000, replayKeys: 100_000 };
 
-type TargetName = "kq-sync" | "etcd" | "kq-batched" | "kq-off" | "h2-ceiling";
+type TargetName = "kq-sync" | "etcd" | "kq-batched" | "kq-off" | "kq-sync-postgres" | "h2-ceiling";
 
 /** One server the Sets go to. */
 interface Target {
@@ -48,8 +49,8 @@ interface Target {
   port: number;
   path: string;
   child: ChildProcess;
-  /** keyquarry's data dir (its database is `<dir>/keyquarry/keyquarry.db`). */
-  dataDir?: string;
+  /** keyquarry's snapshot database and server name, to read its journal's length. */
+  journal?: { database: string; name: string };
 }
 
 /** One run of h2-set-load.ts. */
@@ -97,11 +98,15 @@ export interface JournalResult {
   settings: JournalSettings;
   generator: string;
   targets: Partial<Record<TargetName, TargetResult>>;
-  /** keyquarry (each mode) req/s ÷ etcd Put req/s, and ÷ the generator's ceiling. */
+  /** keyquarry (each mode) req/s ÷ etcd Put req/s, and ÷ the generator's ceiling (of the medians). */
   ratios: Record<string, number | undefined>;
+  /** journal sync ÷ etcd within each round (the machine's load changes between rounds). */
+  syncOverEtcdByRound: Array<number | undefined>;
   /** Journal entries each keyquarry held after its rounds, next to the Sets it acknowledged. */
   journalCheck: Record<string, { acknowledged: number; journalEntries?: number }>;
   replay: ReplayResult;
+  /** Why there is no PostgreSQL row. */
+  postgresSkipped?: string;
   error?: string;
 }
 
@@ -139,9 +144,11 @@ async function setLoad(node: string, rootDir: string, settings: Record<string, u
   }
 }
 
-/** The journal's entries of `name` in `<dataDir>/keyquarry/keyquarry.db`, read by `keyquarry snapshot list`. */
-async function journalEntries(node: string, rootDir: string, dataDir: string, name: string): Promise<number | undefined> {
-  const database = `sqlite://${path.join(dataDir, "keyquarry", "keyquarry.db")}`;
+/** The default snapshot database of a keyquarry started by {@link spawnKeyquarry} with `dataDir`. */
+const defaultDatabase = (dataDir: string) => `sqlite://${path.join(dataDir, "keyquarry", "keyquarry.db")}`;
+
+/** The journal's entries of `name` in `database`, read by `keyquarry snapshot list`. */
+async function journalEntries(node: string, rootDir: string, database: string, name: string): Promise<number | undefined> {
   const result = await run(node, [path.join(rootDir, "server/bin/keyquarry.js"), "snapshot", "list", "--database", database, "--name", name], 20_000, { cwd: rootDir });
   if (result.code !== 0) return undefined;
   for (const line of result.stdout.split("\n").filter((l) => l !== "")) {
@@ -200,13 +207,13 @@ async function measureReplay(node: string, rootDir: string, tmp: string, s: Jour
     }
     // Batched: wait (bounded) until the last Sets are committed, so the kill loses none.
     const deadline = Date.now() + 30_000;
-    let entries = await journalEntries(node, rootDir, dataDir, name);
+    let entries = await journalEntries(node, rootDir, defaultDatabase(dataDir), name);
     while ((entries ?? 0) < s.replayEntries && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      entries = await journalEntries(node, rootDir, dataDir, name);
+      entries = await journalEntries(node, rootDir, defaultDatabase(dataDir), name);
     }
     await killNow(server);
-    result.journalEntries = await journalEntries(node, rootDir, dataDir, name);
+    result.journalEntries = await journalEntries(node, rootDir, defaultDatabase(dataDir), name);
     if ((result.journalEntries ?? 0) < s.replayEntries) throw new Error(`the journal holds ${result.journalEntries} entries, fewer than the ${s.replayEntries} Sets acknowledged`);
 
     log(`journal: restarting over ${result.journalEntries?.toLocaleString("en-US")} journal entries ...`);
@@ -241,10 +248,12 @@ export async function runJournal(node: string, rootDir: string, tmp: string, s: 
     generator: "bench/h2-set-load.ts (node:http2; KeyValue / PutRequest {key=1, value=2}, 100-byte values, a new value on every request)",
     targets: {},
     ratios: {},
+    syncOverEtcdByRound: [],
     journalCheck: {},
     replay: { writtenWith: "", keys: 0 },
   };
   const targets: Target[] = [];
+  let postgresServer: ChildProcess | undefined;
   const benchDir = path.join(rootDir, "bench");
   try {
     for (const mode of ["sync", "batched", "off"] as const) {
@@ -252,7 +261,17 @@ export async function runJournal(node: string, rootDir: string, tmp: string, s: 
       const dataDir = path.join(tmp, `journal-${mode}`);
       // sync is the default: the variable is not set for it.
       const child = spawnJournaled(node, rootDir, port, dataDir, `bench-${mode}`, mode === "sync" ? {} : { KEYQUARRY_SNAPSHOT_JOURNAL: mode });
-      targets.push({ name: `kq-${mode}`, label: `keyquarry journal ${mode}${mode === "sync" ? " (default)" : ""}`, port, path: keyquarrySet, child, dataDir });
+      targets.push({ name: `kq-${mode}`, label: `keyquarry journal ${mode}${mode === "sync" ? " (default)" : ""}`, port, path: keyquarrySet, child, journal: { database: defaultDatabase(dataDir), name: `bench-${mode}` } });
+    }
+    const postgres = await startBenchPostgres();
+    if ("url" in postgres) {
+      postgresServer = postgres.child;
+      const port = await freePort();
+      const child = spawnJournaled(node, rootDir, port, path.join(tmp, "journal-postgres-kq"), "bench-postgres", { KEYQUARRY_SNAPSHOT_DATABASE: postgres.url });
+      targets.push({ name: "kq-sync-postgres", label: "keyquarry journal sync, PostgreSQL", port, path: keyquarrySet, child, journal: { database: postgres.url, name: "bench-postgres" } });
+    } else {
+      result.postgresSkipped = postgres.skipped;
+      log(`journal: no PostgreSQL row: ${postgres.skipped}`);
     }
     if (await which("etcd")) {
       const port = await freePort();
@@ -298,18 +317,25 @@ export async function runJournal(node: string, rootDir: string, tmp: string, s: 
       result.ratios[`${mode}OverCeiling`] = ratio(rps(`kq-${mode}` as TargetName), rps("h2-ceiling"));
     }
     result.ratios["etcdOverCeiling"] = ratio(rps("etcd"), rps("h2-ceiling"));
+    const roundRps = (name: TargetName, r: number) => {
+      const round = result.targets[name]?.rounds[r];
+      return round?.error === undefined && (round?.errors ?? 0) === 0 ? round?.rps : undefined;
+    };
+    result.syncOverEtcdByRound = Array.from({ length: s.rounds }, (_, r) => ratio(roundRps("kq-sync", r), roundRps("etcd", r)));
 
     // The journal really holds what was acknowledged (sync), and nothing when off.
     for (const target of targets) {
-      if (target.dataDir === undefined) continue;
+      if (target.journal === undefined) continue;
       const acknowledged = result.targets[target.name]!.rounds.reduce((sum, x) => sum + (x.ok ?? 0), 0);
-      result.journalCheck[target.name] = { acknowledged, journalEntries: await journalEntries(node, rootDir, target.dataDir, target.name.replace("kq-", "bench-")) };
+      result.journalCheck[target.name] = { acknowledged, journalEntries: await journalEntries(node, rootDir, target.journal.database, target.journal.name) };
     }
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     log(`  journal: failed: ${result.error}`);
   } finally {
     await Promise.all(targets.map((t) => stopChild(t.child, 60_000)));
+    // After keyquarry: PostgreSQL's SIGTERM waits for its clients to disconnect.
+    if (postgresServer !== undefined) await stopChild(postgresServer, 30_000);
   }
   result.replay = await measureReplay(node, rootDir, tmp, s, log);
   return result;
@@ -332,12 +358,14 @@ export function journalReport(r: JournalResult): { lines: string[]; targets: Arr
     const x = (v: number | undefined) => (v === undefined ? "–" : `${v.toFixed(2)}x`);
     lines.push(`${(t.label + (t.error ? " !" : "")).padEnd(36)}${int(t.rps).padStart(9)}${fmt(t.p50Ms).padStart(9)}${fmt(t.p99Ms).padStart(9)}${x(ratio(t.rps, etcd)).padStart(9)}${x(ratio(t.rps, ceiling)).padStart(11)}`);
   }
+  if (r.syncOverEtcdByRound.length > 1) lines.push(`  journal sync ÷ etcd within each round: ${r.syncOverEtcdByRound.map((v) => (v === undefined ? "–" : `${v.toFixed(2)}x`)).join(", ")}`);
   for (const [name, check] of Object.entries(r.journalCheck)) {
     lines.push(`  ${name}: ${int(check.acknowledged)} Sets acknowledged in the measured runs; journal entries at the end: ${int(check.journalEntries)}`);
   }
   if ((r.ratios["etcdOverCeiling"] ?? 0) >= 0.8 || (r.ratios["syncOverCeiling"] ?? 0) >= 0.8) {
     lines.push(`  a target within 0.8x of the ceiling may be held back by the generator (2 cores shared by all processes)`);
   }
+  if (r.postgresSkipped !== undefined) lines.push(`  no PostgreSQL row: ${r.postgresSkipped}`);
   if (r.error !== undefined) lines.push(`  error: ${r.error}`);
   const p = r.replay;
   lines.push(
