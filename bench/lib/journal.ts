@@ -5,7 +5,8 @@
 // `off` — and against etcd Put (answered once its WAL is fsynced), in one
 // run, alternating the targets round by round, all driven by the same
 // node:http2 generator (bench/h2-set-load.ts) at the same concurrency, with
-// the raw node:http2 ceiling as the generator's limit. Then the replay
+// the raw node:http2 ceiling as the generator's limit; plus the journal
+// sync on PostgreSQL when the machine has it (journal-postgres.ts). Then the replay
 // speed: a journal of N entries left behind by kill -9, and how long the
 // restart takes to replay it (the server's "restored" log line).
 import type { ChildProcess } from "node:child_process";
@@ -241,7 +242,7 @@ async function measureReplay(node: string, rootDir: string, tmp: string, s: Jour
   return result;
 }
 
-/** Runs the stage: starts keyquarry (three modes), etcd and the ceiling, stops them before returning. */
+/** Runs the stage: starts keyquarry (each mode; PostgreSQL if there), etcd and the ceiling, stops them before returning. */
 export async function runJournal(node: string, rootDir: string, tmp: string, s: JournalSettings, log: (line: string) => void): Promise<JournalResult> {
   const result: JournalResult = {
     settings: s,
