@@ -14,6 +14,7 @@ import { cliStartupReport, cliStartupSettings, runCliStartup } from "./lib/cli-s
 import { hostileReport, hostileSettings, runHostile } from "./lib/hostile.js";
 import { journalReport, journalSettings, runJournal } from "./lib/journal.js";
 import { spawnEtcd } from "./lib/etcd-process.js";
+import { runTelemetryOverhead, telemetryOverheadReport, telemetryOverheadSettings } from "./lib/telemetry-overhead.js";
 import { rssMiB, sampleRss, spawnKeyquarry } from "./lib/keyquarry-process.js";
 import { freePort } from "../server/test/kit/free-port.js";
 import { installCleanup, isStoppingAll, run, spawnTracked, stopAll, stopChild, waitForPort, which } from "./lib/procs.js";
@@ -296,7 +297,7 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), "keyquarry-bench-"));
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
 log(`keyquarry bench (${quick ? "quick" : "full"}): ${settings.rounds} round(s); temp dir ${tmp}`);
 
-// `--only hostile` / `--only cli`: one stage alone (to re-run after a change);
+// `--only hostile` / `--only cli` / `--only metrics`: one stage alone (to re-run after a change);
 // writes bench/results/<stage>[-quick]-node<major>.json.
 const onlyFlag = process.argv.indexOf("--only");
 if (onlyFlag !== -1) {
@@ -313,6 +314,10 @@ if (onlyFlag !== -1) {
     journal: async () => {
       const journal = await runJournal(targetNode, rootDir, tmp, journalSettings(quick), log);
       return { data: { journal }, ...journalReport(journal), show: fmtRatio };
+    },
+    metrics: async () => {
+      const telemetry = await runTelemetryOverhead(targetNode, rootDir, tmp, telemetryOverheadSettings(quick), log);
+      return { data: { telemetry }, ...telemetryOverheadReport(telemetry), show: fmtRatio };
     },
   };
   if (stage === undefined || !Object.hasOwn(stages, stage)) {

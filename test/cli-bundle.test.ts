@@ -5,54 +5,14 @@
  * imports only. This walks the static import graph of the built entry.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { init, parse } from "es-module-lexer";
+import { init } from "es-module-lexer";
 import { beforeAll, describe, expect, it } from "vitest";
+import { staticImportGraph, type ImportGraph } from "./kit/static-import-graph.js";
 
 const cliDir = fileURLToPath(new URL("../server/dist/cli/", import.meta.url));
 const entry = join(cliDir, "cli.js");
-
-interface ImportGraph {
-  /** Chunk files loaded before the CLI runs (the entry and its static imports). */
-  chunks: string[];
-  /** Bare or `node:` specifiers imported statically by those chunks. */
-  packages: Set<string>;
-  /** Chunk files reached only through `import()`. */
-  lazyChunks: Set<string>;
-}
-
-function staticImportGraph(file: string): ImportGraph {
-  const graph: ImportGraph = { chunks: [], packages: new Set(), lazyChunks: new Set() };
-  const pending = [file];
-  while (pending.length > 0) {
-    const chunk = pending.pop() as string;
-    if (graph.chunks.includes(chunk)) {
-      continue;
-    }
-    graph.chunks.push(chunk);
-    const [imports] = parse(readFileSync(chunk, "utf8"));
-    for (const { n: specifier, d: dynamicAt } of imports) {
-      if (specifier === undefined) {
-        continue;
-      }
-      const isDynamic = dynamicAt > -1;
-      if (!specifier.startsWith(".")) {
-        if (!isDynamic) {
-          graph.packages.add(specifier);
-        }
-        continue;
-      }
-      const target = join(dirname(chunk), specifier);
-      if (isDynamic) {
-        graph.lazyChunks.add(target);
-      } else {
-        pending.push(target);
-      }
-    }
-  }
-  return graph;
-}
 
 describe("the built CLI", () => {
   let graph: ImportGraph;

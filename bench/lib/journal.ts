@@ -116,7 +116,7 @@ const etcdPut = "/etcdserverpb.KV/Put";
 
 /** keyquarry with snapshots on and `env` (KEYQUARRY_NAME = `name`, the data dir `dataDir`). */
 function spawnJournaled(node: string, rootDir: string, port: number, dataDir: string, name: string, env: Record<string, string> = {}): ChildProcess {
-  return keepStderr(spawnKeyquarry(node, rootDir, port, dataDir, { KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_NAME: name, ...env }));
+  return keepStderr(spawnKeyquarry(node, rootDir, port, dataDir, { env: { KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_NAME: name, ...env } }));
 }
 
 const stderrTails = new WeakMap<ChildProcess, string>();

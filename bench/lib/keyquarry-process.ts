@@ -7,17 +7,24 @@ import { spawnTracked } from "./procs.js";
 
 /**
  * Starts `keyquarry serve --listen 127.0.0.1:port` with `node` (tracked, so it
- * is stopped on exit): defaults only, no KEYQUARRY_* setting from the caller's
- * environment, errors-only logs and a private data dir; `env` adds or overrides settings.
+ * is stopped on exit): defaults only (plus `extra` flags and environment), no
+ * KEYQUARRY_* setting from the caller's environment, errors-only logs and a
+ * private data dir.
  */
-export function spawnKeyquarry(node: string, rootDir: string, port: number, dataDir: string, env: Record<string, string> = {}): ChildProcess {
-  return spawnTracked(node, [path.join(rootDir, "server/bin/keyquarry.js"), "serve", "--listen", `127.0.0.1:${port}`], {
+export function spawnKeyquarry(
+  node: string,
+  rootDir: string,
+  port: number,
+  dataDir: string,
+  extra: { args?: string[]; env?: Record<string, string> } = {},
+): ChildProcess {
+  return spawnTracked(node, [path.join(rootDir, "server/bin/keyquarry.js"), "serve", "--listen", `127.0.0.1:${port}`, ...(extra.args ?? [])], {
     cwd: rootDir,
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("KEYQUARRY_"))),
       KEYQUARRY_LOG_LEVEL: "ERROR",
       XDG_DATA_HOME: dataDir,
-      ...env,
+      ...extra.env,
     },
   });
 }

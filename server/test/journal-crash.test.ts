@@ -142,7 +142,11 @@ describe.each(databases)("kill -9 under write load, journal on by default (%s)",
     const tokens = logs.flatMap((log) => [...log.locks.values()]);
     const { kv } = createClients("grpc", second.url, "checker");
     const { fencingToken } = await kv.lock({ key: "after-restart", duration: { seconds: 60n }, createIfMissing: true });
-    expect(fencingToken).toBeGreaterThan(tokens.reduce((a, b) => (a > b ? a : b), 0n));
-    expect((await kv.stats({})).revision).toBeGreaterThanOrEqual(revisionBefore);
+    expect(fencingToken).toBeDefined();
+    expect(fencingToken!).toBeGreaterThan(tokens.reduce((a, b) => (a > b ? a : b), 0n));
+    const { revision } = await kv.stats({});
+    expect(revision).toBeDefined();
+    expect(revisionBefore).toBeDefined();
+    expect(revision!).toBeGreaterThanOrEqual(revisionBefore!);
   });
 });

@@ -79,7 +79,9 @@ async function withSnapshots(
 ): Promise<void> {
   // Loaded on demand, as for `serve`.
   const { loadConfig, openSnapshotStore, parseConnectionString } = await import("../index.js");
-  const config = loadConfig({ file: options.config, env: process.env, flags: { "snapshot.database": options.database } });
+  // Snapshots are read whatever `serve`'s snapshot.enabled says (the loader refuses a database while they are off).
+  const flags = { "snapshot.enabled": true, "snapshot.database": options.database };
+  const config = loadConfig({ file: options.config, env: process.env, flags });
   const database = parseConnectionString(config.snapshot.database, config.dataDir);
   const missing = `no snapshot database at ${database.driver === "sqlite" ? database.file : "the configured address"}`;
   if (database.driver === "sqlite" && !existsSync(database.file)) {

@@ -52,13 +52,19 @@ export interface Config {
   eventStreamTotalMaxBytes: number;
   /** Number of recent events kept for watch resumption. */
   eventLogSize: number;
-  /** Address of the HTTP monitor (metrics) server. */
+  /** Address of the HTTP monitor server (health, metrics, debugging); it runs when prometheus, expvar or pprof is on. */
   monitorAddress: string;
+  /** Serve Prometheus metrics at /metrics on the monitor server. */
   prometheus: boolean;
+  /** Serve /debug/vars (stats, memory, configuration with secrets redacted) on the monitor server. */
   expvar: boolean;
+  /** Serve /debug/pprof/profile (V8 CPU profile) and /debug/pprof/heap (heap snapshot) on the monitor server. */
   pprof: boolean;
+  /** Export OpenTelemetry spans over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT). */
   trace: boolean;
+  /** Name of the tracer the spans come from. */
   tracerName: string;
+  /** Service name of the spans, unless OTEL_SERVICE_NAME is set. */
   serviceName: string;
   /** Start in read-only mode. */
   readonly: boolean;

@@ -134,7 +134,7 @@ describe("loadConfig layering", () => {
 
   it.each(layers)("$option: default < file < env < flag", ({ option, file, env, flag, read, expected }) => {
     const yaml = option.startsWith("snapshot.")
-      ? `snapshot:\n  ${option.slice("snapshot.".length)}: ${file}\n`
+      ? `snapshot:\n  enabled: true\n  ${option.slice("snapshot.".length)}: ${file}\n`
       : `${option}: ${file}\n`;
     const sources: ConfigSources = { env: {} };
     expect(read(loadConfig(sources))).toEqual(expected[0]);
@@ -272,7 +272,7 @@ describe("loadConfig value parsing", () => {
 
   it("accepts YAML numbers for integers and nanosecond durations", () => {
     const config = loadConfig({
-      file: yamlFile("max_value_size: 2048\nmin_lock_duration: 2000000000\nrevision_limit: -1\nsnapshot:\n  interval: 0\n"),
+      file: yamlFile("max_value_size: 2048\nmin_lock_duration: 2000000000\nrevision_limit: -1\nsnapshot:\n  enabled: true\n  interval: 0\n"),
     });
     expect(config.maxValueSize).toBe(2048);
     expect(config.minLockDuration).toBe(2n * second);
@@ -477,6 +477,12 @@ describe("loadConfig validation", () => {
       { deleted_key_history_max_age: "1h" },
       "is not supported yet: removed keys' history (keep_deleted_key_history) is kept until ClearHistory; leave it at 0s",
     ],
+    ["snapshot.interval", { "snapshot.interval": "1m" }, "has no effect while snapshots are off: set snapshot.enabled (KEYQUARRY_SNAPSHOT_ENABLED=true) too, or leave it unset"],
+    ["snapshot.database", { "snapshot.database": "sqlite:///tmp/kq.db" }, "has no effect while snapshots are off: set snapshot.enabled (KEYQUARRY_SNAPSHOT_ENABLED=true) too, or leave it unset"],
+    ["persistent_revisions", { persistent_revisions: true }, "has no effect while snapshots are off: set snapshot.enabled (KEYQUARRY_SNAPSHOT_ENABLED=true) too, or leave it unset"],
+    ["snapshot.journal", { "snapshot.journal": "batched" }, "has no effect while snapshots are off: set snapshot.enabled (KEYQUARRY_SNAPSHOT_ENABLED=true) too, or leave it unset"],
+    ["snapshot.journal", { "snapshot.journal": "never" }, "expected one of sync, batched, off, got \"never\" (from flags)"],
+    ["snapshot.journal_interval", { "snapshot.journal_interval": "2s" }, "has no effect while snapshots are off: set snapshot.enabled (KEYQUARRY_SNAPSHOT_ENABLED=true) too, or leave it unset"],
     ["event_log_size", { event_log_size: "0" }, "must be at least 1, got 0"],
     ["snapshot.retain", { "snapshot.retain": 0 }, "must be at least 1, got 0"],
     ["max_concurrent_streams", { max_concurrent_streams: 0 }, "expected an integer >= 1, got 0 (from flags)"],
@@ -518,10 +524,10 @@ describe("loadConfig validation", () => {
     ["eager_prune_to below eager_prune_at", { eager_prune_at: 10, eager_prune_to: 9 }],
     ["min_lock_duration equal to max_lock_duration", { min_lock_duration: "15m" }],
     ["TLS with both files", { ssl_certfile: "/c.pem", ssl_keyfile: "/k.pem" }],
-    ["sqlite", { "snapshot.database": "sqlite:///var/lib/kq.db" }],
-    ["relative sqlite", { "snapshot.database": "sqlite://kq.db" }],
-    ["postgres", { "snapshot.database": "postgres://u:p@localhost/kq" }],
-    ["postgresql", { "snapshot.database": "postgresql://localhost/kq" }],
+    ["sqlite", { "snapshot.enabled": true, "snapshot.database": "sqlite:///var/lib/kq.db" }],
+    ["relative sqlite", { "snapshot.enabled": true, "snapshot.database": "sqlite://kq.db" }],
+    ["postgres", { "snapshot.enabled": true, "snapshot.database": "postgres://u:p@localhost/kq" }],
+    ["postgresql", { "snapshot.enabled": true, "snapshot.database": "postgresql://localhost/kq" }],
     ["unix listen and host-only monitor", { listen_address: "unix:///run/kq.sock", monitor_address: "0.0.0.0" }],
     ["connection limits off", { max_connections: 0, handshake_timeout: 0, idle_timeout: "0s", keepalive_interval: 0, keepalive_timeout: 0 }],
     ["the longest timer", { idle_timeout: "596h31m23.647s", max_concurrent_streams: 2 ** 32 - 1 }],

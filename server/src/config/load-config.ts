@@ -356,6 +356,23 @@ function validateConfig(c: Config): void {
       "unsupported or invalid database driver in connection string (expected sqlite://, postgres:// or postgresql://)",
     );
   }
+  // Snapshot settings do nothing while snapshots are off: refused, so that a forgotten
+  // snapshot.enabled is found at start rather than after a restart that lost the data.
+  // (A value other than the default counts as set.)
+  if (!c.snapshot.enabled) {
+    const defaults = defaultConfig({}).snapshot;
+    for (const [option, set] of [
+      ["snapshot.interval", c.snapshot.interval !== defaults.interval],
+      ["snapshot.database", c.snapshot.database !== defaults.database],
+      ["snapshot.journal", c.snapshot.journal !== defaults.journal],
+      ["snapshot.journal_interval", c.snapshot.journalInterval !== defaults.journalInterval],
+      ["persistent_revisions", c.persistentRevisions],
+    ] as const) {
+      if (set) {
+        throw ConfigError.invalidValue(option, "has no effect while snapshots are off: set snapshot.enabled (KEYQUARRY_SNAPSHOT_ENABLED=true) too, or leave it unset");
+      }
+    }
+  }
 }
 
 /** Largest value of an HTTP/2 setting (a 32-bit field). */

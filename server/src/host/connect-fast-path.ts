@@ -6,6 +6,7 @@ import { readClientId } from "../rpc/client-id.js";
 import { firstHeaderValue } from "../rpc/first-header-value.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { toConnectError } from "../rpc/to-connect-error.js";
+import type { RpcCall, RpcObserver } from "../telemetry/rpc-observer.js";
 import { clientGone, LazyCallSignal } from "./lazy-call-signal.js";
 import { decodeBinaryRequest, decodeJsonRequest } from "./decode-request.js";
 import { RequestSizeMeter, type RequestSizeLimit } from "./read-max-bytes.js";
@@ -22,13 +23,14 @@ export type RequestHandler = (request: IncomingMessage, response: ServerResponse
  * JSON and error encoding — without Fastify's and Connect's per-request
  * machinery. Everything else (GET requests, compression, streaming,
  * gRPC-Web, browsers' cross-origin calls when CORS is on, unknown paths)
- * goes to the general handler.
+ * goes to the general handler. Reports each call it serves to `observer`.
  */
 export function createConnectFastPath(
   methods: UnaryMethodTable,
   limit: RequestSizeLimit,
   cors: boolean,
   maxClientIdLength: number,
+  observer: RpcObserver,
 ): RequestHandler {
   return (request, response) => {
     const { headers } = request;
@@ -56,7 +58,10 @@ export function createConnectFastPath(
     let timer: NodeJS.Timeout | undefined;
     // Set once an operation runs: a deadline that passes while it works across turns (a scan) aborts it.
     let call: LazyCallSignal | undefined;
+    // Observed from the request's decoding on (as connect-es's interceptors see calls).
+    let observed: RpcCall | undefined;
     const refuse = (error: ConnectError) => {
+      observed?.end(error.code);
       failed = true;
       clearTimeout(timer);
       chunks.length = 0;
@@ -100,8 +105,12 @@ export function createConnectFastPath(
         return;
       }
       const signal = (call = new LazyCallSignal());
+      const observedCall = (observed = observer.start(method, "connect", headers));
+      observedCall.received();
       const complete = (output: Parameters<typeof create<typeof method.output>>[1]) => {
         const message = create(method.output, output);
+        observedCall.sent();
+        observedCall.end(0);
         if (json) {
           answer(response, 200, toJsonString(method.output, message), "application/json");
         } else {

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { readClientId } from "../rpc/client-id.js";
 import type { UnaryMethodTable } from "../rpc/routes.js";
 import { toConnectError } from "../rpc/to-connect-error.js";
+import type { RpcCall, RpcObserver } from "../telemetry/rpc-observer.js";
 import { decodeBinaryRequest } from "./decode-request.js";
 import { grpcFrame, grpcOkHeaders, grpcOkTrailers, isPlainGrpcCall, respondGrpcStatus, singleGrpcMessage } from "./grpc-envelope.js";
 import { readGrpcRequestBody, type GrpcBodyReceiver } from "./grpc-request-body.js";
@@ -23,15 +24,20 @@ export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHea
  * Everything else (streaming, compression, JSON, gRPC-Web, Connect, unknown
  * paths) goes to the general handler. Honours grpc-timeout, the client id
  * metadata (up to `maxClientIdLength` bytes), status codes with percent-encoded messages, size limits and
- * HTTP/2 flow control (Node's stream writes).
+ * HTTP/2 flow control (Node's stream writes). Reports each call it serves to `observer`.
  */
-export function createGrpcFastPath(methods: UnaryMethodTable, limit: RequestSizeLimit, maxClientIdLength: number): StreamHandler {
+export function createGrpcFastPath(
+  methods: UnaryMethodTable,
+  limit: RequestSizeLimit,
+  maxClientIdLength: number,
+  observer: RpcObserver,
+): StreamHandler {
   return (stream, headers) => {
     const entry = methods.get(headers[":path"] ?? "");
     if (entry === undefined || !isPlainGrpcCall(headers)) {
       return false;
     }
-    new FastCall(stream, headers, entry.method, entry.operation, limit, maxClientIdLength).start();
+    new FastCall(stream, headers, entry.method, entry.operation, limit, maxClientIdLength, observer).start();
     return true;
   };
 }
@@ -46,6 +52,8 @@ type Output = ReturnType<Entry["operation"]>;
 class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
   private done = false;
   private deadline: NodeJS.Timeout | undefined;
+  /** Observed from the request's decoding on (as connect-es's interceptors see calls). */
+  private call: RpcCall | undefined;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -54,6 +62,7 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
     private readonly operation: Entry["operation"],
     private readonly limit: RequestSizeLimit,
     private readonly maxClientIdLength: number,
+    private readonly observer: RpcObserver,
   ) {
     super();
   }
@@ -80,6 +89,8 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
     try {
       // In connect-es's order: the message, then the client id (its interceptor sees a decoded request).
       const request = decodeBinaryRequest(this.method.input, singleGrpcMessage(body, "unary"));
+      this.call = this.observer.start(this.method, "grpc", this.headers);
+      this.call.received();
       output = this.operation(request, readClientId(this.headers, this.maxClientIdLength), this);
     } catch (error) {
       this.failWith(error);
@@ -117,6 +128,8 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
       return;
     }
     this.finish();
+    this.call?.sent();
+    this.call?.end(0);
     if (stream.destroyed) {
       return;
     }
@@ -132,6 +145,7 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
       return;
     }
     this.finish();
+    this.call?.end(error.code);
     this.abort(error);
     if (stream.destroyed) {
       return;
@@ -146,6 +160,9 @@ class FastCall extends LazyCallSignal implements GrpcBodyReceiver {
 
   /** The stream closed or failed: an operation still running (a scan) stops. */
   private end(): void {
+    if (!this.done) {
+      this.call?.end(clientGone.code);
+    }
     this.abort(clientGone);
     this.finish();
   }

@@ -4,6 +4,7 @@ import { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { readClientId } from "../rpc/client-id.js";
 import type { WatchMethodTable } from "../rpc/routes.js";
 import { toConnectError } from "../rpc/to-connect-error.js";
+import type { RpcCall, RpcObserver } from "../telemetry/rpc-observer.js";
 import type { WatchMethod, WatchOutput, WatchSession } from "../rpc/watch-session.js";
 import type { StoreEvent } from "../store/store-event.js";
 import { decodeBinaryRequest } from "./decode-request.js";
@@ -30,7 +31,8 @@ import { http2StreamSink } from "./node-watch-sink.js";
  * drive (validation, limits, cut-offs, progress); this only frames and
  * writes, waiting for each write to be taken ('drain') before asking for
  * the next message, as connect-node does. gRPC-Web, Connect, JSON and
- * compressed requests are declined (served by connect-es).
+ * compressed requests are declined (served by connect-es). Reports each
+ * call it serves to `observer`.
  */
 export class GrpcWatchFastPath {
   /** Event messages encoded (each event once per method, whatever the number of its watchers). */
@@ -44,6 +46,7 @@ export class GrpcWatchFastPath {
     private readonly methods: WatchMethodTable,
     private readonly limit: RequestSizeLimit,
     private readonly maxClientIdLength: number,
+    readonly observer: RpcObserver,
   ) {
     for (const method of methods.values()) {
       this.frames.set(method, new WeakMap());
@@ -90,6 +93,8 @@ class WatchCall implements GrpcBodyReceiver {
   private writing = false;
   private deadline: NodeJS.Timeout | undefined;
   private readonly sink: WatchSink;
+  /** Observed from the request's decoding on (as connect-es's interceptors see calls). */
+  private call: RpcCall | undefined;
 
   constructor(
     private readonly fastPath: GrpcWatchFastPath,
@@ -126,6 +131,8 @@ class WatchCall implements GrpcBodyReceiver {
     try {
       // In connect-es's order: the message, then the client id.
       const request = decodeBinaryRequest(method.method.input, singleGrpcMessage(body, "server_streaming"));
+      this.call = this.fastPath.observer.start(method.method, "grpc", this.headers);
+      this.call.received();
       const clientId = readClientId(this.headers, this.maxClientIdLength);
       session = method.open(request, clientId, { clientId, sink: this.sink });
     } catch (error) {
@@ -144,6 +151,7 @@ class WatchCall implements GrpcBodyReceiver {
   /** Writes the session's messages until it ends, then the trailers with its status. */
   private async send(session: WatchSession<WatchMethod["method"]>): Promise<void> {
     let trailers: Record<string, string> = grpcOkTrailers;
+    let code = 0;
     const outputs = session[Symbol.asyncIterator]();
     try {
       // Not a for-await loop: its variable would hold the last message (a value of up to a megabyte
@@ -152,12 +160,14 @@ class WatchCall implements GrpcBodyReceiver {
         // Each step sends one message.
       }
     } catch (error) {
-      const { code, rawMessage } = toConnectError(error);
-      trailers = grpcStatusHeaders(code, rawMessage);
+      const connectError = toConnectError(error);
+      code = connectError.code;
+      trailers = grpcStatusHeaders(code, connectError.rawMessage);
       // As a for-await loop would: the session's generator runs its cleanup (the subscription ends).
       await outputs.return?.(undefined);
     }
     this.finish();
+    this.call?.end(code);
     const { stream } = this;
     if (!stream.destroyed && !stream.writableEnded) {
       stream.once("wantTrailers", () => stream.sendTrailers(trailers));
@@ -173,6 +183,7 @@ class WatchCall implements GrpcBodyReceiver {
     }
     const output = next.value;
     const { method, fastPath } = this;
+    this.call?.sent();
     await this.write("event" in output ? fastPath.eventFrame(method, output.event) : encodedFrame(method, output.message));
     return false;
   }
@@ -225,6 +236,9 @@ class WatchCall implements GrpcBodyReceiver {
 
   /** The stream closed (the client went away, or the stream was reset): the watch ends. */
   private gone(): void {
+    if (!this.done) {
+      this.call?.end(clientGone.code);
+    }
     this.finish();
     this.session?.end();
   }
@@ -236,10 +250,12 @@ class WatchCall implements GrpcBodyReceiver {
       return;
     }
     this.finish();
+    const connectError = toConnectError(error);
+    this.call?.end(connectError.code);
     if (stream.destroyed) {
       return;
     }
-    respondGrpcStatus(stream, toConnectError(error));
+    respondGrpcStatus(stream, connectError);
   }
 
   private finish(): void {

@@ -1,4 +1,5 @@
 import type { Config } from "../config/config.js";
+import { customLevelsOf } from "./logger-options.js";
 import { build } from "./server.js";
 
 /**
@@ -9,37 +10,17 @@ export async function serve(config: Config): Promise<number> {
   const server = await build(config);
   const log = server.app.log;
   const url = await server.listen();
-  // Before the "listening" line: a supervisor may signal as soon as it reads it.
+  // Handled before "listening" is logged: a supervisor may stop the server as soon as it reads that line.
   const stopRequested = new Promise<string>((resolve) => {
     for (const name of ["SIGINT", "SIGTERM"] as const) {
       process.once(name, () => resolve(name));
     }
     void server.shutdownRequested.then(() => resolve("Admin.Shutdown"));
   });
-  const notice = (log as typeof log & { notice: typeof log.info }).notice.bind(log);
-  const { restored } = server;
-  if (restored !== undefined) {
-    const { replay } = restored;
-    // Strings: not every logger serializes bigint.
-    notice(
-      {
-        database: restored.database,
-        journal: restored.journal,
-        snapshotId: restored.snapshotId === undefined ? null : String(restored.snapshotId),
-        keys: restored.keys,
-        journalEntriesReplayed: replay?.entries ?? 0,
-        ms: Math.round(restored.ms),
-      },
-      restored.snapshotId === undefined && (replay?.entries ?? 0) === 0 ? "nothing to restore" : "restored",
-    );
-    if (replay !== undefined && replay.droppedTail > 0) {
-      log.warn({ entries: replay.droppedTail }, "the journal's last batch was incomplete (a crash while it was written); it was dropped");
-    }
-    if (replay !== undefined && replay.diverged > 0) {
-      log.error({ entries: replay.diverged }, "journal replay diverged from the run it repeats (revisions ahead); please report this");
-    }
-  }
-  notice({ address: url, serverName: config.name, readonly: config.readonly }, "keyquarry listening");
+  const { notice } = customLevelsOf(log);
+  // The monitor's address (when it runs) on the same line: whoever reads the one finds the other.
+  const monitor = server.monitorUrl === undefined ? {} : { monitorAddress: server.monitorUrl };
+  notice({ address: url, ...monitor, serverName: config.name, readonly: config.readonly }, "keyquarry listening");
   if (config.sslCertfile === "") {
     log.warn("TLS is off: traffic is not encrypted (set ssl_certfile and ssl_keyfile to enable it)");
   }

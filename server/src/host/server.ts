@@ -1,9 +1,10 @@
 import fastifyCors from "@fastify/cors";
-import fastify, { LogController, type FastifyInstance } from "fastify";
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { Config } from "../config/config.js";
-import { defaultListenPort } from "../config/default-config.js";
+import { defaultListenPort, defaultMonitorPort } from "../config/default-config.js";
 import { parseListenAddress, type ListenAddress } from "../config/listen-address.js";
 import { clientIdInterceptor } from "../rpc/client-id.js";
 import { createRpcs } from "../rpc/routes.js";
@@ -21,8 +22,10 @@ import { createGrpcFastPath } from "./grpc-fast-path.js";
 import { GrpcWatchFastPath } from "./grpc-watch-fast-path.js";
 import { startPruneTimer } from "./prune-timer.js";
 import { reencodeGrpcMessageTrailer } from "./grpc-message.js";
-import { loggerOptions } from "./logger-options.js";
-import { createSnapshotter, describeDatabase, openSnapshotStore, type Snapshotter, type SnapshotStore } from "../snapshot/index.js";
+import { customLevelsOf, loggerOptions } from "./logger-options.js";
+import { eventLogger } from "./event-logger.js";
+import { redactSecrets } from "./redact-secrets.js";
+import { createSnapshotter, defaultSqliteFile, openSnapshotStore, type Snapshotter, type SnapshotStore } from "../snapshot/index.js";
 import { JournalWriter, replayJournal, type ReplayResult } from "../journal/index.js";
 import { WatchHub } from "../watch/watch-hub.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
@@ -33,6 +36,17 @@ import { nodeWatchSink } from "./node-watch-sink.js";
 import { startWatchSweepTimer } from "./watch-sweep-timer.js";
 import { watchSinkKey } from "../rpc/watch-sink-key.js";
 import { createContextValues } from "@connectrpc/connect";
+import { Admin } from "@keyquarry/gen/keyquarry/admin_pb.js";
+import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import { Health } from "@keyquarry/gen/grpc/health/v1/health_pb.js";
+import { createHealthService } from "../rpc/health-service.js";
+import { reflectionRoutes } from "../rpc/reflection-service.js";
+import { debugVars } from "../telemetry/debug-vars.js";
+import { createMonitorServer, type MonitorServer } from "../telemetry/monitor-server.js";
+import { rpcObserverInterceptor } from "../telemetry/rpc-interceptor.js";
+import { JournalRecord, observedJournalLog } from "../telemetry/journal-record.js";
+import { observedSnapshotStore, SnapshotRecord } from "../telemetry/snapshot-record.js";
+import { startTelemetry, type Telemetry } from "../telemetry/telemetry.js";
 
 /** Value bytes the event log may hold for resuming watchers. */
 export const eventLogMaxBytes = 64 * 1024 * 1024;
@@ -59,6 +73,13 @@ export interface KeyquarryServer {
   readonly hub: WatchHub;
   /** The gRPC watch fast path (its counts show the event frames it encoded and wrote). */
   readonly grpcWatch: GrpcWatchFastPath;
+  /** Metrics and tracing (what other parts register metrics in and run spans with). */
+  readonly telemetry: Telemetry;
+  /**
+   * The monitor listener's URL once listen() has resolved, when `prometheus`,
+   * `expvar` or `pprof` is on (`/healthz`, `/readyz`, `/metrics`, `/debug/...`).
+   */
+  readonly monitorUrl: string | undefined;
   /**
    * Starts listening, then the background work (timers, periodic snapshots);
    * resolves to the address clients use (`http://host:port` or `unix:///path`).
@@ -74,23 +95,8 @@ export interface KeyquarryServer {
   close(): Promise<void>;
   /** Resolves when the privileged client calls Admin.Shutdown. */
   readonly shutdownRequested: Promise<void>;
-  /** What was restored at build, when snapshots are on. */
-  readonly restored: RestoreReport | undefined;
   /** The journal, when snapshots and the journal are on. */
   readonly journal: JournalWriter | undefined;
-}
-
-/** What {@link build} restored, for the start-up log. */
-export interface RestoreReport {
-  /** The database, without credentials. */
-  database: string;
-  journal: Config["snapshot"]["journal"];
-  /** The snapshot restored; undefined when none was (none yet, or start_fresh). */
-  snapshotId: bigint | undefined;
-  /** Keys after the restore. */
-  keys: number;
-  replay: ReplayResult | undefined;
-  ms: number;
 }
 
 /**
@@ -105,10 +111,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     config.sslCertfile !== "" ? { cert: readFileSync(config.sslCertfile), key: readFileSync(config.sslKeyfile) } : undefined;
   const clock = options.clock ?? createSystemClock();
   const store = new KeyValueStore(storeOptionsOf(config), clock);
-  const restore = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
-  const snapshots = restore?.snapshots;
+  const opened = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
+  const snapshots = opened?.snapshots;
   try {
-    return await compose(config, options, { address, tls, clock, store, snapshots, restored: restore?.report });
+    return await compose(config, options, { address, tls, clock, store, snapshots, restore: opened?.restore });
   } catch (error) {
     // A server that could not be built holds nothing open.
     await snapshots?.close();
@@ -125,29 +131,14 @@ interface Parts {
   store: KeyValueStore;
   /** Open when snapshots are on; the server's close() closes it. */
   snapshots: SnapshotStore | undefined;
-  restored: RestoreReport | undefined;
+  /** What was restored, for the log (when snapshots are on). */
+  restore: Restore | undefined;
 }
 
 /** The composition root: the watch hub, the RPCs, the Fastify host and their background work. */
 async function compose(config: Config, options: BuildOptions, parts: Parts): Promise<KeyquarryServer> {
-  const { address, tls, clock, store, snapshots, restored } = parts;
-  let app: FastifyInstance | undefined;
-  // Attached before the reserved keys are written: from here on every change is journaled.
-  const journal =
-    snapshots === undefined || config.snapshot.journal === "off"
-      ? undefined
-      : new JournalWriter({
-          log: snapshots,
-          name: config.name,
-          after: store.commandSeq,
-          mode: config.snapshot.journal,
-          intervalMs: Math.max(1, Number(config.snapshot.journalInterval / 1_000_000n)),
-          // Only called once the server runs, when app is set.
-          logger: { error: (obj, msg) => app?.log.error(obj, msg), warn: (obj, msg) => app?.log.warn(obj, msg) },
-        });
-  if (journal !== undefined) {
-    store.attachCommandSink(journal);
-  }
+  const { address, tls, clock, store, snapshots, restore } = parts;
+  let appLog: FastifyBaseLogger | undefined;
   // After the restore (the log continues its revisions), before the reserved keys.
   const hub = new WatchHub(
     store,
@@ -163,13 +154,31 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     },
     clock,
   );
-  store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
-  // Locks and lifespans that ended while the server was down end now, with their events.
-  store.expireDue();
   let requestShutdown = () => {};
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
 
   let snapshotter: Snapshotter | undefined;
+  const snapshotRecord = snapshots === undefined ? undefined : new SnapshotRecord();
+  const journalMode = config.snapshot.journal === "off" ? undefined : config.snapshot.journal;
+  const journalRecord = snapshots === undefined || journalMode === undefined ? undefined : new JournalRecord();
+  const telemetry = await startTelemetry(config, { store, hub, snapshots: snapshotRecord, journal: journalRecord });
+  // Attached before the reserved keys are written: from here on every change is journaled.
+  const journal =
+    snapshots === undefined || journalMode === undefined || journalRecord === undefined
+      ? undefined
+      : new JournalWriter({
+          log: observedJournalLog(snapshots, journalRecord, telemetry.span),
+          name: config.name,
+          after: store.commandSeq,
+          mode: journalMode,
+          intervalMs: Math.max(1, Number(config.snapshot.journalInterval / 1_000_000n)),
+          // Only called once the server runs, when appLog is set.
+          logger: { error: (obj, msg) => appLog?.error(obj, msg), warn: (obj, msg) => appLog?.warn(obj, msg) },
+        });
+  if (journal !== undefined && journalRecord !== undefined) {
+    store.attachCommandSink(journal);
+    journalRecord.state = () => ({ backlog: journal.backlog, failing: journal.failing });
+  }
   const rpcs = createRpcs({
     store,
     hub,
@@ -179,11 +188,11 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     durability: journal,
   });
   const limit = requestSizeLimitFor(config);
-  const grpcWatch = new GrpcWatchFastPath(rpcs.watchMethods, limit, config.maxClientIdLength);
-  const grpcUnary = createGrpcFastPath(rpcs.unaryMethods, limit, config.maxClientIdLength);
+  const grpcWatch = new GrpcWatchFastPath(rpcs.watchMethods, limit, config.maxClientIdLength, telemetry.rpc);
+  const grpcUnary = createGrpcFastPath(rpcs.unaryMethods, limit, config.maxClientIdLength, telemetry.rpc);
   const cors = corsOptionsFor(config.corsOrigins);
   let server: PolyglotServer | undefined;
-  app = fastify({
+  const app = fastify({
     logger: options.logger ?? loggerOptions(config),
     // One log line per call would cost more than the call itself.
     logController: new LogController({ disableRequestLogging: true }),
@@ -195,13 +204,31 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
           : {
               grpc: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
                 grpcWatch.handle(stream, headers) || grpcUnary(stream, headers),
-              connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, config.maxClientIdLength),
+              connect: createConnectFastPath(rpcs.unaryMethods, limit, cors !== undefined, config.maxClientIdLength, telemetry.rpc),
             };
       server = createPolyglotServer(handler, tls, fastPaths, connectionLimitsFor(config));
       return server as unknown as import("node:http").Server;
     },
   });
+  const health = createHealthService([KeyQuarry.typeName, Admin.typeName]);
+  const reflection = reflectionRoutes([KeyQuarry, Admin, Health]);
+  appLog = app.log;
+  const log = customLevelsOf(app.log);
+  if (restore !== undefined) {
+    logRestore(app.log, restore);
+  }
+  if (config.logEvents || config.logLevel === "EVENT") {
+    // Its own level: events are logged whatever log_level hides.
+    store.subscribe(eventLogger(customLevelsOf(app.log.child({}, { level: "event" })).event));
+  }
+  // Logged too (when log_events is on).
+  store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
+  // Locks and lifespans that ended while the server was down end now, with their events.
+  store.expireDue();
+
   app.addHook("preClose", (done) => {
+    // Health says NOT_SERVING from here on (its Watch streams get that and end).
+    health.shutDown();
     // Watch streams never end by themselves: end them so that shutdown does not wait for them.
     hub.endAll();
     server?.closeIdleConnections();
@@ -224,8 +251,16 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   app.addContentTypeParser("*", (_request, _payload, parsed) => parsed(null, undefined));
   app.setNotFoundHandler(unknownMethodHandler);
   await app.register(connectPlugin, {
-    routes: rpcs.routes,
-    interceptors: [clientIdInterceptor(config.maxClientIdLength)],
+    routes: (router) => {
+      rpcs.routes(router);
+      health.routes(router);
+      reflection(router);
+    },
+    // The observer's outermost, so that it sees the client id check fail (as on the fast paths).
+    interceptors: [
+      ...(telemetry.rpc.enabled ? [rpcObserverInterceptor(telemetry.rpc)] : []),
+      clientIdInterceptor(config.maxClientIdLength),
+    ],
     limit,
     contextValues: (request) => createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)),
   });
@@ -233,7 +268,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   // Started by listen(), stopped by close(), in reverse order: the timers that change the store stop
   // before the snapshotter takes its final snapshot.
   const background = new BackgroundWork();
-  if (snapshots !== undefined) {
+  if (snapshots !== undefined && snapshotRecord !== undefined) {
     snapshotter = createSnapshotter({
       store: {
         exportState: () => store.exportState(config.persistentRevisions),
@@ -241,11 +276,11 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
           return store.revision;
         },
       },
-      snapshots,
+      snapshots: observedSnapshotStore(snapshots, snapshotRecord, telemetry.span),
       name: config.name,
       retain: config.snapshot.retain,
       intervalNs: config.snapshot.interval,
-      log: app.log,
+      log: { notice: log.notice, error: app.log.error.bind(app.log) },
     });
     background.add(snapshotting(snapshotter));
   }
@@ -260,6 +295,20 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   background.add(() => startPruneTimer(store, config.pruneInterval));
   background.add(() => startWatchSweepTimer(hub, config.eventStreamSendTimeout));
 
+  // Ready from the end of listen() (the restore is done, calls are accepted) until close() starts.
+  let ready = false;
+  const monitor: MonitorServer | undefined =
+    config.prometheus || config.expvar || config.pprof
+      ? createMonitorServer({
+          address: parseListenAddress(config.monitorAddress, defaultMonitorPort),
+          ready: () => ready,
+          registry: telemetry.registry,
+          vars: config.expvar ? () => debugVars(config, store, hub) : undefined,
+          pprof: config.pprof,
+        })
+      : undefined;
+  let monitorUrl: string | undefined;
+
   const bind = async (): Promise<string> => {
     if (address.kind === "unix") {
       await removeStaleSocket(address.path);
@@ -270,6 +319,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     return urlOf(app, tls !== undefined);
   };
   const shutDown = async () => {
+    ready = false;
     const timeoutMs = Number(config.gracefulShutdownTimeout / 1_000_000n);
     const force = timeoutMs > 0 ? setTimeout(() => server?.closeAllConnections(), timeoutMs) : undefined;
     try {
@@ -287,6 +337,9 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
       await background.stop();
     } finally {
       await snapshots?.close();
+      // Last: /metrics and /readyz answer during the graceful shutdown, and the final snapshot's span is exported.
+      await monitor?.close();
+      await telemetry.close();
     }
   };
   let closing: Promise<void> | undefined;
@@ -297,13 +350,18 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     store,
     hub,
     grpcWatch,
+    telemetry,
+    get monitorUrl() {
+      return monitorUrl;
+    },
     shutdownRequested,
-    restored,
     journal,
     async listen() {
       try {
         const url = await bind();
+        monitorUrl = await monitor?.listen();
         await background.start();
+        ready = true;
         return url;
       } catch (error) {
         // The listen error is the one to report; closing only releases what build() opened.
@@ -338,11 +396,16 @@ function snapshotting(snapshotter: Snapshotter): StartWork {
  * snapshot or journal that cannot be read is an error, never a silently
  * empty or partial store.
  */
-async function openAndRestore(config: Config, store: KeyValueStore): Promise<{ snapshots: SnapshotStore; report: RestoreReport }> {
-  const started = performance.now();
+async function openAndRestore(config: Config, store: KeyValueStore): Promise<{ snapshots: SnapshotStore; restore: Restore }> {
+  const database = redactSecrets(config.snapshot.database || `sqlite://${join(config.dataDir, defaultSqliteFile)}`);
   const snapshots = openSnapshotStore(config.snapshot.database, config.dataDir);
   try {
-    await snapshots.migrate();
+    try {
+      await snapshots.migrate();
+    } catch (error) {
+      throw new Error(`cannot open the snapshot database ${database}: ${redactSecrets(String((error as Error).message))}`, { cause: error });
+    }
+    const startedAt = performance.now();
     let snapshotId: bigint | undefined;
     let replay: ReplayResult | undefined;
     if (config.startFresh) {
@@ -357,18 +420,55 @@ async function openAndRestore(config: Config, store: KeyValueStore): Promise<{ s
       }
       replay = await replayJournal(snapshots, config.name, store);
     }
-    const report: RestoreReport = {
-      database: describeDatabase(config.snapshot.database, config.dataDir),
+    const restore: Restore = {
+      database,
+      serverName: config.name,
       journal: config.snapshot.journal,
-      snapshotId,
+      startFresh: config.startFresh,
+      snapshotId: snapshotId === undefined ? null : String(snapshotId),
       keys: store.userKeys,
-      replay,
-      ms: performance.now() - started,
+      revision: String(store.revision),
+      journalEntriesReplayed: replay?.entries ?? 0,
+      droppedTail: replay?.droppedTail ?? 0,
+      diverged: replay?.diverged ?? 0,
+      ms: Math.round(performance.now() - startedAt),
     };
-    return { snapshots, report };
+    return { snapshots, restore };
   } catch (error) {
     await snapshots.close();
     throw error;
+  }
+}
+
+/** The restore's figures, logged at NOTICE (strings for bigints: not every logger serializes them). */
+interface Restore {
+  /** The snapshot database, password masked. */
+  database: string;
+  serverName: string;
+  journal: Config["snapshot"]["journal"];
+  startFresh: boolean;
+  /** The snapshot restored, if any. */
+  snapshotId: string | null;
+  keys: number;
+  revision: string;
+  journalEntriesReplayed: number;
+  /** Entries of a partial or damaged last batch (a crash while it was written), dropped. */
+  droppedTail: number;
+  /** Replayed entries after which the revision was ahead of the recorded one (should stay 0). */
+  diverged: number;
+  ms: number;
+}
+
+/** Logs what was restored: NOTICE, plus a warning for a dropped last batch and an error for a divergence. */
+function logRestore(log: FastifyBaseLogger, restore: Restore): void {
+  const { droppedTail, diverged, ...figures } = restore;
+  const nothing = restore.snapshotId === null && restore.journalEntriesReplayed === 0;
+  customLevelsOf(log).notice(figures, nothing ? "no snapshot to restore" : "snapshot restored");
+  if (droppedTail > 0) {
+    log.warn({ entries: droppedTail }, "the journal's last batch was incomplete (a crash while it was written): it was dropped");
+  }
+  if (diverged > 0) {
+    log.error({ entries: diverged }, "journal replay diverged from the run it repeats (revisions ahead); please report this");
   }
 }
 

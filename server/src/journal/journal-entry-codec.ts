@@ -34,6 +34,9 @@ export function encodeRecord(record: CommandRecord): EncodedRecord {
   } else {
     json = command;
   }
+  if (record.pruned !== undefined) {
+    json = { ...json, pruned: record.pruned };
+  }
   return { seq: record.seq, format: journalFormat, time: record.time, revision: record.revision, command: JSON.stringify(json), value };
 }
 
@@ -83,7 +86,11 @@ export function decodeEntry(entry: JournalEntry): CommandRecord {
     return damaged("its command is not JSON");
   }
   const fields = new CommandFields(json, damaged);
-  return { seq: entry.seq, time: entry.time, revision: entry.revision, command: decodeCommand(fields, entry.value, damaged) };
+  const record: CommandRecord = { seq: entry.seq, time: entry.time, revision: entry.revision, command: decodeCommand(fields, entry.value, damaged) };
+  if (fields.has("pruned")) {
+    record.pruned = fields.lists("pruned");
+  }
+  return record;
 }
 
 function decodeCommand(f: CommandFields, value: Uint8Array | null, damaged: (why: string) => never): StoreCommand {
@@ -174,6 +181,12 @@ class CommandFields {
   strings(name: string): string[] {
     const value = this.fields[name];
     return Array.isArray(value) && value.every((item) => typeof item === "string") ? value : this.damaged(`${name} is not a list of strings`);
+  }
+
+  lists(name: string): string[][] {
+    const value = this.fields[name];
+    const isList = (item: unknown) => Array.isArray(item) && item.every((part) => typeof part === "string");
+    return Array.isArray(value) && value.every(isList) ? (value as string[][]) : this.damaged(`${name} is not a list of key lists`);
   }
 
   pairs(name: string): Array<[string, string]> {

@@ -70,20 +70,3 @@ function parseSqlite(dsn: string): SnapshotDatabase {
 function error(problem: string): ConfigError {
   return ConfigError.invalidValue("snapshot.database", problem);
 }
-
-/**
- * The database `connectionString` names, for logs: the SQLite file, or the
- * PostgreSQL host, port and database, never the user or password.
- */
-export function describeDatabase(connectionString: string, dataDir: string): string {
-  const database = parseConnectionString(connectionString, dataDir);
-  if (database.driver === "sqlite") {
-    return `sqlite:${database.file}`;
-  }
-  try {
-    const url = new URL(database.url);
-    return `postgres://${url.host}${url.pathname}`;
-  } catch {
-    return "postgres";
-  }
-}

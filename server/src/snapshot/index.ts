@@ -1,5 +1,5 @@
 /** Snapshots of the store into SQLite or PostgreSQL, and the snapshotter that takes them. */
-export { defaultSqliteFile, describeDatabase, parseConnectionString, type SnapshotDatabase } from "./connection-string.js";
+export { defaultSqliteFile, parseConnectionString, type SnapshotDatabase } from "./connection-string.js";
 export { openSnapshotStore, type OpenSnapshotStoreOptions } from "./open-snapshot-store.js";
 export { PostgresSnapshotStore, type PostgresSnapshotStoreOptions } from "./postgres-snapshot-store.js";
 export { SnapshotError } from "./snapshot-error.js";

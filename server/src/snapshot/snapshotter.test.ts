@@ -21,9 +21,9 @@ class FakeSource {
 }
 
 function recordingLog() {
-  const lines: Array<{ level: "info" | "error"; obj: object; msg: string }> = [];
+  const lines: Array<{ level: "notice" | "error"; obj: object; msg: string }> = [];
   const log: SnapshotLog = {
-    info: (obj, msg) => lines.push({ level: "info", obj, msg }),
+    notice: (obj, msg) => lines.push({ level: "notice", obj, msg }),
     error: (obj, msg) => lines.push({ level: "error", obj, msg }),
   };
   return { log, lines, errors: () => lines.filter((l) => l.level === "error") };

@@ -9,7 +9,7 @@ export interface SnapshotSource {
 
 /** The logger calls the snapshotter makes (pino's signature). */
 export interface SnapshotLog {
-  info(obj: object, msg: string): void;
+  notice(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
@@ -79,7 +79,7 @@ export function createSnapshotter(options: SnapshotterOptions): Snapshotter {
       const id = await snapshots.save(name, state, retain);
       savedRevision = state.revision;
       created++;
-      log.info(
+      log.notice(
         // Strings: not every logger serializes bigint.
         { snapshotId: String(id), keys: state.keys.length, revision: String(state.revision), ms: Math.round(performance.now() - startedAt) },
         "snapshot saved",

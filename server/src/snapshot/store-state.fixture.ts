@@ -20,7 +20,8 @@ export function richState(): StoreState {
     format: storeStateFormat,
     takenAt: t0 + 999n,
     revision: 9_007_199_254_740_993n,
-    commandSeq: (1n << 63n) + 3n,
+    // Beyond 2^53 (exact as bigint), within the journal's signed 64-bit seq column.
+    commandSeq: (1n << 62n) + 3n,
     fencingToken: (1n << 63n) + 7n,
     readonly: true,
     keys: [

@@ -14,6 +14,9 @@ export class CommandRecorder {
   /** State changes so far (events other than ACCESSED): tells a refused command that changed something. */
   #changes = 0;
   #seq = 0n;
+  /** The prune choices of the command being recorded, or those a replay hands out. */
+  #choices: string[][] | undefined;
+  #replaying = false;
 
   constructor(
     private readonly clock: Clock,
@@ -65,21 +68,38 @@ export class CommandRecorder {
     const revision = this.revision();
     const changes = this.#changes;
     this.#time = time;
+    this.#choices = undefined;
+    const record = (): CommandRecord =>
+      this.#choices === undefined ? { seq: 0n, time, revision, command } : { seq: 0n, time, revision, command, pruned: this.#choices };
     let result: T;
     try {
       result = run();
     } catch (error) {
       if (this.#changes !== changes) {
-        this.#record(sink, { seq: 0n, time, revision, command });
+        this.#record(sink, record());
       }
       throw error;
     } finally {
       this.#time = undefined;
     }
     if (client || this.#changes !== changes) {
-      this.#record(sink, { seq: 0n, time, revision, command });
+      this.#record(sink, record());
     }
     return result;
+  }
+
+  /**
+   * The keys a prune removes: `stalest` (chosen now) while recording, noted
+   * in the record; the recorded choice while replaying.
+   */
+  prunedKeys(stalest: string[]): string[] {
+    if (this.#replaying) {
+      return this.#choices?.shift() ?? stalest;
+    }
+    if (this.#sink !== undefined && this.#time !== undefined) {
+      (this.#choices ??= []).push(stalest);
+    }
+    return stalest;
   }
 
   /**
@@ -96,10 +116,14 @@ export class CommandRecorder {
   /** Runs `apply` (a recorded command's method) at the record's time, then takes its position. */
   replay(record: CommandRecord, apply: () => void): void {
     this.#time = record.time;
+    this.#replaying = true;
+    this.#choices = record.pruned?.map((keys) => [...keys]);
     try {
       apply();
     } finally {
       this.#time = undefined;
+      this.#replaying = false;
+      this.#choices = undefined;
       this.#seq = record.seq;
     }
   }

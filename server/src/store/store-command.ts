@@ -47,6 +47,12 @@ export interface CommandRecord {
    */
   revision: bigint;
   command: StoreCommand;
+  /**
+   * The keys each prune inside the command removed, in order. A prune picks
+   * the stalest keys by their access times, which are not journaled (reads
+   * are not commands): a replay removes these keys instead of choosing again.
+   */
+  pruned?: string[][];
 }
 
 /**

@@ -59,15 +59,21 @@ export abstract class StoreCore {
   prune(target: number, ignore: ReadonlySet<string> = new Set()): number {
     return this.commands.run({ op: "prune", target, ignore: [...ignore] }, () => {
       const now = this.begin();
-      const stale = this.pruner.select(this.table, target, ignore, now);
-      if (stale === undefined) {
+      const stalest = this.pruner.select(this.table, target, ignore, now);
+      if (stalest === undefined) {
         return 0;
       }
-      for (const entry of stale) {
-        this.removeKey(entry, StoreEventKind.EXPUNGED, serverClientId, now);
+      // By key: a replay removes the keys this prune chose (see CommandRecorder.prunedKeys).
+      let removed = 0;
+      for (const key of this.commands.prunedKeys(stalest.map(({ key }) => key))) {
+        const entry = this.table.existing(key);
+        if (entry !== undefined) {
+          this.removeKey(entry, StoreEventKind.EXPUNGED, serverClientId, now);
+          removed++;
+        }
       }
       this.pruner.completed++;
-      return stale.length;
+      return removed;
     });
   }
 

@@ -36,6 +36,7 @@ const revisions = (events: readonly StoreEvent[] | undefined) => events?.map((e)
 describe("EventLog", () => {
   it("is empty at first: nothing to replay, and the oldest revision is the next one", () => {
     const log = new EventLog(4, 1024, 1n);
+    expect(log.length).toBe(0);
     expect(log.since(0n)).toEqual([]);
     expect(log.oldestRevision()).toBe(1n);
     const later = new EventLog(4, 1024, 17n);
@@ -67,6 +68,7 @@ describe("EventLog", () => {
     const log = new EventLog(3, 1024, 1n);
     appendRange(log, 1, 5);
     expect(log.oldestRevision()).toBe(3n);
+    expect(log.length).toBe(3);
     expect(revisions(log.since(2n))).toEqual([3, 4, 5]);
     expect(revisions(log.since(4n))).toEqual([5]);
   });

@@ -41,6 +41,11 @@ export class EventLog {
     }
   }
 
+  /** Events held. */
+  get length(): number {
+    return this.count;
+  }
+
   /** Revision of the oldest event held; the revision the next event will get when none is. */
   oldestRevision(): bigint {
     return this.count === 0 ? this.next : this.ring[this.head]!.revision;

@@ -271,6 +271,7 @@ describe("WatchHub", () => {
     }
     expect(revisionsOf(fastSeen)).toEqual(Array.from({ length: 20 }, (_, i) => from + 1n + BigInt(i)));
     expect(hub.size).toBe(1); // the slow one is gone
+    expect(hub.watchersCut).toBe(1);
     const error = await (async () => {
       try {
         for await (const _ of slow) {

@@ -56,6 +56,8 @@ export class WatchHub {
   /** Watchers cut off while their transport still held a message, with when they were cut (clock ns). */
   private readonly draining = new Map<WatchSubscription, bigint>();
   private readonly budget: SendBudget;
+  /** Watchers cut off since start (fell behind, too slow, or among the slowest when the send budget ran out). */
+  watchersCut = 0;
 
   constructor(
     private readonly store: KeyValueStore,
@@ -75,6 +77,11 @@ export class WatchHub {
   /** Number of open watch streams. */
   get size(): number {
     return this.subscriptions.size;
+  }
+
+  /** Events the log holds for resuming watchers. */
+  get eventLogLength(): number {
+    return this.log.length;
   }
 
   /** Bytes queued for all watchers together, their transports' buffers included (cut-off ones until reset). */
@@ -143,6 +150,9 @@ export class WatchHub {
       clock: this.clock,
       onEnd: (ended) => {
         this.subscriptions.delete(ended);
+        if (ended.isCut) {
+          this.watchersCut++;
+        }
         if (ended.isCut && ended.sendingSince !== undefined && ended.sink !== undefined) {
           this.draining.set(ended, this.clock.now());
         }

@@ -1,0 +1,192 @@
+/**
+ * compose.yaml and the configs it mounts, checked without a Docker engine:
+ * the files are parsed (YAML, JSON) and checked against the server's own
+ * option table and configuration loader, and against each other: every
+ * KEYQUARRY_* variable is a real option that loads, ports and service names
+ * agree, Prometheus scrapes the keyquarry service's monitor port, and the
+ * Grafana dashboard asks only for metrics the server exports.
+ */
+import { configOptions, envVarName, loadConfig, parseListenAddress, type Config } from "@keyquarry/server";
+import { DockerfileParser, Env } from "dockerfile-ast";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const read = (path: string) => readFileSync(`${root}${path}`, "utf8");
+
+/**
+ * The metric names the server exports (issue 14: the monitor listener), the
+ * only ones the dashboard may use; histograms add their `_bucket` series.
+ */
+const exportedMetrics = [
+  "grpc_server_started_total",
+  "grpc_server_handled_total",
+  "grpc_server_handling_seconds_bucket",
+  "keyquarry_keys",
+  "keyquarry_value_bytes",
+  "keyquarry_locks",
+  "keyquarry_watchers",
+  "keyquarry_events_total",
+  "keyquarry_snapshot_duration_seconds",
+  "keyquarry_snapshot_last_success_timestamp_seconds",
+  "keyquarry_journal_commit_seconds_total",
+  "keyquarry_journal_commits_total",
+  "keyquarry_journal_entries_total",
+  "keyquarry_journal_backlog",
+  "keyquarry_journal_failing",
+];
+
+interface Service {
+  build?: { context: string; dockerfile?: string };
+  image?: string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  depends_on?: string[] | Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  volumes?: string[];
+  command?: string[];
+}
+
+const compose = parse(read("compose.yaml")) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const services = compose.services;
+const keyquarry = services["keyquarry"]!;
+const env = keyquarry.environment ?? {};
+/** The server's configuration inside the container: the image's defaults, then compose's environment. */
+const dockerfileEnv = Object.fromEntries(
+  DockerfileParser.parse(read("Dockerfile"))
+    .getInstructions()
+    .filter((instruction): instruction is Env => instruction instanceof Env)
+    .flatMap((instruction) => instruction.getProperties().map((property) => [property.getName(), property.getValue() ?? ""])),
+);
+const config: Config = loadConfig({ env: { ...dockerfileEnv, ...env } });
+
+/** The container ports a service publishes (`"host:container"`). */
+const containerPorts = (service: Service) => (service.ports ?? []).map((port) => Number(port.split(":").at(-1)));
+/** Where a service's bind mount of a repository file is, by its path in the container. */
+const mounts = (service: Service) =>
+  new Map((service.volumes ?? []).filter((volume) => volume.startsWith("./")).map((volume) => [volume.split(":")[1]!, volume.split(":")[0]!]));
+
+describe("compose.yaml", () => {
+  it("builds keyquarry from the repository's Dockerfile", () => {
+    expect(keyquarry.build).toEqual({ context: ".", dockerfile: "Dockerfile" });
+    expect(existsSync(`${root}${keyquarry.build!.context}/${keyquarry.build!.dockerfile}`)).toBe(true);
+  });
+
+  it("sets only real keyquarry options, and they load (the configuration loader refuses unknown ones)", () => {
+    const names = new Set(configOptions.map((option) => envVarName(option.name)));
+    const variables = Object.keys(env).filter((name) => name.startsWith("KEYQUARRY_"));
+    expect(variables.length).toBeGreaterThan(0);
+    for (const name of variables) expect(names, name).toContain(name);
+    expect(dockerfileEnv).toHaveProperty("KEYQUARRY_SNAPSHOT_ENABLED", "true");
+  });
+
+  it("keeps snapshots in the postgres service, which has a health check and a volume, and waits for it to be healthy", () => {
+    const url = new URL(config.snapshot.database);
+    expect(url.protocol).toBe("postgres:");
+    expect(config.snapshot.enabled).toBe(true);
+    const postgres = services[url.hostname]!;
+    expect(postgres.image).toMatch(/^postgres:/);
+    expect(url.port === "" ? 5432 : Number(url.port)).toBe(5432);
+    expect([url.username, decodeURIComponent(url.password), url.pathname.slice(1)]).toEqual([
+      postgres.environment!["POSTGRES_USER"],
+      postgres.environment!["POSTGRES_PASSWORD"],
+      postgres.environment!["POSTGRES_DB"],
+    ]);
+    expect(postgres.healthcheck!.test.join(" ")).toContain("pg_isready");
+    const volume = postgres.volumes!.find((each) => each.endsWith(":/var/lib/postgresql/data"));
+    expect(compose.volumes).toHaveProperty(volume!.split(":")[0]!);
+    expect(keyquarry.depends_on).toMatchObject({ [url.hostname]: { condition: "service_healthy" } });
+  });
+
+  it("traces to the Jaeger service over OTLP/HTTP", () => {
+    expect(config.trace).toBe(true);
+    const endpoint = new URL(env["OTEL_EXPORTER_OTLP_ENDPOINT"]!);
+    expect(services[endpoint.hostname]!.image).toMatch(/^jaegertracing\/all-in-one:/);
+    // 4318: the OTLP/HTTP port of the OpenTelemetry protocol (4317 is OTLP/gRPC).
+    expect(endpoint.port).toBe("4318");
+    expect(Object.keys(keyquarry.depends_on ?? {})).toContain(endpoint.hostname);
+  });
+
+  it("publishes the ports keyquarry listens on: the API and the Prometheus monitor", () => {
+    expect(config.prometheus).toBe(true);
+    const listen = parseListenAddress(config.listenAddress, 33969);
+    const monitor = parseListenAddress(config.monitorAddress, 33970);
+    if (listen.kind !== "tcp" || monitor.kind !== "tcp") throw new Error("keyquarry must listen on TCP in a container");
+    // Other containers reach the monitor only if it listens on every interface.
+    expect(monitor.host).toBe("0.0.0.0");
+    expect(containerPorts(keyquarry)).toEqual(expect.arrayContaining([listen.port, monitor.port]));
+  });
+
+  it("points every depends_on at a service of the file", () => {
+    for (const [name, service] of Object.entries(services)) {
+      const dependencies = Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {});
+      for (const dependency of dependencies) expect(Object.keys(services), `${name} depends on ${dependency}`).toContain(dependency);
+    }
+  });
+
+  it("mounts only files and folders that exist in the repository", () => {
+    for (const service of Object.values(services)) {
+      for (const source of mounts(service).values()) expect(existsSync(`${root}${source}`), source).toBe(true);
+    }
+  });
+});
+
+describe("Prometheus (deploy/prometheus)", () => {
+  const prometheus = services["prometheus"]!;
+  const file = mounts(prometheus).get("/etc/prometheus/prometheus.yml")!;
+  const scrape = parse(read(file.slice(2))) as {
+    scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;
+  };
+
+  it("is the config file Prometheus starts with", () => {
+    expect(prometheus.command).toContain("--config.file=/etc/prometheus/prometheus.yml");
+  });
+
+  it("scrapes /metrics on the keyquarry service at its monitor address's port", () => {
+    const monitor = parseListenAddress(config.monitorAddress, 33970);
+    const targets = scrape.scrape_configs.flatMap((job) => job.static_configs.flatMap((each) => each.targets.map((target) => ({ job, target }))));
+    const keyquarryTarget = targets.find(({ target }) => target.split(":")[0] === "keyquarry");
+    expect(keyquarryTarget?.target).toBe(`keyquarry:${monitor.kind === "tcp" ? monitor.port : "?"}`);
+    expect(keyquarryTarget!.job.metrics_path ?? "/metrics").toBe("/metrics");
+  });
+});
+
+describe("Grafana (deploy/grafana)", () => {
+  const grafana = services["grafana"]!;
+  const provisioning = mounts(grafana).get("/etc/grafana/provisioning")!.slice(2);
+  const datasources = parse(read(`${provisioning}/datasources/prometheus.yml`)) as {
+    datasources: Array<{ uid: string; type: string; url: string }>;
+  };
+  const providers = parse(read(`${provisioning}/dashboards/keyquarry.yml`)) as { providers: Array<{ options: { path: string } }> };
+  const dashboardDir = mounts(grafana).get(providers.providers[0]!.options.path)!.slice(2);
+  const dashboard = JSON.parse(read(`${dashboardDir}/keyquarry.json`)) as {
+    panels: Array<{ type: string; title: string; datasource?: { uid: string }; targets?: Array<{ expr: string }> }>;
+  };
+  const graphs = dashboard.panels.filter((panel) => panel.type !== "row");
+  const expressions = graphs.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr));
+
+  it("reads the Prometheus service", () => {
+    const [source] = datasources.datasources;
+    expect(source!.type).toBe("prometheus");
+    const url = new URL(source!.url);
+    expect(containerPorts(services[url.hostname]!)).toContain(Number(url.port));
+    for (const panel of graphs) expect(panel.datasource?.uid, panel.title).toBe(source!.uid);
+  });
+
+  it("asks only for metrics the server exports", () => {
+    const used = new Set(expressions.flatMap((expr) => expr.match(/\b(?:grpc_server|keyquarry)_\w+/g) ?? []));
+    expect([...used].sort()).toEqual([...exportedMetrics].sort());
+  });
+
+  it("shows RPC rate by method and code, latency quantiles, the store's gauges, events by kind and snapshots", () => {
+    expect(expressions).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/sum by \(.*grpc_method.*grpc_code.*\) \(rate\(grpc_server_handled_total/),
+        expect.stringMatching(/histogram_quantile\(0\.99, .*grpc_server_handling_seconds_bucket/),
+        expect.stringMatching(/sum by \(kind\) \(rate\(keyquarry_events_total/),
+      ]),
+    );
+  });
+});
