@@ -8,7 +8,7 @@
 // the raw node:http2 ceiling as the generator's limit; plus the journal
 // sync on PostgreSQL when the machine has it (journal-postgres.ts). Then the replay
 // speed: a journal of N entries left behind by kill -9, and how long the
-// restart takes to replay it (the server's "restored" log line).
+// restart takes to replay it (the server's "snapshot restored" log line).
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { freePort } from "../../server/test/kit/free-port.js";
@@ -83,7 +83,7 @@ export interface ReplayResult {
   keys: number;
   /** Entries in the journal after the kill -9 (from `keyquarry snapshot list`). */
   journalEntries?: number;
-  /** From the "restored" log line of the restart. */
+  /** From the "snapshot restored" log line of the restart. */
   journalEntriesReplayed?: number;
   restoreMs?: number;
   entriesPerSecond?: number;
@@ -159,12 +159,14 @@ async function journalEntries(node: string, rootDir: string, database: string, n
   return 0;
 }
 
-/** Resolves with the JSON of the first stdout log line `NOTICE: <message> {...}`, or undefined if the process exits or `timeoutMs` passes. */
-function logLine(child: ChildProcess, message: RegExp, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
-  const pattern = new RegExp(`NOTICE: (?:${message.source}) (\\{.*\\})\\n`);
+/**
+ * What `child` writes to stdout until its "keyquarry listening" line, or
+ * undefined if it exits first or `timeoutMs` passes.
+ */
+function outputUntilListening(child: ChildProcess, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     let out = "";
-    const done = (value: Record<string, unknown> | undefined) => {
+    const done = (value: string | undefined) => {
       clearTimeout(timer);
       child.stdout?.off("data", onData);
       child.off("exit", onExit);
@@ -172,14 +174,19 @@ function logLine(child: ChildProcess, message: RegExp, timeoutMs: number): Promi
     };
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      const found = pattern.exec(out);
-      if (found?.[1] !== undefined) done(JSON.parse(found[1]) as Record<string, unknown>);
+      if (/NOTICE: keyquarry listening \{.*\}\n/.test(out)) done(out);
     };
     const onExit = () => done(undefined);
     const timer = setTimeout(() => done(undefined), timeoutMs);
     child.stdout?.on("data", onData);
     child.once("exit", onExit);
   });
+}
+
+/** The figures of the start-up's restore line ("snapshot restored" / "no snapshot to restore") in `output`. */
+function restoreLine(output: string | undefined): Record<string, unknown> | undefined {
+  const found = output === undefined ? null : /NOTICE: (?:snapshot restored|no snapshot to restore) (\{.*\})\n/.exec(output);
+  return found?.[1] === undefined ? undefined : (JSON.parse(found[1]) as Record<string, unknown>);
 }
 
 /** SIGKILL, and waits for the exit. */
@@ -220,8 +227,9 @@ async function measureReplay(node: string, rootDir: string, tmp: string, s: Jour
     log(`journal: restarting over ${result.journalEntries?.toLocaleString("en-US")} journal entries ...`);
     const started = process.hrtime.bigint();
     server = spawnJournaled(node, rootDir, port, dataDir, name, { ...env, KEYQUARRY_LOG_LEVEL: "NOTICE" });
-    const [restored, listened] = await Promise.all([logLine(server, /restored/, 600_000), logLine(server, /keyquarry listening/, 600_000)]);
-    if (restored === undefined || listened === undefined) throw new Error("the restart logged no restored / listening line");
+    const output = await outputUntilListening(server, 300_000);
+    const restored = restoreLine(output);
+    if (restored === undefined) throw new Error(`the restart logged no restore line before listening: ${output ?? "(exited or timed out)"}`);
     if (Number(restored["journalEntriesReplayed"]) !== result.journalEntries) throw new Error(`the restart replayed ${String(restored["journalEntriesReplayed"])} of ${result.journalEntries} journal entries`);
     result.startToListeningMs = Number(process.hrtime.bigint() - started) / 1e6;
     result.journalEntriesReplayed = Number(restored["journalEntriesReplayed"]);
@@ -230,7 +238,7 @@ async function measureReplay(node: string, rootDir: string, tmp: string, s: Jour
     // A graceful stop writes a snapshot of the same state; restoring it is the reference.
     await stopChild(server, 120_000);
     server = spawnJournaled(node, rootDir, port, dataDir, name, { ...env, KEYQUARRY_LOG_LEVEL: "NOTICE" });
-    const fromSnapshot = await logLine(server, /restored/, 600_000);
+    const fromSnapshot = restoreLine(await outputUntilListening(server, 300_000));
     if (typeof fromSnapshot?.["snapshotId"] !== "string") throw new Error(`the restart after the graceful stop restored no snapshot: ${JSON.stringify(fromSnapshot)}`);
     result.fromSnapshot = { snapshotId: fromSnapshot["snapshotId"], keys: Number(fromSnapshot["keys"]), restoreMs: Number(fromSnapshot["ms"]), journalEntriesReplayed: Number(fromSnapshot["journalEntriesReplayed"]) };
   } catch (err) {
