@@ -4,6 +4,9 @@
 // writes a new revision on every Put). Sends KeyValue / PutRequest
 // {key=1, value=2} (the same bytes for both) with a 100-byte value whose
 // first 12 bytes are a counter, and checks grpc-status on every response.
+// Optional: "keys": N spreads the requests over N keys (`key/000042`, in
+// turn); "requests": N stops the measured phase after N requests (else at
+// "seconds").
 // Usage: node --import tsx bench/h2-set-load.ts '{"port":1,"path":"/...","connections":8,"streams":16,"seconds":3,"warmupSeconds":1}'
 // Prints one JSON line.
 import http2 from "node:http2";
@@ -18,6 +21,8 @@ interface Settings {
   streams: number;
   seconds: number;
   warmupSeconds: number;
+  keys?: number;
+  requests?: number;
 }
 
 const settings = JSON.parse(process.argv[2] ?? "{}") as Settings;
@@ -29,13 +34,18 @@ const headers = {
   client_id: "bench",
 };
 const counterWidth = 12;
-const template = grpcFrame(Buffer.concat([lenField(1, settings.key), lenField(2, Buffer.from("v".repeat(100)))]));
-// The value is the last 100 bytes of the frame.
+const keys = settings.keys ?? 1;
+const keyWidth = String(keys - 1).length;
+const key = keys === 1 ? settings.key : `${settings.key}/${"0".repeat(keyWidth)}`;
+const template = grpcFrame(Buffer.concat([lenField(1, key), lenField(2, Buffer.from("v".repeat(100)))]));
+// The value is the last 100 bytes of the frame; the key's number ends 2 bytes before it (value tag and length).
 const valueOffset = template.length - 100;
+const keyNumberOffset = valueOffset - 2 - keyWidth;
 let counter = 0;
 
 function nextBody(): Buffer {
   const body = Buffer.from(template);
+  if (keys > 1) body.write(String(counter % keys).padStart(keyWidth, "0"), keyNumberOffset, keyWidth, "latin1");
   body.write(String(counter++).padStart(counterWidth, "0"), valueOffset, counterWidth, "latin1");
   return body;
 }
@@ -78,13 +88,15 @@ function call(session: http2.ClientHttp2Session, tally: Tally | undefined): Prom
   });
 }
 
-async function phase(sessions: http2.ClientHttp2Session[], seconds: number, tally: Tally | undefined): Promise<number> {
+async function phase(sessions: http2.ClientHttp2Session[], seconds: number, tally: Tally | undefined, requests = Infinity): Promise<number> {
   const start = process.hrtime.bigint();
   const end = start + BigInt(Math.round(seconds * 1e9));
-  // Bounded: each loop stops at the deadline or after 10M calls.
+  let sent = 0;
+  // Bounded: each loop stops at the deadline, after `requests` in all, or after 10M calls.
   const loops = sessions.flatMap((session) =>
     Array.from({ length: settings.streams }, async () => {
-      for (let i = 0; i < 10_000_000 && process.hrtime.bigint() < end; i++) {
+      for (let i = 0; i < 10_000_000 && sent < requests && process.hrtime.bigint() < end; i++) {
+        sent++;
         await call(session, tally);
       }
     }),
@@ -101,7 +113,7 @@ const sessions = Array.from({ length: settings.connections }, () => {
 await phase(sessions, settings.warmupSeconds, undefined);
 const tally: Tally = { ok: 0, errors: 0, statuses: {}, latencies: [] };
 const cpuStart = process.cpuUsage();
-const elapsed = await phase(sessions, settings.seconds, tally);
+const elapsed = await phase(sessions, settings.seconds, tally, settings.requests);
 const cpu = process.cpuUsage(cpuStart);
 for (const session of sessions) session.close();
 const s = summarize(Float64Array.from(tally.latencies));

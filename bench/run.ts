@@ -12,6 +12,8 @@ import { grpcCall } from "./lib/grpc-call.js";
 import { runH2load, type H2loadResult } from "./lib/h2load.js";
 import { cliStartupReport, cliStartupSettings, runCliStartup } from "./lib/cli-startup.js";
 import { hostileReport, hostileSettings, runHostile } from "./lib/hostile.js";
+import { journalReport, journalSettings, runJournal } from "./lib/journal.js";
+import { spawnEtcd } from "./lib/etcd-process.js";
 import { runTelemetryOverhead, telemetryOverheadReport, telemetryOverheadSettings } from "./lib/telemetry-overhead.js";
 import { rssMiB, sampleRss, spawnKeyquarry } from "./lib/keyquarry-process.js";
 import { freePort } from "../server/test/kit/free-port.js";
@@ -309,16 +311,20 @@ if (onlyFlag !== -1) {
       const cliStartup = await runCliStartup(targetNode, rootDir, tmp, cliStartupSettings(quick), log);
       return { data: { cliStartup }, ...cliStartupReport(cliStartup), show: fmtRatio };
     },
+    journal: async () => {
+      const journal = await runJournal(targetNode, rootDir, tmp, journalSettings(quick), log);
+      return { data: { journal }, ...journalReport(journal), show: fmtRatio };
+    },
     metrics: async () => {
       const telemetry = await runTelemetryOverhead(targetNode, rootDir, tmp, telemetryOverheadSettings(quick), log);
       return { data: { telemetry }, ...telemetryOverheadReport(telemetry), show: fmtRatio };
     },
   };
-  if (stage !== "hostile" && stage !== "cli" && stage !== "metrics") {
+  if (stage === undefined || !Object.hasOwn(stages, stage)) {
     log(`--only: unknown stage ${JSON.stringify(stage)} (known: ${Object.keys(stages).join(", ")})`);
     process.exit(2);
   }
-  const { data, lines, targets, show } = await stages[stage]();
+  const { data, lines, targets, show } = await stages[stage as keyof typeof stages]();
   const git = gitInfo();
   const header = `keyquarry bench — ${stage} stage only${quick ? " (quick)" : ""}, ${startedAt.toISOString()}, Node ${targetNodeVersion}, git ${git.commit ?? "?"}${git.dirtyFiles ? ` (+${git.dirtyFiles} modified files)` : ""}, load average ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}`;
   const targetLines = targets.map((t) => `${pad(t.check, 50)}${pad(t.measured === null ? "–" : show(t.measured), 12)}${pad(t.target, 12)}${t.pass === null ? "n/a" : t.pass ? "PASS" : "FAIL"}`);
@@ -399,18 +405,7 @@ const httpCeiling = childOutput("http-ceiling", spawnTracked(targetNode, ["--imp
 const etcd = tools.etcd
   ? childOutput(
       "etcd",
-      spawnTracked("etcd", [
-        "--name", "bench",
-        "--data-dir", path.join(tmp, "etcd"),
-        "--listen-client-urls", `http://127.0.0.1:${ports.etcd}`,
-        "--advertise-client-urls", `http://127.0.0.1:${ports.etcd}`,
-        "--listen-peer-urls", `http://127.0.0.1:${ports.etcdPeer}`,
-        "--initial-advertise-peer-urls", `http://127.0.0.1:${ports.etcdPeer}`,
-        "--initial-cluster", `bench=http://127.0.0.1:${ports.etcdPeer}`,
-        "--logger", "zap",
-        "--log-level", "error",
-        "--quota-backend-bytes", String(8 * 1024 * 1024 * 1024),
-      ]),
+      spawnEtcd(path.join(tmp, "etcd"), ports.etcd, ports.etcdPeer),
     )
   : undefined;
 const redis =

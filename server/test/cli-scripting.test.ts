@@ -210,7 +210,9 @@ describe("keyquarry snapshot", () => {
     const listed = await keyquarry(["snapshot", "list", "--database", database]);
     expect(listed.code).toBe(0);
     const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
-    expect(JSON.parse(listed.stdout)).toMatchObject({ id: 1, serverName: "times", created: expect.stringMatching(rfc3339) });
+    const [summary, journal] = listed.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as unknown);
+    expect(summary).toMatchObject({ id: 1, serverName: "times", created: expect.stringMatching(rfc3339) });
+    expect(journal).toEqual({ serverName: "times", journal: { entries: 0, lastSeq: 0 } });
 
     const shown = JSON.parse((await keyquarry(["snapshot", "show", "1", "--database", database])).stdout);
     expect(shown.takenAt).toMatch(rfc3339);

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
+import Database from "better-sqlite3";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, defaultConfig, type KeyquarryServer } from "@keyquarry/server";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { bin, keyquarry, type CliResult } from "./kit/cli-process.js";
 import { killServeProcesses, spawnServe } from "./kit/spawn-serve.js";
 import { startTestServer, type TestServer } from "./kit/start-test-server.js";
@@ -328,6 +329,73 @@ describe("keyquarry client shutdown against keyquarry serve", () => {
 });
 
 describe("keyquarry snapshot", () => {
+
+  describe("list: the journal of each server name", () => {
+    let dir: string;
+
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), "keyquarry-cli-journal-"));
+    });
+
+    afterEach(async () => {
+      await killServeProcesses();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    /** `snapshot list`'s lines, parsed. */
+    async function list(args: string[], env: Record<string, string> = {}): Promise<unknown[]> {
+      const listed = await keyquarry(["snapshot", "list", ...args], "", env);
+      expect(listed).toMatchObject({ code: 0, stderr: "" });
+      return listed.stdout === "" ? [] : listed.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as unknown);
+    }
+
+    it("counts the acknowledged commands a kill -9 left after the newest snapshot, and none once a snapshot covers them", async () => {
+      const database = `sqlite://${join(dir, "snapshots.db")}`;
+      // The defaults: journal `sync`, so every acknowledged Set is in it.
+      const env = { KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_SNAPSHOT_DATABASE: database, KEYQUARRY_NAME: "journaled", KEYQUARRY_DATA_DIR: dir };
+      const served = await spawnServe({ env });
+      const address = new URL(served.url).host;
+      // The name comes from the configuration, as for `serve`; no snapshot yet, only the start-up's commands.
+      const [atStart, ...none] = (await list([], env)) as Array<{ serverName: string; journal: { entries: number; lastSeq: number } }>;
+      expect(none).toEqual([]);
+      expect(atStart).toEqual({ serverName: "journaled", journal: { entries: expect.any(Number), lastSeq: atStart!.journal.entries } });
+
+      for (const key of ["a", "b", "c"]) {
+        expect(await keyquarry(["client", "--address", address, "set", key, "v"])).toMatchObject({ code: 0 });
+      }
+      served.child.kill("SIGKILL");
+      await served.exited;
+      const entries = atStart!.journal.entries + 3;
+      expect(await list(["--database", database, "--name", "journaled"])).toEqual([{ serverName: "journaled", journal: { entries, lastSeq: entries } }]);
+      expect(await list(["--database", database, "--name", "another"])).toEqual([]);
+
+      // Restart (replays the journal), then stop: the final snapshot covers the journal, which it truncates.
+      const restarted = await spawnServe({ env });
+      restarted.child.kill("SIGTERM");
+      expect(await restarted.exited).toEqual({ code: 0, signal: null });
+      expect(await list([], env)).toEqual([
+        expect.objectContaining({ id: 1, serverName: "journaled", keys: 3 }),
+        { serverName: "journaled", journal: { entries: 0, lastSeq: 0 } },
+      ]);
+    });
+
+    it("shows an empty journal in a database written before the journal existed, and changes nothing", async () => {
+      const file = join(dir, "old.db");
+      const server = await startTestServer({ name: "old", snapshot: { enabled: true, interval: 0n, journal: "sync", journalInterval: 1_000_000_000n, database: `sqlite://${file}`, retain: 3 } });
+      await server.close(); // the final snapshot
+      const sqlite = new Database(file);
+      sqlite.exec("DROP TABLE journal_entries");
+      sqlite.close();
+
+      expect(await list(["--database", `sqlite://${file}`])).toEqual([
+        expect.objectContaining({ id: 1, serverName: "old" }),
+        { serverName: "old", journal: { entries: 0, lastSeq: 0 } },
+      ]);
+      const after = new Database(file, { readonly: true });
+      expect(after.prepare("SELECT name FROM sqlite_master WHERE name = 'journal_entries'").all()).toEqual([]);
+      after.close();
+    });
+  });
   it("lists and shows stored snapshots without a server", async () => {
     const dir = await mkdtemp(join(tmpdir(), "keyquarry-cli-snapshot-"));
     const database = `sqlite://${join(dir, "snapshots.db")}`;
@@ -339,8 +407,11 @@ describe("keyquarry snapshot", () => {
 
       const listed = await keyquarry(["snapshot", "list", "--database", database]);
       expect(listed.code).toBe(0);
-      const summary = JSON.parse(listed.stdout) as Record<string, unknown>;
+      const [summary, journal, ...rest] = listed.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as unknown);
       expect(summary).toMatchObject({ id: 1, serverName: "cli-test", keys: 1, bytes: 5 });
+      // The final snapshot covers every command: its journal is empty.
+      expect(journal).toEqual({ serverName: "cli-test", journal: { entries: 0, lastSeq: 0 } });
+      expect(rest).toEqual([]);
 
       const shown = await keyquarry(["snapshot", "show", "1", "--database", database, "--values"]);
       const state = JSON.parse(shown.stdout) as { keys: Array<Record<string, unknown>> };

@@ -23,6 +23,16 @@ describe.each(["SIGTERM", "SIGINT"] as const)("keyquarry serve stopped by %s", (
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it("stops gracefully even when signalled the moment it says it listens", async () => {
+    // A supervisor may signal as soon as it reads the line: the handler must be there by then.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const proc = await spawnServe({ env: { KEYQUARRY_DATA_DIR: dataDir, KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_NAME: "at-listening", KEYQUARRY_LOG_LEVEL: "NOTICE" } });
+      proc.child.kill(signal);
+      expect(await proc.exited).toEqual({ code: 0, signal: null });
+      expect(proc.stdout()).toContain(`shutting down {"reason":"${signal}"}`);
+    }
+  });
+
   it("exits 0 from its own process after writing the final snapshot into data_dir", async () => {
     // Snapshots in the default database, <data_dir>/keyquarry.db: the container's setting (data_dir = /data).
     const proc = await spawnServe({
@@ -48,7 +58,11 @@ describe.each(["SIGTERM", "SIGINT"] as const)("keyquarry serve stopped by %s", (
     const listed = await keyquarry(["snapshot", "list"], "", env);
     expect(listed).toMatchObject({ code: 0, stderr: "" });
     const summaries = listed.stdout.trim().split("\n").map((line) => JSON.parse(line) as { id: number });
-    expect(summaries).toEqual([expect.objectContaining({ serverName: "signals", keys: written.length })]);
+    expect(summaries).toEqual([
+      expect.objectContaining({ serverName: "signals", keys: written.length }),
+      // The final snapshot covers the whole journal.
+      { serverName: "signals", journal: { entries: 0, lastSeq: 0 } },
+    ]);
     const shown = await keyquarry(["snapshot", "show", String(summaries[0]!.id), "--values"], "", env);
     expect(shown).toMatchObject({ code: 0, stderr: "" });
     const state = JSON.parse(shown.stdout) as { keys: Array<{ key: string; value: string }> };

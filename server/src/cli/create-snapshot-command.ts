@@ -4,7 +4,7 @@ import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { Argument, Command, Option } from "commander";
 import { formatDuration } from "../duration/parse-duration.js";
 import { timestampFromNanos } from "../rpc/timestamp.js";
-import type { SnapshotSummary } from "../snapshot/snapshot-store.js";
+import type { SnapshotStore, SnapshotSummary } from "../snapshot/snapshot-store.js";
 import type { KeyState, StoreState } from "../store/store-state.js";
 import { CliError, ExitCode } from "./exit-code.js";
 import { formatValue } from "./format-json.js";
@@ -22,7 +22,9 @@ interface SnapshotOptions {
  * directly, without a server, and never creates or changes one. The
  * database comes from `--database`, else from the same configuration `serve`
  * uses (`--config`, KEYQUARRY_* env). Times are printed in RFC 3339,
- * durations as `1m30s`.
+ * durations as `1m30s`. `list` also prints each server name's journal
+ * (`{"serverName","journal":{"entries","lastSeq"}}`): the commands recorded
+ * after its newest snapshot, which a restart replays.
  */
 export function createSnapshotCommand(): Command {
   const command = new Command("snapshot")
@@ -33,13 +35,22 @@ export function createSnapshotCommand(): Command {
 
   command
     .command("list")
-    .description("one JSON line per snapshot, newest first")
-    .addOption(new Option("--name <name>", "only snapshots of this server name"))
+    .description("one JSON line per snapshot, newest first; then one per server name with the length of its journal")
+    .addOption(new Option("--name <name>", "only snapshots and the journal of this server name"))
     .action(async (options: { name?: string }) => {
       const global = command.opts<SnapshotOptions>();
-      await withSnapshots(global, async (snapshots) => {
-        for (const summary of await snapshots.list(options.name)) {
+      await withSnapshots(global, async (snapshots, configuredName) => {
+        const summaries = await snapshots.list(options.name);
+        for (const summary of summaries) {
           process.stdout.write(formatValue(summaryView(summary), global.indent) + "\n");
+        }
+        // The configured name too: a server killed before its first snapshot has only a journal.
+        const names = new Set([options.name ?? configuredName, ...summaries.map((summary) => summary.serverName)]);
+        for (const serverName of names) {
+          const journal = await journalLength(snapshots, serverName);
+          if (journal.entries > 0 || summaries.some((summary) => summary.serverName === serverName)) {
+            process.stdout.write(formatValue({ serverName, journal }, global.indent) + "\n");
+          }
         }
       });
     });
@@ -64,7 +75,7 @@ export function createSnapshotCommand(): Command {
 
 async function withSnapshots(
   options: SnapshotOptions,
-  use: (snapshots: import("../index.js").SnapshotStore) => Promise<void>,
+  use: (snapshots: SnapshotStore, configuredName: string) => Promise<void>,
 ): Promise<void> {
   // Loaded on demand, as for `serve`.
   const { loadConfig, openSnapshotStore, parseConnectionString } = await import("../index.js");
@@ -78,15 +89,35 @@ async function withSnapshots(
   }
   const snapshots = openSnapshotStore(config.snapshot.database, config.dataDir, { readonly: true });
   try {
-    await use(snapshots);
+    await use(snapshots, config.name);
   } catch (error) {
     // A database no server has written to yet (SQLite's and PostgreSQL's words).
-    if (error instanceof Error && /no such table|relation .* does not exist/.test(error.message)) {
+    if (isMissingTable(error)) {
       throw new CliError(`${missing} (it holds no snapshot tables)`, ExitCode.notFound);
     }
     throw error;
   } finally {
     await snapshots.close();
+  }
+}
+
+/** SQLite's and PostgreSQL's words for a table that is not there. */
+function isMissingTable(error: unknown): boolean {
+  return error instanceof Error && /no such table|relation .* does not exist/.test(error.message);
+}
+
+/**
+ * The journal's length of `name`; empty in a database last written before
+ * the journal existed (the next `serve` adds its table; this command never changes the database).
+ */
+async function journalLength(snapshots: SnapshotStore, name: string): Promise<{ entries: number; lastSeq: bigint }> {
+  try {
+    return await snapshots.journalLength(name);
+  } catch (error) {
+    if (isMissingTable(error)) {
+      return { entries: 0, lastSeq: 0n };
+    }
+    throw error;
   }
 }
 

@@ -45,8 +45,9 @@ export function encodeRecord(record: CommandRecord): EncodedRecord {
 /** Gives encoded records their batch and checksum, for one commit. */
 export function sealBatch(records: readonly EncodedRecord[]): JournalEntry[] {
   const batch = records[0]?.seq ?? 0n;
-  return records.map((record) => {
-    const entry = { ...record, batch, batchSize: records.length, checksum: 0 };
+  return records.map(({ seq, format, time, revision, command, value }) => {
+    // Named fields, not a spread of the record: the spread cost ~5 µs per entry (bench journal stage).
+    const entry = { seq, format, time, revision, command, value, batch, batchSize: records.length, checksum: 0 };
     entry.checksum = journalChecksum(entry);
     return entry;
   });
