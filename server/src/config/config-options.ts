@@ -89,6 +89,7 @@ function snapshot<K extends OptionKind>(
 export const configOptions: readonly ConfigOption[] = [
   top("string", "listenAddress"),
   top("string", "corsOrigins"),
+  top("boolean", "ui"),
   top("string", "name"),
   top("string", "sslCertfile"),
   top("string", "sslKeyfile"),
