@@ -9,7 +9,7 @@ export function EventFeedView({ feed, onSelect }: { feed: EventFeed; onSelect(ke
       <h2 id="events-heading">Events</h2>
       <p className="muted" data-testid="feed-status">
         <span data-state={feed.status === "live" ? "live" : "other"}>{feed.status}</span>
-        {feed.progressRevision !== undefined && <> · progress at revision {String(feed.progressRevision)}</>}
+        {feed.progressRevision !== undefined && <> · last progress mark at revision {String(feed.progressRevision)}</>}
         {feed.resumes > 0 && <> · resumed {feed.resumes}×</>}
       </p>
       <ol className="events" aria-label="Latest events">

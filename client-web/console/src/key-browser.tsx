@@ -252,7 +252,7 @@ function KeyRowCells({ name, info, now }: { name: string; info: RowInfo | undefi
       <span>{formatBytes(info.size)}</span>
       <span className="truncate">{info.contentType}</span>
       <span>{String(info.version)}</span>
-      <span>{info.locked ? `🔒 #${info.fencingToken ?? ""}` : "—"}</span>
+      <span>{info.locked ? `locked #${info.fencingToken ?? ""}` : "—"}</span>
       <span>{lifespanLabel(info, now)}</span>
     </>
   );

@@ -1,6 +1,6 @@
 /** A small line chart of `values` (oldest first), scaled to its own maximum, with its latest value as text. */
 export function Sparkline({ label, values, format = String }: { label: string; values: readonly number[]; format?: (n: number) => string }) {
-  const width = 160;
+  const width = 96;
   const height = 36;
   const max = Math.max(1, ...values);
   const step = values.length > 1 ? width / (values.length - 1) : width;
