@@ -194,11 +194,94 @@ describe("web console", () => {
         { timeout: 20_000 },
       )
       .toBe(`${count} keys`);
+    // The last page may have come after the last scroll: once more to the very end.
+    await list.evaluate((element) => element.scrollTo({ top: element.scrollHeight }));
     await keyRow(page, "bulk/02499").waitFor();
     expect(await list.locator("button").count()).toBeLessThan(60);
     await screenshot(page, "virtual-list");
     expect(problems).toEqual([]);
   }, 60_000);
+
+  it("diffs an old version against the current one and restores it", async () => {
+    const { url, writer } = await start();
+    await set(writer, "notes", "line one\nline two\n");
+    await set(writer, "notes", "line one\nline 2\nline three\n");
+    const { page, problems } = await open(url);
+    await keyRow(page, "notes").click();
+    await page.getByRole("button", { name: "v1" }).click();
+    await expect.poll(() => page.getByTestId("history-diff").locator("pre").textContent()).toBe(
+      "  line one\n- line two\n+ line 2\n+ line three\n",
+    );
+    await screenshot(page, "history-diff");
+    await page.getByRole("button", { name: "Restore v1" }).click();
+    await expect.poll(() => page.getByTestId("version").textContent()).toBe("3");
+    expect(textValue.decode((await writer.get({ key: "notes" })).value)).toBe("line one\nline two\n");
+    expect(problems).toEqual([]);
+  });
+
+  it("counts a lifespan down", async () => {
+    const { url, writer } = await start();
+    await writer.set({ key: "ephemeral", value: textValue.encode("soon gone"), lifespan: { seconds: 60n } });
+    const { page, problems } = await open(url);
+    await keyRow(page, "ephemeral").click();
+    const lifespan = page.getByTestId("lifespan");
+    const shown = async () => Number(/^expires in (\d+\.\d) s$/.exec((await lifespan.textContent()) ?? "")?.[1]);
+    await expect.poll(shown).toBeGreaterThan(50);
+    const first = await shown();
+    await expect.poll(shown).toBeLessThan(first);
+    await screenshot(page, "lifespan-countdown");
+    expect(problems).toEqual([]);
+  });
+
+  it("shows the read-only banner when the server refuses writes", async () => {
+    const { url } = await start({ readonly: true });
+    const { page, problems } = await open(url);
+    await page.getByTestId("read-only-banner").waitFor();
+    // A refused write says why.
+    await page.getByLabel("Key", { exact: true }).fill("blocked");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("alert").getByText("Create blocked failed: FailedPrecondition — server in readonly mode").waitFor();
+    await screenshot(page, "read-only-banner");
+    expect(problems).toEqual([]);
+  });
+
+  it("shows the client id, calls with the one a person sets, and says why a call failed", async () => {
+    const { url, writer } = await start();
+    await set(writer, "taken", "already here");
+    const { page, problems } = await open(url);
+    await expect.poll(() => page.getByTestId("current-client-id").textContent()).toMatch(/^calls as console-[0-9a-f]{8}$/);
+    await page.getByLabel("Client id").fill("ada");
+    await page.getByRole("button", { name: "Use" }).click();
+    await expect.poll(() => page.getByTestId("current-client-id").textContent()).toBe("calls as ada");
+    await page.getByLabel("Key", { exact: true }).fill("by-ada");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.locator('.events li[data-event="CREATED"][data-key="by-ada"]').getByText("by ada").waitFor();
+    // Create refuses an existing key (if_version 0).
+    await page.getByLabel("Key", { exact: true }).fill("taken");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page
+      .getByRole("alert")
+      .getByText("Create taken failed: FailedPrecondition — version mismatch: the current version is 1")
+      .waitFor();
+    await screenshot(page, "client-id-and-error");
+    expect(problems).toEqual([]);
+  });
+
+  it("moves through the key list with the arrow keys", async () => {
+    const { url, writer } = await start();
+    for (const key of ["k1", "k2", "k3"]) {
+      await set(writer, key, key);
+    }
+    const { page, problems } = await open(url);
+    await keyRow(page, "k1").click();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(() => page.getByRole("heading", { level: 2, name: "k3" }).count()).toBe(1);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("data-key"))).toBe("k3");
+    await page.keyboard.press("ArrowUp");
+    await expect.poll(() => page.getByRole("heading", { level: 2, name: "k2" }).count()).toBe(1);
+    expect(problems).toEqual([]);
+  });
 
   it("has no serious accessibility violations (axe-core), in the light and the dark theme", async () => {
     const { url, writer } = await start();
