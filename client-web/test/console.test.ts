@@ -71,6 +71,10 @@ describe("web console", () => {
     await keyRow(page, "beta").click();
     // JSON pretty-printed.
     await expect.poll(() => page.locator(".value-view pre").textContent()).toBe('{\n  "n": 1,\n  "list": [\n    1,\n    2\n  ]\n}');
+    // Showing the value read it: an ACCESSED event, which the feed can hide.
+    await page.locator('.events li[data-event="ACCESSED"][data-key="beta"]').waitFor();
+    await page.getByLabel("Hide reads (ACCESSED)").check();
+    await expect.poll(() => page.locator('.events li[data-event="ACCESSED"]').count()).toBe(0);
     await screenshot(page, "lists-existing-keys");
     expect(problems).toEqual([]);
   });
