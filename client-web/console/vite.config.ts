@@ -19,5 +19,7 @@ export default defineConfig({
     sourcemap: false,
     chunkSizeWarningLimit: 1024,
   },
+  // `npm run dev:console -w client-web`: live reload at http://localhost:5173/ui/, calls sent on to a server on the default port.
+  server: { proxy: { "/keyquarry.": "http://localhost:33969" } },
   logLevel: "warn",
 });

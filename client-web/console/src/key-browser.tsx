@@ -1,7 +1,7 @@
 import type { InspectResponse, KeyquarryWebClient } from "@keyquarry/client-web";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { describeError } from "./describe-error.js";
+import { lifespanDeadline } from "./lifespan-deadline.js";
 import { changesKey, removesKey, type EventFeed } from "./use-event-feed.js";
 import { useNow } from "./use-now.js";
 import { formatBytes, secondsLeft } from "./value-format.js";
@@ -256,15 +256,6 @@ function KeyRowCells({ name, info, now }: { name: string; info: RowInfo | undefi
       <span>{lifespanLabel(info, now)}</span>
     </>
   );
-}
-
-/** When the key's lifespan ends (ms since the epoch), if it has one. */
-export function lifespanDeadline(info: InspectResponse): number | undefined {
-  if (info.lifespan === undefined || info.lifespanSet === undefined) {
-    return undefined;
-  }
-  const lifespanMs = Number(info.lifespan.seconds) * 1000 + info.lifespan.nanos / 1e6;
-  return lifespanMs > 0 ? timestampMs(info.lifespanSet) + lifespanMs : undefined;
 }
 
 function hasLifespan(info: RowInfo | undefined): boolean {

@@ -4,7 +4,7 @@ import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { describeError, versionConflict } from "./describe-error.js";
 import { HistoryPanel } from "./history-panel.js";
-import { lifespanDeadline } from "./key-browser.js";
+import { lifespanDeadline } from "./lifespan-deadline.js";
 import { changesKey, removesKey, type EventFeed } from "./use-event-feed.js";
 import { useNow } from "./use-now.js";
 import { decodeText, formatBytes, secondsLeft, valueKind } from "./value-format.js";

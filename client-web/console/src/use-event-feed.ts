@@ -6,7 +6,7 @@ import { describeError } from "./describe-error.js";
 const feedLength = 200;
 
 /** A listener of every key event (never progress marks). */
-export type EventListener = (event: Event) => void;
+export type KeyEventListener = (event: Event) => void;
 
 /** What {@link useEventFeed} offers the page. */
 export interface EventFeed {
@@ -19,7 +19,7 @@ export interface EventFeed {
   /** How many times the stream was resumed after a drop. */
   resumes: number;
   /** Adds a listener; returns the function that removes it. */
-  subscribe(listener: EventListener): () => void;
+  subscribe(listener: KeyEventListener): () => void;
 }
 
 /**
@@ -32,7 +32,7 @@ export function useEventFeed(client: KeyquarryWebClient): EventFeed {
   const [progressRevision, setProgressRevision] = useState<bigint>();
   const [status, setStatus] = useState("connecting");
   const [resumes, setResumes] = useState(0);
-  const listeners = useRef(new Set<EventListener>());
+  const listeners = useRef(new Set<KeyEventListener>());
 
   useEffect(() => {
     const controller = new AbortController();
@@ -68,7 +68,7 @@ export function useEventFeed(client: KeyquarryWebClient): EventFeed {
     return () => controller.abort();
   }, [client]);
 
-  const subscribe = useCallback((listener: EventListener) => {
+  const subscribe = useCallback((listener: KeyEventListener) => {
     listeners.current.add(listener);
     return () => void listeners.current.delete(listener);
   }, []);
