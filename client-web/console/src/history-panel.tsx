@@ -3,7 +3,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { diffLines } from "diff";
 import { useEffect, useState } from "react";
 import { describeError } from "./describe-error.js";
-import { decodeText, hexDump } from "./value-format.js";
+import { decodeText, hexDump, prettyJson } from "./value-format.js";
 
 /** Versions listed at most (the server keeps revision_limit of them, 5 by default). */
 const versionsShown = 10n;
@@ -97,11 +97,12 @@ export function HistoryPanel({ client, keyName, version, value, onRestore, onErr
   );
 }
 
-/** A line diff of two values (as text when both are UTF-8, else of their hex dumps). */
+/** A line diff of two values: pretty-printed when both are JSON, as text when both are UTF-8, else of their hex dumps. */
 function Diff({ before, after }: { before: Uint8Array; after: Uint8Array }) {
   const a = decodeText(before);
   const b = decodeText(after);
-  const parts = a !== undefined && b !== undefined ? diffLines(a, b) : diffLines(hexDump(before), hexDump(after));
+  const parts =
+    a === undefined || b === undefined ? diffLines(hexDump(before), hexDump(after)) : diffLines(...bothPretty(a, b));
   return (
     <pre className="diff" tabIndex={0}>
       {parts.map((part, i) => (
@@ -115,4 +116,11 @@ function Diff({ before, after }: { before: Uint8Array; after: Uint8Array }) {
       ))}
     </pre>
   );
+}
+
+/** Both texts pretty-printed when both are JSON (one-line documents then differ line by line), else as they are. */
+function bothPretty(a: string, b: string): [string, string] {
+  const prettyA = prettyJson(a);
+  const prettyB = prettyJson(b);
+  return prettyA === undefined || prettyB === undefined ? [a, b] : [`${prettyA}\n`, `${prettyB}\n`];
 }

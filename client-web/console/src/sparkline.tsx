@@ -3,8 +3,12 @@ export function Sparkline({ label, values, format = String }: { label: string; v
   const width = 96;
   const height = 36;
   const max = Math.max(1, ...values);
-  const step = values.length > 1 ? width / (values.length - 1) : width;
-  const points = values.map((v, i) => `${(i * step).toFixed(1)},${(height - (v / max) * (height - 2) - 1).toFixed(1)}`).join(" ");
+  const y = (v: number) => (height - (v / max) * (height - 2) - 1).toFixed(1);
+  // One sample is a level line until the next one comes.
+  const points =
+    values.length === 1
+      ? `0,${y(values[0]!)} ${width},${y(values[0]!)}`
+      : values.map((v, i) => `${((i * width) / (values.length - 1)).toFixed(1)},${y(v)}`).join(" ");
   const latest = values.at(-1);
   return (
     <figure className="sparkline">

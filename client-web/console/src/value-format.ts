@@ -60,9 +60,15 @@ export function formatBytes(size: bigint | number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** Seconds left until `deadlineMs`, with one decimal, never negative. */
+/** Time left until `deadlineMs`, never negative: "12.3 s" under a minute, then "4m 05s", then "2h 03m". */
 export function secondsLeft(deadlineMs: number, nowMs: number): string {
-  return `${Math.max(0, (deadlineMs - nowMs) / 1000).toFixed(1)} s`;
+  const seconds = Math.max(0, (deadlineMs - nowMs) / 1000);
+  if (seconds < 60) {
+    return `${seconds.toFixed(1)} s`;
+  }
+  const whole = Math.floor(seconds);
+  const [big, small] = whole < 3600 ? [Math.floor(whole / 60), whole % 60] : [Math.floor(whole / 3600), Math.floor(whole / 60) % 60];
+  return `${big}${whole < 3600 ? "m" : "h"} ${String(small).padStart(2, "0")}${whole < 3600 ? "s" : "m"}`;
 }
 
 function looksLikeJson(text: string): boolean {
