@@ -21,9 +21,9 @@ export function storeClientId(clientId: string): void {
 /**
  * A client of the server that served the page. gRPC-Web always answers
  * HTTP 200, so an expected refusal (a version conflict, a locked key) is no
- * failed request in the browser's console.
+ * failed request in the browser's console. (An authentication token joins
+ * the client id here once the server supports one.)
  */
-// An authentication token option joins the client id here once the server supports one.
 export function createConsoleClient(clientId: string): KeyquarryWebClient {
   return createKeyquarryWebClient(location.origin, { clientId, protocol: "grpc-web" });
 }
