@@ -21,7 +21,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["{server,client-node,client-web}/src/**/*.test.ts"] },
+        test: { name: "unit", include: ["{server,client-node,client-web}/src/**/*.test.ts", "client-web/console/src/**/*.test.ts"] },
       },
       {
         extends: true,

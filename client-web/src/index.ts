@@ -15,3 +15,7 @@ export type {
 // Re-exported so that SDK users need a single import for schemas and types.
 export * from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 export * from "@keyquarry/gen/keyquarry/admin_pb.js";
+export { resumableWatch } from "./resumable-watch.js";
+export type { ResumableWatchOptions, ResumableWatchStatus, RevisionMessage } from "./resumable-watch.js";
+export { getValueAs, jsonValue, setValueAs, textValue } from "./value-codec.js";
+export type { ValueCodec } from "./value-codec.js";

@@ -13,7 +13,8 @@ import { runCommand } from "../kit/run-command.js";
 
 /** Each publishable package, with the files its tarball must hold besides package.json. */
 const packages = [
-  { workspace: "client-web", required: ["dist/index.js", "dist/index.d.ts"] },
+  // The web console is built into client-web/dist/console but ships with the server only.
+  { workspace: "client-web", required: ["dist/index.js", "dist/index.d.ts"], absent: ["dist/console/"] },
   { workspace: "client-node", required: ["dist/index.js", "dist/index.d.ts"] },
   {
     workspace: "server",
@@ -26,6 +27,7 @@ const packages = [
       "drizzle/sqlite/meta/_journal.json",
       "drizzle/postgres/0000_init.sql",
       "drizzle/postgres/meta/_journal.json",
+      "dist/console/index.html",
     ],
   },
 ] as const;
@@ -44,7 +46,9 @@ afterAll(async () => {
   await rm(destination, { recursive: true, force: true });
 });
 
-describe.each(packages)("the $workspace tarball", ({ workspace, required }) => {
+describe.each(packages)("the $workspace tarball", (tarballPackage) => {
+  const { workspace, required } = tarballPackage;
+  const absent: readonly string[] = "absent" in tarballPackage ? tarballPackage.absent : [];
   const tarball = () => {
     const found = packed.get(`@keyquarry/${workspace}`);
     if (found === undefined) {
@@ -72,5 +76,6 @@ describe.each(packages)("the $workspace tarball", ({ workspace, required }) => {
       (file) => /\.test\.[cm]?[jt]s$/.test(file) || /^(src|test)\//.test(file) || (file.endsWith(".ts") && !file.endsWith(".d.ts")),
     );
     expect(strays).toEqual([]);
+    expect(files.filter((file) => absent.some((prefix) => file.startsWith(prefix)))).toEqual([]);
   });
 });

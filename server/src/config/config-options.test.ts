@@ -10,6 +10,7 @@ describe("configOptions", () => {
     expect(configOptions.map((o) => `${o.name}:${o.kind}`)).toEqual([
       "listen_address:string",
       "cors_origins:string",
+      "ui:boolean",
       "name:string",
       "ssl_certfile:string",
       "ssl_keyfile:string",

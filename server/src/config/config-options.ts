@@ -96,6 +96,7 @@ const auth = grouped("auth");
 export const configOptions: readonly ConfigOption[] = [
   top("string", "listenAddress"),
   top("string", "corsOrigins"),
+  top("boolean", "ui"),
   top("string", "name"),
   top("string", "sslCertfile"),
   top("string", "sslKeyfile"),

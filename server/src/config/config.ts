@@ -27,6 +27,8 @@ export interface Config {
    * `https://app.example.com,http://localhost:5173`; `*` allows any; "" none.
    */
   corsOrigins: string;
+  /** Serve the web console at /ui/ on the main port. */
+  ui: boolean;
   /** Name under which snapshots are written and restored. */
   name: string;
   /** TLS certificate (PEM path); TLS is on when both it and sslKeyfile are set. */

@@ -14,6 +14,7 @@ describe("defaultConfig", () => {
     expect(defaultConfig({ XDG_DATA_HOME: "/xdg" })).toEqual({
       listenAddress: "localhost:33969",
       corsOrigins: "",
+      ui: true,
       name: "ada@box",
       sslCertfile: "",
       sslKeyfile: "",

@@ -21,6 +21,7 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
   return {
     listenAddress: `localhost:${defaultListenPort}`,
     corsOrigins: "",
+    ui: true,
     name: defaultName(),
     sslCertfile: "",
     sslKeyfile: "",

@@ -22,6 +22,7 @@ import { startExpiryTimer } from "./expiry-timer.js";
 import { createConnectFastPath } from "./connect-fast-path.js";
 import { connectionLimitsFor } from "./connection-limits.js";
 import { connectPlugin } from "./connect-plugin.js";
+import { consolePlugin } from "./console-plugin.js";
 import { createGrpcFastPath } from "./grpc-fast-path.js";
 import { GrpcWatchFastPath } from "./grpc-watch-fast-path.js";
 import { startPruneTimer } from "./prune-timer.js";
@@ -282,6 +283,9 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     contextValues: (request) =>
       createContextValues().set(watchSinkKey, nodeWatchSink(request.raw)).set(peerSocketKey, request.raw.socket),
   });
+  if (config.ui) {
+    await app.register(consolePlugin);
+  }
 
   // Started by listen(), stopped by close(), in reverse order: the timers that change the store stop
   // before the snapshotter takes its final snapshot.
