@@ -52,6 +52,8 @@ export const snapshots = sqliteTable(
     commandSeq: text("command_seq").notNull().default("0"),
     fencingToken: text("fencing_token").notNull(),
     readonly: flag("readonly").notNull(),
+    // False while a save writes the snapshot's rows in several transactions; readers skip such rows.
+    complete: flag("complete").notNull().default(true),
     // Row counts, checked at load so that a snapshot missing rows is refused instead of restored partially.
     keyCount: integer("key_count").notNull(),
     totalBytes: integer("total_bytes").notNull(),

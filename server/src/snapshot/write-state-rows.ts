@@ -94,13 +94,14 @@ export async function writeStateRows(snapshotId: bigint, state: StoreState, sink
 
   const keys = new Batch<KeyRow>((rows) => sink.keys(rows));
   for (const k of state.keys) {
-    const { lock, lifespan } = k;
+    // Read once: a deferred export makes the bytes at every read.
+    const { lock, lifespan, value } = k;
     await keys.add(
       {
         snapshotId,
         position: counts.keyCount++,
         key: k.key,
-        value: k.value,
+        value,
         contentType: k.contentType,
         contentTypeSniffed: k.contentTypeSniffed,
         hash: encodeUint64(k.hash),
@@ -117,9 +118,9 @@ export async function writeStateRows(snapshotId: bigint, state: StoreState, sink
         lifespanSet: lifespan?.set ?? null,
         lifespanDeadline: lifespan?.deadline ?? null,
       },
-      k.value.byteLength + k.key.length,
+      value.byteLength + k.key.length,
     );
-    counts.totalBytes += k.value.byteLength;
+    counts.totalBytes += value.byteLength;
   }
   await keys.drain();
 
@@ -135,18 +136,19 @@ export async function writeStateRows(snapshotId: bigint, state: StoreState, sink
   for (const { revisions: list } of state.history) {
     let seq = 0;
     for (const r of list) {
+      const { value } = r;
       await revisions.add(
         {
           snapshotId,
           position,
           seq: seq++,
-          value: r.value,
+          value,
           contentType: r.contentType,
           hash: encodeUint64(r.hash),
           version: encodeUint64(r.version),
           timestamp: r.timestamp,
         },
-        r.value.byteLength,
+        value.byteLength,
       );
       counts.revisionCount++;
     }
