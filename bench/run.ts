@@ -12,6 +12,7 @@ import { grpcCall } from "./lib/grpc-call.js";
 import { runH2load, type H2loadResult } from "./lib/h2load.js";
 import { cliStartupReport, cliStartupSettings, runCliStartup } from "./lib/cli-startup.js";
 import { hostileReport, hostileSettings, runHostile } from "./lib/hostile.js";
+import { runSnapshotStall, snapshotStallReport, snapshotStallSettings } from "./lib/snapshot-stall.js";
 import { rssMiB, sampleRss, spawnKeyquarry } from "./lib/keyquarry-process.js";
 import { freePort } from "../server/test/kit/free-port.js";
 import { installCleanup, isStoppingAll, run, spawnTracked, stopAll, stopChild, waitForPort, which } from "./lib/procs.js";
@@ -308,12 +309,20 @@ if (onlyFlag !== -1) {
       const cliStartup = await runCliStartup(targetNode, rootDir, tmp, cliStartupSettings(quick), log);
       return { data: { cliStartup }, ...cliStartupReport(cliStartup), show: fmtRatio };
     },
+    // `--baseline DIR`: a built checkout to compare with (e.g. the code before a change).
+    "snapshot-stall": async () => {
+      const baselineFlag = process.argv.indexOf("--baseline");
+      const builds = [{ label: "this", rootDir }];
+      if (baselineFlag !== -1) builds.push({ label: "baseline", rootDir: path.resolve(process.argv[baselineFlag + 1] ?? "") });
+      const snapshotStall = await runSnapshotStall(targetNode, builds, tmp, snapshotStallSettings(quick), log);
+      return { data: { snapshotStall }, ...snapshotStallReport(snapshotStall), show: fmtRatio };
+    },
   };
-  if (stage !== "hostile" && stage !== "cli") {
+  if (stage === undefined || !Object.hasOwn(stages, stage)) {
     log(`--only: unknown stage ${JSON.stringify(stage)} (known: ${Object.keys(stages).join(", ")})`);
     process.exit(2);
   }
-  const { data, lines, targets, show } = await stages[stage]();
+  const { data, lines, targets, show } = await stages[stage as keyof typeof stages]();
   const git = gitInfo();
   const header = `keyquarry bench — ${stage} stage only${quick ? " (quick)" : ""}, ${startedAt.toISOString()}, Node ${targetNodeVersion}, git ${git.commit ?? "?"}${git.dirtyFiles ? ` (+${git.dirtyFiles} modified files)` : ""}, load average ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}`;
   const targetLines = targets.map((t) => `${pad(t.check, 50)}${pad(t.measured === null ? "–" : show(t.measured), 12)}${pad(t.target, 12)}${t.pass === null ? "n/a" : t.pass ? "PASS" : "FAIL"}`);

@@ -236,7 +236,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   if (snapshots !== undefined) {
     snapshotter = createSnapshotter({
       store: {
-        exportState: () => store.exportState(config.persistentRevisions),
+        exportState: () => store.exportState(config.persistentRevisions, "deferred"),
         get revision() {
           return store.revision;
         },
