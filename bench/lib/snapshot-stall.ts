@@ -166,7 +166,8 @@ function spawnServer(node: string, rootDir: string, port: number, dataDir: strin
       }
     }
   });
-  child.stderr?.on("data", () => {});
+  // Start-up errors go to stderr: shown, so a refused configuration is not a mystery.
+  child.stderr?.pipe(process.stderr);
   return child;
 }
 
@@ -190,10 +191,11 @@ async function runOne(node: string, build: StallBuild, database: StallRun["datab
         }
       };
     });
-  const session = http2.connect(`http://127.0.0.1:${port}`);
-  session.on("error", () => {});
+  let session: http2.ClientHttp2Session | undefined;
   try {
     if (!(await waitForPort(port, 60_000, child))) throw new Error(`keyquarry (${build.label}) did not start listening within 60 s`);
+    session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on("error", () => {});
     if ((await unary(session, setPath, setBody(probeKey, new Uint8Array(100)))) !== "0") throw new Error("Set of the probe key failed");
     log(`snapshot-stall: ${build.label}/${database}: filling ${s.keys} keys of ${s.valueBytes} B`);
     const fillStart = performance.now();
@@ -224,7 +226,7 @@ async function runOne(node: string, build: StallBuild, database: StallRun["datab
       await probe.stop();
     }
   } finally {
-    session.destroy();
+    session?.destroy();
     await stopChild(child);
   }
 }
@@ -233,7 +235,7 @@ async function runOne(node: string, build: StallBuild, database: StallRun["datab
 export async function runSnapshotStall(node: string, builds: readonly StallBuild[], tmp: string, s: SnapshotStallSettings, log: (line: string) => void): Promise<{ runs: StallRun[]; postgres: string }> {
   const runs: StallRun[] = [];
   for (const build of builds) {
-    runs.push(await runOne(node, build, "sqlite", path.join(tmp, `stall-${build.label}.db`), tmp, s, log));
+    runs.push(await runOne(node, build, "sqlite", `sqlite://${path.join(tmp, `stall-${build.label}.db`)}`, tmp, s, log));
   }
   let url: string | undefined;
   let stop: (() => Promise<void>) | undefined;
