@@ -114,6 +114,36 @@ describe("SqliteSnapshotStore (worker thread, sliced saves)", () => {
     }
   });
 
+  it("stores a value unchanged between snapshots once, and deletes the values only deleted snapshots held", async () => {
+    const file = newFile();
+    const store = await openStore(file);
+    // 300 distinct values; the second state changes 10 of them, the third another 10.
+    const first = largeState(300, 100, 1n);
+    const changed = (from: typeof first, start: number) => ({
+      ...from,
+      keys: from.keys.map((k, i) => (i >= start && i < start + 10 ? { ...k, value: Uint8Array.of(1, 2, i) } : k)),
+    });
+    const second = changed(first, 0);
+    const third = changed(second, 100);
+    await store.save("s", first, 2);
+    await store.save("s", second, 2);
+    const count = () => {
+      const check = new Database(file, { readonly: true });
+      try {
+        return check.prepare("SELECT count(*) FROM snapshot_values").pluck().get();
+      } finally {
+        check.close();
+      }
+    };
+    expect(count()).toBe(310);
+    // Retention drops the first snapshot: its 10 values nobody else holds go with it.
+    await store.save("s", third, 2);
+    expect(count()).toBe(310);
+    const loaded = await store.loadLatest("s");
+    expect(loaded?.keys.map((k) => Array.from(k.value.subarray(0, 3)))).toEqual(third.keys.map((k) => Array.from(k.value.subarray(0, 3))));
+    expect(loaded?.keys.map((k) => k.value.byteLength)).toEqual(third.keys.map((k) => k.value.byteLength));
+  });
+
   it("fails its calls with SQLite's code when the file cannot be opened, and closes cleanly", async () => {
     const store = new SqliteSnapshotStore(join(tempDir, "none.db"), { readonly: true, fileMustExist: true });
     stores.push(store);

@@ -3,6 +3,7 @@ import { and, count, eq, max, notInArray } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { JournalEntry } from "../journal/journal-entry.js";
 import type { StoreState } from "../store/store-state.js";
@@ -13,7 +14,7 @@ import type { SnapshotCounts, SnapshotRow } from "./snapshot-rows.js";
 import type { SnapshotSummary } from "./snapshot-store.js";
 import * as schema from "./sqlite-schema.js";
 
-const { snapshots, snapshotKeys, snapshotHistory, snapshotRevisions, snapshotMetrics, snapshotClients, journalEntries } = schema;
+const { snapshots, snapshotKeys, snapshotHistory, snapshotRevisions, snapshotMetrics, snapshotClients, snapshotValues, journalEntries } = schema;
 
 // Resolved from this file, not the working directory, so the server can start from anywhere.
 const migrationsFolder = fileURLToPath(new URL("../../drizzle/sqlite", import.meta.url));
@@ -48,6 +49,11 @@ const selectIn =
     return (limit === undefined ? query : query.limit(limit)).all();
   };
 
+/** The tables whose rows hold a value (see snapshotValues in sqlite-schema.ts). */
+const valueTables: ReadonlySet<SQLiteTable> = new Set<SQLiteTable>([snapshotKeys, snapshotRevisions]);
+
+const noBytes = new Uint8Array(0);
+
 /** Nothing to yield to: the file is used by its own worker thread (sqlite-worker.ts). */
 const noYield = async () => {};
 
@@ -71,6 +77,7 @@ const noYield = async () => {};
 export class SqliteSnapshotFile {
   private readonly sqlite: Database.Database;
   private readonly db: BetterSQLite3Database<typeof schema>;
+  private readonly statements = new Map<string, Database.Statement>();
 
   /** Opens (creating unless told otherwise) the database file `file`, or `:memory:`. */
   constructor(file: string, options: SqliteSnapshotStoreOptions = {}) {
@@ -110,12 +117,18 @@ export class SqliteSnapshotFile {
     });
   }
 
-  /** Inserts one slice of a save's rows, in a transaction of its own. */
-  insertSlice(table: ChildTableName, rows: readonly object[]): void {
+  /**
+   * Inserts one slice of a save's rows, in a transaction of its own. Values
+   * go to snapshot_values by SHA-256 (once per distinct value across all
+   * snapshots); the rows refer to them.
+   */
+  insertSlice(table: ChildTableName, rows: ReadonlyArray<{ value?: Uint8Array }>): void {
+    const target = childTables[table];
     this.transaction(false, () => {
+      const stored = valueTables.has(target) ? rows.map((row) => ({ ...row, value: noBytes, valueHash: this.storeValue(row.value!) })) : rows;
       this.db
-        .insert(childTables[table])
-        .values(rows as never)
+        .insert(target)
+        .values(stored as never)
         .run();
     });
   }
@@ -137,15 +150,19 @@ export class SqliteSnapshotFile {
       }
       this.db.delete(snapshots).where(beyondRetention(snapshots, name, retain)).run();
       this.db.delete(journalEntries).where(journalUpTo(journalEntries, name, commandSeq)).run();
+      this.collectValues();
     });
   }
 
   /** Deletes the incomplete snapshot `id` of a save that failed. */
   abortSave(id: bigint): void {
-    this.db
-      .delete(snapshots)
-      .where(and(eq(snapshots.id, id), eq(snapshots.complete, false)))
-      .run();
+    this.transaction(true, () => {
+      this.db
+        .delete(snapshots)
+        .where(and(eq(snapshots.id, id), eq(snapshots.complete, false)))
+        .run();
+      this.collectValues();
+    });
   }
 
   loadLatest(name: string): Promise<StoreState | undefined> {
@@ -213,11 +230,59 @@ export class SqliteSnapshotFile {
     }
   }
 
+  /**
+   * The prepared statement of `sql`, prepared on first use: the value
+   * statements need snapshot_values, which a read-only connection to a
+   * database not yet migrated does not have (and its rows do not refer to).
+   */
+  private statement(sql: string): Database.Statement {
+    let prepared = this.statements.get(sql);
+    if (prepared === undefined) {
+      prepared = this.sqlite.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
+  }
+
+  /** Stores `value` in snapshot_values unless it is there; returns its hash. */
+  private storeValue(value: Uint8Array): Buffer {
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    const hash = createHash("sha256").update(bytes).digest();
+    this.statement("INSERT OR IGNORE INTO snapshot_values (hash, value) VALUES (?, ?)").run(hash, bytes);
+    return hash;
+  }
+
+  /** Deletes the values no snapshot refers to any more. */
+  private collectValues(): void {
+    this.statement(
+      "DELETE FROM snapshot_values WHERE NOT EXISTS (SELECT 1 FROM snapshot_keys WHERE value_hash = snapshot_values.hash)" +
+        " AND NOT EXISTS (SELECT 1 FROM snapshot_revisions WHERE value_hash = snapshot_values.hash)",
+    ).run();
+  }
+
+  /** SELECT * with each row's value read from snapshot_values when the row refers to it (a missing one stays null: damaged). */
+  private selectResolvingValues(): SelectPage<SQLiteTable> {
+    const select = selectIn(this.db);
+    return async (table, clauses) => {
+      const rows = await select(table, clauses);
+      if (valueTables.has(table)) {
+        for (const row of rows as Array<Record<string, unknown>>) {
+          const hash = row["valueHash"];
+          if (hash instanceof Uint8Array) {
+            const value = this.statement("SELECT value FROM snapshot_values WHERE hash = ?").pluck().get(hash) as Buffer | undefined;
+            row["value"] = value === undefined ? null : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+          }
+        }
+      }
+      return rows;
+    };
+  }
+
   /** Loads the first snapshot `header` selects, in one read transaction (a consistent view across pages). */
   private async reading(header: Clauses): Promise<StoreState | undefined> {
     this.sqlite.exec("BEGIN");
     try {
-      const select = selectIn(this.db);
+      const select = this.selectResolvingValues();
       const [row] = await select(snapshots, { ...header, limit: 1 });
       let state: StoreState | undefined;
       if (row !== undefined) {
