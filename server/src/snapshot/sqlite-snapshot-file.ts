@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { and, count, eq, max, notInArray } from "drizzle-orm";
+import { and, count, eq, getTableColumns, getTableName, max, notInArray } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
@@ -124,12 +124,11 @@ export class SqliteSnapshotFile {
    */
   insertSlice(table: ChildTableName, rows: ReadonlyArray<{ value?: Uint8Array }>): void {
     const target = childTables[table];
+    const insert = this.rowInserter(target);
     this.transaction(false, () => {
-      const stored = valueTables.has(target) ? rows.map((row) => ({ ...row, value: noBytes, valueHash: this.storeValue(row.value!) })) : rows;
-      this.db
-        .insert(target)
-        .values(stored as never)
-        .run();
+      for (const row of rows) {
+        insert(valueTables.has(target) ? { ...row, value: noBytes, valueHash: this.storeValue(row.value!) } : row);
+      }
     });
   }
 
@@ -242,6 +241,22 @@ export class SqliteSnapshotFile {
       this.statements.set(sql, prepared);
     }
     return prepared;
+  }
+
+  /**
+   * Inserts one row into `table` with one prepared statement, reused for
+   * every row: a multi-row INSERT through Drizzle is a new statement of
+   * thousands of parameters to compile at every slice. Values go through
+   * the columns' own driver mappings, as Drizzle would send them.
+   */
+  private rowInserter(table: SQLiteTable): (row: object) => void {
+    const columns = Object.entries(getTableColumns(table));
+    const sql = `INSERT INTO "${getTableName(table)}" (${columns.map(([, c]) => `"${c.name}"`).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;
+    const statement = this.statement(sql);
+    return (row) => {
+      const fields = row as Record<string, unknown>;
+      statement.run(columns.map(([key, column]) => (fields[key] === undefined || fields[key] === null ? null : column.mapToDriverValue(fields[key]))));
+    };
   }
 
   /** Stores `value` in snapshot_values unless it is there; returns its hash. */

@@ -10,6 +10,9 @@ import { snapshotRow, writeStateRows, type StateRowSink } from "./write-state-ro
 
 export type { SqliteSnapshotStoreOptions } from "./sqlite-snapshot-file.js";
 
+/** Slices of a save posted to the worker and not yet written, at most. */
+const slicesInFlight = 2;
+
 /** The result type of a {@link SqliteSnapshotFile} method, as the worker answers it. */
 type Result<M extends WorkerMethod> = SqliteSnapshotFile[M] extends (...args: never[]) => infer R ? Awaited<R> : never;
 type Args<M extends WorkerMethod> = SqliteSnapshotFile[M] extends (...args: infer A) => unknown ? A : never;
@@ -64,7 +67,18 @@ export class SqliteSnapshotStore implements SnapshotStore {
     const id = await this.call("beginSave", name, snapshotRow(name, state), [...this.saving]);
     this.saving.add(id);
     try {
-      const slice = (table: ChildTableName) => (rows: object[]) => this.call("insertSlice", table, rows);
+      // Slices in flight: the next one is encoded while the worker writes one (a journal append waits for at most these).
+      const inFlight = new Set<Promise<void>>();
+      const slice = (table: ChildTableName) => async (rows: object[]) => {
+        const written = this.call("insertSlice", table, rows);
+        // Handled here, awaited below: a failure fails the save, never goes unhandled.
+        written.catch(() => {});
+        inFlight.add(written);
+        void written.finally(() => inFlight.delete(written)).catch(() => {});
+        if (inFlight.size >= slicesInFlight) {
+          await Promise.race(inFlight);
+        }
+      };
       const sink: StateRowSink = {
         keys: slice("keys"),
         history: slice("history"),
@@ -73,6 +87,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
         clients: slice("clients"),
       };
       const counts = await writeStateRows(id, state, sink);
+      await Promise.all(inFlight);
       await this.call("finishSave", id, name, counts, retain, state.commandSeq);
       return id;
     } catch (error) {
