@@ -11,9 +11,10 @@ import { encodeUint64 } from "./uint64-text.js";
 export const batchLimits = { rows: 500, bytes: 4 * 1024 * 1024 } as const;
 
 /**
- * Where {@link writeStateRows} sends each batch, inside the save's
- * transaction. Each call inserts its rows; SQLite's sink also yields to the
- * event loop, so a large save never blocks the server for long.
+ * Where {@link writeStateRows} sends each batch: PostgreSQL's into the
+ * save's transaction, SQLite's to its worker as a slice of its own. Each
+ * call is awaited, so the server runs between two batches and a large save
+ * never blocks it for long.
  */
 export interface StateRowSink {
   keys(rows: KeyRow[]): Promise<void>;

@@ -84,9 +84,10 @@ export function exportState(
       const revisions = record.retainedRevisions().map((revision) => (deferred ? new DeferredRevisionState(revision) : revision.toState()));
       history.push({ key: record.key, revisions });
     }
-    const keyMetrics = record.metricsView();
+    // Implied metrics (most keys) straight as reported: no record made only to be copied.
+    const keyMetrics = record.metrics === undefined ? record.impliedKeyMetrics() : record.metrics?.toKeyMetrics();
     if (keyMetrics !== undefined) {
-      metrics.push({ key: record.key, metrics: keyMetrics.toKeyMetrics() });
+      metrics.push({ key: record.key, metrics: keyMetrics });
     }
   }
   const { readonly, clients: clientList } = clients.exportState();
