@@ -232,7 +232,7 @@ async function runOne(node: string, build: StallBuild, database: StallRun["datab
 }
 
 /** Every build against SQLite, and against PostgreSQL (a throwaway cluster) when it can be started. */
-export async function runSnapshotStall(node: string, builds: readonly StallBuild[], tmp: string, s: SnapshotStallSettings, log: (line: string) => void): Promise<{ runs: StallRun[]; postgres: string }> {
+export async function runSnapshotStall(node: string, builds: readonly StallBuild[], tmp: string, s: SnapshotStallSettings, log: (line: string) => void): Promise<{ settings: SnapshotStallSettings; runs: StallRun[]; postgres: string }> {
   const runs: StallRun[] = [];
   for (const build of builds) {
     runs.push(await runOne(node, build, "sqlite", `sqlite://${path.join(tmp, `stall-${build.label}.db`)}`, tmp, s, log));
@@ -247,7 +247,7 @@ export async function runSnapshotStall(node: string, builds: readonly StallBuild
     stop = await startPostgres({ provide: (_key: string, value: string) => (url = value) });
   } catch (error) {
     log(`snapshot-stall: PostgreSQL not measured: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
-    return { runs, postgres: "not available" };
+    return { settings: s, runs, postgres: "not available" };
   }
   try {
     for (const build of builds) {
@@ -262,12 +262,16 @@ export async function runSnapshotStall(node: string, builds: readonly StallBuild
   } finally {
     await stop?.();
   }
-  return { runs, postgres: "throwaway cluster, fsync=off" };
+  return { settings: s, runs, postgres: "throwaway cluster, fsync=off" };
 }
 
 /** Lines of the report (latencies as ratios to the idle p50/p99 of the same run) and no targets. */
-export function snapshotStallReport(result: { runs: StallRun[] }): { lines: string[]; targets: Array<{ check: string; measured: number | null; target: string; pass: boolean | null }> } {
-  const lines = ["Get latency, one client, 200 MB store: ratios to idle (p50 / p99), worst Get during a snapshot"];
+export function snapshotStallReport(result: { settings: SnapshotStallSettings; runs: StallRun[] }): {
+  lines: string[];
+  targets: Array<{ check: string; measured: number | null; target: string; pass: boolean | null }>;
+} {
+  const { keys, valueBytes } = result.settings;
+  const lines = [`Get latency, one client, ${keys} keys of ${valueBytes} B: ratios to idle (p50 / p99), worst Get during a snapshot`];
   for (const r of result.runs) {
     const rel = (l: Latencies) => `${round(ratio(l.p50Ms ?? undefined, r.idle.p50Ms ?? undefined), 1)}x / ${round(ratio(l.p99Ms ?? undefined, r.idle.p99Ms ?? undefined), 1)}x`;
     lines.push(
