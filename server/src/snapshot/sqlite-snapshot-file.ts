@@ -14,7 +14,7 @@ import type { SnapshotCounts, SnapshotRow } from "./snapshot-rows.js";
 import type { SnapshotSummary } from "./snapshot-store.js";
 import * as schema from "./sqlite-schema.js";
 
-const { snapshots, snapshotKeys, snapshotHistory, snapshotRevisions, snapshotMetrics, snapshotClients, snapshotValues, journalEntries } = schema;
+const { snapshots, snapshotKeys, snapshotHistory, snapshotRevisions, snapshotMetrics, snapshotClients, journalEntries } = schema;
 
 // Resolved from this file, not the working directory, so the server can start from anywhere.
 const migrationsFolder = fileURLToPath(new URL("../../drizzle/sqlite", import.meta.url));
