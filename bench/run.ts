@@ -15,6 +15,7 @@ import { hostileReport, hostileSettings, runHostile } from "./lib/hostile.js";
 import { journalReport, journalSettings, runJournal } from "./lib/journal.js";
 import { spawnEtcd } from "./lib/etcd-process.js";
 import { runTelemetryOverhead, telemetryOverheadReport, telemetryOverheadSettings } from "./lib/telemetry-overhead.js";
+import { runSnapshotStall, snapshotStallReport, snapshotStallSettings } from "./lib/snapshot-stall.js";
 import { rssMiB, sampleRss, spawnKeyquarry } from "./lib/keyquarry-process.js";
 import { freePort } from "../server/test/kit/free-port.js";
 import { installCleanup, isStoppingAll, run, spawnTracked, stopAll, stopChild, waitForPort, which } from "./lib/procs.js";
@@ -318,6 +319,14 @@ if (onlyFlag !== -1) {
     metrics: async () => {
       const telemetry = await runTelemetryOverhead(targetNode, rootDir, tmp, telemetryOverheadSettings(quick), log);
       return { data: { telemetry }, ...telemetryOverheadReport(telemetry), show: fmtRatio };
+    },
+    // `--baseline DIR`: a built checkout to compare with (e.g. the code before a change).
+    "snapshot-stall": async () => {
+      const baselineFlag = process.argv.indexOf("--baseline");
+      const builds = [{ label: "this", rootDir }];
+      if (baselineFlag !== -1) builds.push({ label: "baseline", rootDir: path.resolve(process.argv[baselineFlag + 1] ?? "") });
+      const snapshotStall = await runSnapshotStall(targetNode, builds, tmp, snapshotStallSettings(quick), log);
+      return { data: { snapshotStall }, ...snapshotStallReport(snapshotStall), show: fmtRatio };
     },
   };
   if (stage === undefined || !Object.hasOwn(stages, stage)) {

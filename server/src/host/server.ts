@@ -293,7 +293,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   if (snapshots !== undefined && snapshotRecord !== undefined) {
     snapshotter = createSnapshotter({
       store: {
-        exportState: () => store.exportState(config.persistentRevisions),
+        exportState: () => store.exportState(config.persistentRevisions, "deferred"),
         get revision() {
           return store.revision;
         },

@@ -45,10 +45,16 @@ export function journalAfter(table: JournalTable, name: string, afterSeq: bigint
  * leaves of the journal is never a partial batch.
  */
 export function journalUpTo(table: JournalTable, name: string, uptoSeq: bigint | undefined): SQL | undefined {
-  return uptoSeq === undefined
-    ? eq(table.serverName, name)
-    : and(eq(table.serverName, name), lte(table.seq, uptoSeq), sql`${table.batch} + ${table.batchSize} <= ${uptoSeq + 1n}`);
+  if (uptoSeq === undefined) {
+    return eq(table.serverName, name);
+  }
+  // A uint64 position beyond the int64 column covers every row; bound it so both drivers can bind it.
+  const upto = uptoSeq > maxSeq ? maxSeq : uptoSeq;
+  return and(eq(table.serverName, name), lte(table.seq, upto), sql`${table.batch} + ${table.batchSize} - 1 <= ${upto}`);
 }
+
+/** The largest seq the int64 `seq` columns hold. */
+const maxSeq = (1n << 63n) - 1n;
 
 /** The entries of `name` after `afterSeq`. */
 export function journalFrom(table: JournalTable, name: string, afterSeq: bigint): SQL | undefined {

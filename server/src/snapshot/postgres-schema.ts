@@ -62,6 +62,8 @@ export const snapshots = pgTable(
     commandSeq: text("command_seq").notNull().default("0"),
     fencingToken: text("fencing_token").notNull(),
     readonly: boolean("readonly").notNull(),
+    // Shared with SQLite, whose saves are several transactions; a PostgreSQL save is one, so always true.
+    complete: boolean("complete").notNull().default(true),
     // Row counts, checked at load so that a snapshot missing rows is refused instead of restored partially.
     keyCount: count("key_count").notNull(),
     totalBytes: count("total_bytes").notNull(),

@@ -1,9 +1,7 @@
 /**
- * Runs async tasks one at a time, in call order. The SQLite snapshot store
- * runs every operation through one: its single connection is inside a
- * manual transaction while a save yields to the event loop between batches,
- * and nothing else may use it meanwhile (a load would see the uncommitted
- * rows, a second BEGIN would fail).
+ * Runs async tasks one at a time, in call order. The SQLite worker runs
+ * every call through one: a load reads page by page (asynchronously) in
+ * one read transaction, and nothing else may use the connection meanwhile.
  */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();

@@ -9,7 +9,7 @@ import type { StateRowSource } from "./read-state-rows.js";
 import type { RawRow } from "./row-decoder.js";
 
 /** The `snapshots` table of either schema (sqlite-schema.ts, postgres-schema.ts), as the queries use it. */
-export type SnapshotsTable = Table & { id: Column; serverName: Column };
+export type SnapshotsTable = Table & { id: Column; serverName: Column; complete: Column };
 
 /** A child table of either schema: a snapshot's rows, keyed by (snapshotId, position). */
 export type ChildTable = Table & { snapshotId: Column; position: Column };
@@ -58,19 +58,25 @@ export function stateRowPages<T extends ChildTable>(tables: ChildTables<T>, id: 
   };
 }
 
-/** The snapshots of server `name` (of every server when undefined), newest first. */
+/** The complete snapshots of server `name` (of every server when undefined), newest first. */
 export function newestFirst(snapshots: SnapshotsTable, name: string | undefined): Clauses {
-  return { where: name === undefined ? undefined : eq(snapshots.serverName, name), orderBy: [desc(snapshots.id)] };
+  const complete = eq(snapshots.complete, true);
+  return { where: name === undefined ? complete : and(complete, eq(snapshots.serverName, name)), orderBy: [desc(snapshots.id)] };
 }
 
-/** The snapshot `id`. */
+/** The snapshot `id`, if complete. */
 export function withId(snapshots: SnapshotsTable, id: bigint): Clauses {
-  return { where: eq(snapshots.id, id), orderBy: [] };
+  return { where: and(eq(snapshots.id, id), eq(snapshots.complete, true)), orderBy: [] };
 }
 
-/** The snapshots of server `name` older than its `retain` newest: what a save deletes (rows cascade). */
+/**
+ * The complete snapshots of server `name` older than its `retain` newest
+ * complete ones: what a save deletes (rows cascade). A snapshot still being
+ * written is never counted nor deleted.
+ */
 export function beyondRetention(snapshots: SnapshotsTable, name: string, retain: number): SQL | undefined {
   // Parenthesized by hand: notInArray does that for a query builder's subquery, not for an sql fragment.
-  const newest = sql`(select ${snapshots.id} from ${snapshots} where ${snapshots.serverName} = ${name} order by ${snapshots.id} desc limit ${retain})`;
-  return and(eq(snapshots.serverName, name), notInArray(snapshots.id, newest));
+  // `and complete`: a boolean (PostgreSQL) or 0/1 (SQLite) column is a condition in both dialects.
+  const newest = sql`(select ${snapshots.id} from ${snapshots} where ${snapshots.serverName} = ${name} and ${snapshots.complete} order by ${snapshots.id} desc limit ${retain})`;
+  return and(eq(snapshots.serverName, name), eq(snapshots.complete, true), notInArray(snapshots.id, newest));
 }

@@ -27,11 +27,13 @@ export interface SnapshotStore extends JournalLog {
   /** Creates or upgrades the tables; idempotent, run once at start. */
   migrate(): Promise<void>;
   /**
-   * Writes `state` as a new snapshot of `name` in one transaction (a failure
-   * leaves the previous snapshots as they were and nothing of this one), then
-   * deletes the snapshots of `name` beyond the newest `retain` (>= 1) and
-   * the journal entries the new one covers (seq <= `state.commandSeq`).
-   * Resolves with the new id once it is durable.
+   * Writes `state` as a new snapshot of `name` (a failure leaves the
+   * previous snapshots as they were, and nothing of this one that any
+   * reader sees), then deletes the snapshots of `name` beyond the newest
+   * `retain` (>= 1) and the journal entries the new one covers
+   * (seq <= `state.commandSeq`). PostgreSQL writes it in one transaction;
+   * SQLite in slices, under a row marked complete in the last one. Resolves
+   * with the new id once it is durable.
    */
   save(name: string, state: StoreState, retain: number): Promise<bigint>;
   /** The newest snapshot of `name`, or undefined if it has none; throws SnapshotError if it does not decode. */

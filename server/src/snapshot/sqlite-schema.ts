@@ -52,6 +52,8 @@ export const snapshots = sqliteTable(
     commandSeq: text("command_seq").notNull().default("0"),
     fencingToken: text("fencing_token").notNull(),
     readonly: flag("readonly").notNull(),
+    // False while a save writes the snapshot's rows in several transactions; readers skip such rows.
+    complete: flag("complete").notNull().default(true),
     // Row counts, checked at load so that a snapshot missing rows is refused instead of restored partially.
     keyCount: integer("key_count").notNull(),
     totalBytes: integer("total_bytes").notNull(),
@@ -68,6 +70,23 @@ const snapshotId = () =>
     .notNull()
     .references(() => snapshots.id, { onDelete: "cascade" });
 
+/**
+ * Values shared by the snapshots, by SHA-256 of their bytes: a value that
+ * did not change between two snapshots is stored once. A save deletes the
+ * values no row refers to any more.
+ */
+export const snapshotValues = sqliteTable("snapshot_values", {
+  hash: bytes("hash").primaryKey(),
+  value: bytes("value").notNull(),
+});
+
+/**
+ * The value of a key or revision row: in snapshot_values when `value_hash`
+ * is set (`value` is then empty), else in `value` (rows written before
+ * snapshot_values existed).
+ */
+const valueHash = () => bytes("value_hash");
+
 /** The keys of a snapshot (StoreState.keys); lock and lifespan columns are all NULL when absent. */
 export const snapshotKeys = sqliteTable(
   "snapshot_keys",
@@ -76,6 +95,7 @@ export const snapshotKeys = sqliteTable(
     position: integer("position").notNull(),
     key: text("key").notNull(),
     value: bytes("value").notNull(),
+    valueHash: valueHash(),
     contentType: text("content_type").notNull(),
     contentTypeSniffed: flag("content_type_sniffed").notNull(),
     hash: text("hash").notNull(),
@@ -94,7 +114,8 @@ export const snapshotKeys = sqliteTable(
   },
   // No unique index on key: PostgreSQL btree entries are limited to ~2.7 kB and keys may be longer
   // (max_key_length can be raised); the loader refuses a snapshot with a duplicate key instead.
-  (t) => [primaryKey({ columns: [t.snapshotId, t.position] })],
+  // value_hash is indexed for the deletion of unreferenced values.
+  (t) => [primaryKey({ columns: [t.snapshotId, t.position] }), index("snapshot_keys_value_hash_idx").on(t.valueHash)],
 );
 
 /** One retained-history list per key (StoreState.history), possibly empty. */
@@ -118,12 +139,13 @@ export const snapshotRevisions = sqliteTable(
     position: integer("position").notNull(),
     seq: integer("seq").notNull(),
     value: bytes("value").notNull(),
+    valueHash: valueHash(),
     contentType: text("content_type").notNull(),
     hash: text("hash").notNull(),
     version: text("version").notNull(),
     timestamp: int64("timestamp").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.snapshotId, t.position, t.seq] })],
+  (t) => [primaryKey({ columns: [t.snapshotId, t.position, t.seq] }), index("snapshot_revisions_value_hash_idx").on(t.valueHash)],
 );
 
 /** Key metrics (StoreState.metrics); absent first/last times are NULL. */

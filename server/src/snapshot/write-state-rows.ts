@@ -11,9 +11,10 @@ import { encodeUint64 } from "./uint64-text.js";
 export const batchLimits = { rows: 500, bytes: 4 * 1024 * 1024 } as const;
 
 /**
- * Where {@link writeStateRows} sends each batch, inside the save's
- * transaction. Each call inserts its rows; SQLite's sink also yields to the
- * event loop, so a large save never blocks the server for long.
+ * Where {@link writeStateRows} sends each batch: PostgreSQL's into the
+ * save's transaction, SQLite's to its worker as a slice of its own. Each
+ * call is awaited, so the server runs between two batches and a large save
+ * never blocks it for long.
  */
 export interface StateRowSink {
   keys(rows: KeyRow[]): Promise<void>;
@@ -94,13 +95,14 @@ export async function writeStateRows(snapshotId: bigint, state: StoreState, sink
 
   const keys = new Batch<KeyRow>((rows) => sink.keys(rows));
   for (const k of state.keys) {
-    const { lock, lifespan } = k;
+    // Read once: a deferred export makes the bytes at every read.
+    const { lock, lifespan, value } = k;
     await keys.add(
       {
         snapshotId,
         position: counts.keyCount++,
         key: k.key,
-        value: k.value,
+        value,
         contentType: k.contentType,
         contentTypeSniffed: k.contentTypeSniffed,
         hash: encodeUint64(k.hash),
@@ -117,9 +119,9 @@ export async function writeStateRows(snapshotId: bigint, state: StoreState, sink
         lifespanSet: lifespan?.set ?? null,
         lifespanDeadline: lifespan?.deadline ?? null,
       },
-      k.value.byteLength + k.key.length,
+      value.byteLength + k.key.length,
     );
-    counts.totalBytes += k.value.byteLength;
+    counts.totalBytes += value.byteLength;
   }
   await keys.drain();
 
@@ -135,18 +137,19 @@ export async function writeStateRows(snapshotId: bigint, state: StoreState, sink
   for (const { revisions: list } of state.history) {
     let seq = 0;
     for (const r of list) {
+      const { value } = r;
       await revisions.add(
         {
           snapshotId,
           position,
           seq: seq++,
-          value: r.value,
+          value,
           contentType: r.contentType,
           hash: encodeUint64(r.hash),
           version: encodeUint64(r.version),
           timestamp: r.timestamp,
         },
-        r.value.byteLength,
+        value.byteLength,
       );
       counts.revisionCount++;
     }

@@ -1,7 +1,7 @@
 import { fromByteString, toByteString } from "./byte-string.js";
 import type { Expiring } from "./expiry-queue.js";
 import { joinHashHalves, splitHash } from "./fnv1a64.js";
-import { KeyMetricsRecord } from "./key-metrics.js";
+import { KeyMetricsRecord, type KeyMetrics } from "./key-metrics.js";
 import { LazyValueSnapshot } from "./lazy-value-snapshot.js";
 import type { ValueSnapshot } from "./store-event.js";
 import type { RevisionState } from "./store-state.js";
@@ -151,11 +151,12 @@ export class KeyEntry {
    * when created and last when its current version was written.
    */
   impliedMetrics(): KeyMetricsRecord {
-    const metrics = new KeyMetricsRecord();
-    metrics.setCount = Number(this.version);
-    metrics.firstSet = this.created;
-    metrics.lastSet = this.versionTime;
-    return metrics;
+    return KeyMetricsRecord.of(this.impliedKeyMetrics());
+  }
+
+  /** The implied metrics (see impliedMetrics) as reported: one object of a fixed shape, cheap for a whole-store export. */
+  impliedKeyMetrics(): KeyMetrics {
+    return { accessCount: 0, setCount: Number(this.version), firstSet: this.created, lastSet: this.versionTime, lockCount: 0 };
   }
 
   /** The metrics (implied ones made, not stored); undefined when none were recorded. */

@@ -7,7 +7,7 @@ import { parseKeyPattern, type KeyPattern } from "./key-pattern.js";
 import type { KeyScanBudget, KeyScanRequest, KeyScanStep } from "./key-table.js";
 import { checkNotLockedByOther } from "./locks.js";
 import { isReservedKey } from "./reserved-keys.js";
-import { exportState, importState } from "./state-codec.js";
+import { exportState, importState, type ExportedValues } from "./state-codec.js";
 import type { Revision, SetRequest, SetResult } from "./store-api.js";
 import { StoreCore } from "./store-core.js";
 import { StoreError } from "./store-error.js";
@@ -362,9 +362,9 @@ export class KeyValueStore extends StoreCore {
   }
 
   /** The whole state at this instant, for a snapshot (see {@link exportState}). */
-  exportState(includeHistory: boolean): StoreState {
+  exportState(includeHistory: boolean, values: ExportedValues = "copied"): StoreState {
     const now = this.begin();
-    const state = exportState(this.domains(), now, this.revision, this.commands.seq, includeHistory);
+    const state = exportState(this.domains(), now, this.revision, this.commands.seq, includeHistory, values);
     this.commands.snapshotTaken();
     return state;
   }

@@ -10,6 +10,15 @@ import type { Locks } from "./locks.js";
 import type { Metrics } from "./metrics.js";
 import { isReservedKey } from "./reserved-keys.js";
 import { storeStateFormat, type KeyState, type StoreState } from "./store-state.js";
+import { DeferredKeyState, DeferredRevisionState } from "./deferred-value-state.js";
+
+/**
+ * How an export holds values: "copied" into bytes of their own (a state to
+ * compare or keep), or "deferred": by reference, bytes made when read (see
+ * {@link DeferredKeyState}), for a snapshot writer that converts them in
+ * batches instead of blocking for the whole store at once.
+ */
+export type ExportedValues = "copied" | "deferred";
 
 /** The domains of a store whose state a snapshot holds. */
 export interface StoreDomains {
@@ -24,7 +33,7 @@ export interface StoreDomains {
 /**
  * The whole state of `domains` (see {@link KeyValueStore.exportState}):
  * user keys with their locks and lifespans, metrics, clients, counters, and
- * the history when `includeHistory`; values copied into bytes of their own.
+ * the history when `includeHistory`; values as `values` says.
  */
 export function exportState(
   domains: StoreDomains,
@@ -32,7 +41,9 @@ export function exportState(
   revision: bigint,
   commandSeq: bigint,
   includeHistory: boolean,
+  values: ExportedValues = "copied",
 ): StoreState {
+  const deferred = values === "deferred";
   const { table, locks, metrics: keyMetricsDomain, clients } = domains;
   const keys: KeyState[] = [];
   // Reserved keys are rewritten at every start, and so are their metrics.
@@ -43,6 +54,10 @@ export function exportState(
   const removed = new Set([...keyMetricsDomain.removedOldestFirst(), ...table.removedRecords().values()]);
   const records = [...existing, ...[...removed].filter(saved)];
   for (const entry of existing) {
+    if (deferred) {
+      keys.push(new DeferredKeyState(entry));
+      continue;
+    }
     const { lock, lifespan } = entry;
     keys.push({
       key: entry.key,
@@ -68,11 +83,13 @@ export function exportState(
   const metrics: StoreState["metrics"] = [];
   for (const record of records) {
     if (includeHistory && record.hasHistory) {
-      history.push({ key: record.key, revisions: record.retainedRevisions().map((revision) => revision.toState()) });
+      const revisions = record.retainedRevisions().map((revision) => (deferred ? new DeferredRevisionState(revision) : revision.toState()));
+      history.push({ key: record.key, revisions });
     }
-    const keyMetrics = record.metricsView();
+    // Implied metrics (most keys) straight as reported: no record made only to be copied.
+    const keyMetrics = record.metrics === undefined ? record.impliedKeyMetrics() : record.metrics?.toKeyMetrics();
     if (keyMetrics !== undefined) {
-      metrics.push({ key: record.key, metrics: keyMetrics.toKeyMetrics() });
+      metrics.push({ key: record.key, metrics: keyMetrics });
     }
   }
   const { readonly, clients: clientList } = clients.exportState();

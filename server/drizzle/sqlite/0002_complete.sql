@@ -1,0 +1,1 @@
+ALTER TABLE `snapshots` ADD `complete` integer DEFAULT true NOT NULL;
