@@ -8,7 +8,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, Request } from "playwright-core";
 import { consoleDir } from "../../server/src/host/console-plugin.js";
 
 /** Where every console test saves its screenshot (git-ignored), for a person to look at. */
@@ -21,14 +21,25 @@ export function requireBuiltConsole(): void {
   }
 }
 
-/** A console page and what went wrong in it: console errors and uncaught exceptions. */
+/** A console page, what went wrong in it (console errors and uncaught exceptions) and the calls it made, in order. */
 export interface ConsolePage {
   page: Page;
   problems: string[];
+  calls: RpcCall[];
 }
 
-/** Opens the console of the server at `serverUrl` in a new page of `browser`, wide enough for its three columns. */
-export async function openConsole(browser: Browser, serverUrl: string): Promise<ConsolePage> {
+/** A keyquarry RPC the page sent: its method name ("Stats", "Delete"...) and request. */
+export interface RpcCall {
+  method: string;
+  request: Request;
+}
+
+/**
+ * Opens the console of the server at `serverUrl` in a new page of `browser`,
+ * wide enough for its three columns; with `token`, enters it in the header
+ * first (a server with auth on answers nothing without one).
+ */
+export async function openConsole(browser: Browser, serverUrl: string, token?: string): Promise<ConsolePage> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const problems: string[] = [];
   page.on("console", (message) => {
@@ -37,10 +48,26 @@ export async function openConsole(browser: Browser, serverUrl: string): Promise<
     }
   });
   page.on("pageerror", (error) => problems.push(`uncaught: ${String(error)}`));
+  const calls: RpcCall[] = [];
+  page.on("request", (request) => {
+    const method = /^\/keyquarry\.\w+\/(\w+)$/.exec(new URL(request.url()).pathname)?.[1];
+    if (method !== undefined) {
+      calls.push({ method, request });
+    }
+  });
   await page.goto(`${serverUrl}/ui/`);
+  if (token !== undefined) {
+    await enterToken(page, token);
+  }
   // Up when the first progress mark arrived.
   await page.getByTestId("feed-status").getByText("live").waitFor();
-  return { page, problems };
+  return { page, problems, calls };
+}
+
+/** Enters `token` in the console's header and uses it. */
+export async function enterToken(page: Page, token: string): Promise<void> {
+  await page.getByLabel("Token", { exact: true }).fill(token);
+  await page.getByRole("button", { name: "Use" }).click();
 }
 
 /** The row of `key` in the key browser. */

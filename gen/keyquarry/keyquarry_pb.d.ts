@@ -619,6 +619,13 @@ export declare type ServerMetrics = Message<"keyquarry.ServerMetrics"> & {
    * @generated from field: string server_version = 14;
    */
   serverVersion: string;
+
+  /**
+   * Whether the server is in read-only mode and refuses writes (SetReadOnly, readonly option; keyquarry extension).
+   *
+   * @generated from field: bool readonly = 15;
+   */
+  readonly: boolean;
 };
 
 /**

@@ -112,11 +112,13 @@ describe.each(protocols)("core key/value RPCs over %s", (protocol) => {
     expect((await rejection(client.register({}))).code).toBe(Code.AlreadyExists);
   });
 
-  it("lets only the privileged client switch read-only mode, which refuses writes", async () => {
+  it("lets only the privileged client switch read-only mode, which refuses writes and Stats reports", async () => {
     expect((await rejection(alice.setReadOnly({ enable: true }))).code).toBe(Code.PermissionDenied);
     await alice.set({ key: "ro", value: bytes("before") });
+    expect((await alice.stats({})).readonly).toBe(false);
     expect((await admin.setReadOnly({ enable: true })).success).toBe(true);
     try {
+      expect((await alice.stats({})).readonly).toBe(true);
       const error = await rejection(alice.set({ key: "ro", value: bytes("after") }));
       expect(error.code).toBe(Code.FailedPrecondition);
       expect(error.rawMessage).toBe("server in readonly mode");
@@ -125,6 +127,7 @@ describe.each(protocols)("core key/value RPCs over %s", (protocol) => {
     } finally {
       await admin.setReadOnly({ enable: false });
     }
+    expect((await alice.stats({})).readonly).toBe(false);
     await alice.set({ key: "ro", value: bytes("after") });
   });
 

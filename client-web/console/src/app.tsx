@@ -1,25 +1,24 @@
 import { useCallback, useMemo, useState } from "react";
-import { createConsoleClient, initialClientId, storeClientId } from "./console-client.js";
+import { CallerForm } from "./caller-form.js";
+import { createConsoleClient, initialCaller, storeCaller, type ConsoleCaller } from "./console-client.js";
 import { EventFeedView } from "./event-feed-view.js";
 import { KeyBrowser } from "./key-browser.js";
 import { KeyDetails, type OwnLock } from "./key-details.js";
 import { NewKeyForm } from "./new-key-form.js";
 import { StatsPanel } from "./stats-panel.js";
 import { useEventFeed } from "./use-event-feed.js";
-import { useReadOnly } from "./use-read-only.js";
+import { useServerStats } from "./use-server-stats.js";
 
 type Theme = "light" | "dark";
 
 /** Errors kept on screen. */
 const errorsShown = 5;
 
-/** The console: header (client id, theme), read-only banner, errors, key browser, key details, stats and events. */
+/** The console: header (client id or token, theme), read-only banner, errors, key browser, key details, stats and events. */
 export function App() {
-  const [clientId, setClientId] = useState(initialClientId);
-  const [clientIdInput, setClientIdInput] = useState(clientId);
-  const client = useMemo(() => createConsoleClient(clientId), [clientId]);
+  const [caller, setCaller] = useState(initialCaller);
+  const client = useMemo(() => createConsoleClient(caller), [caller]);
   const feed = useEventFeed(client);
-  const readOnly = useReadOnly(client);
   const [selected, setSelected] = useState<string>();
   const [errors, setErrors] = useState<string[]>([]);
   const [ownLocks, setOwnLocks] = useState<ReadonlyMap<string, OwnLock>>(new Map());
@@ -30,6 +29,13 @@ export function App() {
   document.documentElement.dataset["theme"] = theme;
 
   const onError = useCallback((message: string) => setErrors((previous) => [message, ...previous].slice(0, errorsShown)), []);
+  const stats = useServerStats(client, onError);
+  const changeCaller = useCallback((next: ConsoleCaller) => {
+    storeCaller(next);
+    setCaller(next);
+    // The refusals of the previous caller no longer apply.
+    setErrors([]);
+  }, []);
   const setOwnLock = useCallback((key: string, lock: OwnLock | undefined) => {
     setOwnLocks((previous) => {
       const next = new Map(previous);
@@ -46,29 +52,7 @@ export function App() {
     <>
       <header className="top">
         <h1>keyquarry</h1>
-        <form
-          className="row"
-          onSubmit={(event) => {
-            event.preventDefault();
-            const next = clientIdInput.trim();
-            if (next !== "") {
-              storeClientId(next);
-              setClientId(next);
-            }
-          }}
-        >
-          <label>
-            Client id
-            <input value={clientIdInput} onChange={(event) => setClientIdInput(event.target.value)} spellCheck={false} />
-          </label>
-          <button type="submit" disabled={clientIdInput.trim() === clientId}>
-            Use
-          </button>
-          {/* An authentication token field joins the client id here once the server supports tokens. */}
-        </form>
-        <span className="muted" data-testid="current-client-id">
-          calls as <strong>{clientId}</strong>
-        </span>
+        <CallerForm caller={caller} onChange={changeCaller} />
         <button
           type="button"
           onClick={() => {
@@ -80,7 +64,7 @@ export function App() {
           {theme === "dark" ? "Light theme" : "Dark theme"}
         </button>
       </header>
-      {readOnly === true && (
+      {stats.latest?.readonly === true && (
         <p className="banner" role="status" data-testid="read-only-banner">
           The server is in read-only mode: writes are refused.
         </p>
@@ -118,7 +102,7 @@ export function App() {
           )}
         </div>
         <div className="column">
-          <StatsPanel client={client} onError={onError} />
+          <StatsPanel stats={stats} />
           <EventFeedView feed={feed} onSelect={setSelected} />
         </div>
       </main>

@@ -1,51 +1,9 @@
-import type { KeyquarryWebClient, ServerMetrics } from "@keyquarry/client-web";
-import { useEffect, useState } from "react";
-import { describeError } from "./describe-error.js";
 import { Sparkline } from "./sparkline.js";
+import type { ServerStats } from "./use-server-stats.js";
 import { formatBytes } from "./value-format.js";
 
-/** Time between Stats calls. */
-const pollMs = 2_000;
-/** Points kept per chart (a minute). */
-const historyLength = 30;
-
-interface Sample {
-  keys: number;
-  eventsPerSecond: number;
-  watchers: number;
-}
-
-/** Server stats polled every 2 s, with small live charts of keys, events per second and watchers. */
-export function StatsPanel({ client, onError }: { client: KeyquarryWebClient; onError(message: string): void }) {
-  const [latest, setLatest] = useState<ServerMetrics>();
-  const [samples, setSamples] = useState<Sample[]>([]);
-
-  useEffect(() => {
-    let previous: { at: number; events: number } | undefined;
-    let failing = false;
-    const poll = async () => {
-      try {
-        const stats = await client.stats({});
-        failing = false;
-        const at = performance.now();
-        const events = totalEvents(stats);
-        const eventsPerSecond = previous === undefined ? 0 : Math.max(0, (events - previous.events) / ((at - previous.at) / 1000));
-        previous = { at, events };
-        setLatest(stats);
-        setSamples((s) => [...s, { keys: Number(stats.keys ?? 0n), eventsPerSecond, watchers: Number(stats.eventSubscribers ?? 0n) }].slice(-historyLength));
-      } catch (error) {
-        // Once per outage, not every 2 s.
-        if (!failing) {
-          onError(describeError("Stats", error));
-        }
-        failing = true;
-      }
-    };
-    void poll();
-    const timer = setInterval(() => void poll(), pollMs);
-    return () => clearInterval(timer);
-  }, [client, onError]);
-
+/** Server stats (see useServerStats), with small live charts of keys, events per second and watchers. */
+export function StatsPanel({ stats: { latest, samples } }: { stats: ServerStats }) {
   return (
     <section className="panel" aria-labelledby="stats-heading">
       <h2 id="stats-heading">Server</h2>
@@ -70,14 +28,4 @@ export function StatsPanel({ client, onError }: { client: KeyquarryWebClient; on
       )}
     </section>
   );
-}
-
-function totalEvents(stats: ServerMetrics): number {
-  const e = stats.events;
-  if (e === undefined) {
-    return 0;
-  }
-  return [e.new, e.updated, e.deleted, e.locked, e.unlocked, e.expired, e.expunged, e.accessed, e.lifespanSet, e.lifespanRenewed]
-    .map((n) => Number(n ?? 0n))
-    .reduce((a, b) => a + b, 0);
 }

@@ -108,6 +108,7 @@ export function keyQuarryOperations(
         history: create(HistoryMetricsSchema, { keys: stats.historyKeys, revisions: stats.historyRevisions }),
         revision: store.revision,
         serverVersion: version,
+        readonly: store.readonly,
       };
     },
     clearHistory(_request, { id: clientId }) {
