@@ -7,46 +7,18 @@
  * ordered, so what survives is a prefix of what was written.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bytes, text } from "./kit/bytes.js";
 import { createClients } from "./kit/create-clients.js";
-import { createTestDatabase, type TestDatabase } from "./kit/create-test-database.js";
-import { killServeProcesses, spawnServe, type ServeProcess } from "./kit/spawn-serve.js";
+import { journalDrivers, journalSuite } from "./kit/journal-suite.js";
 
 const intervalMs = 200;
 /** Far more than a commit takes even on a busy machine: the test asserts on what is older than this. */
 const marginMs = 2_000;
 
-describe.each(["sqlite", "postgres"] as const)("kill -9 with journal batched (%s)", (driver) => {
-  let dir: string;
-  let postgresDatabase: TestDatabase | undefined;
-
-  beforeAll(async () => {
-    if (driver === "postgres") {
-      postgresDatabase = await createTestDatabase();
-    }
-  });
-
-  afterAll(async () => {
-    await postgresDatabase?.drop();
-  });
-
-  afterEach(async () => {
-    await killServeProcesses();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function serve(): Promise<ServeProcess> {
-    dir ??= mkdtempSync(join(tmpdir(), "kq-jbatched-"));
-    const database = driver === "sqlite" ? `sqlite://${join(dir, "snapshots.db")}` : postgresDatabase!.url;
-    return spawnServe({
-      args: ["--snapshot", "--snapshot-database", database, "--journal", "batched", "--journal-interval", `${intervalMs}ms`],
-      env: { KEYQUARRY_NAME: "batched", KEYQUARRY_DATA_DIR: dir },
-    });
-  }
+describe.each(journalDrivers)("kill -9 with journal batched (%s)", (driver) => {
+  const suite = journalSuite(driver, "batched");
+  const serve = () => suite.serve({ args: ["--journal", "batched", "--journal-interval", `${intervalMs}ms`] });
 
   async function valueOf(url: string, key: string): Promise<string | undefined> {
     const { kv } = createClients("grpc", url, "reader");

@@ -7,14 +7,10 @@
  * outcome is accepted for that key only.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bytes, text } from "./kit/bytes.js";
 import { createClients } from "./kit/create-clients.js";
-import { createTestDatabase, type TestDatabase } from "./kit/create-test-database.js";
-import { killServeProcesses, spawnServe, type ServeProcess } from "./kit/spawn-serve.js";
+import { journalDrivers, journalSuite } from "./kit/journal-suite.js";
 
 /** The outcome a key must have after the restart: a value, or gone. */
 type Outcome = { value: string } | { deleted: true };
@@ -27,37 +23,10 @@ interface WriterLog {
   locks: Map<string, bigint>;
 }
 
-const databases = ["sqlite", "postgres"] as const;
-
-describe.each(databases)("kill -9 under write load, journal on by default (%s)", (driver) => {
-  let dir: string;
-  let postgresDatabase: TestDatabase | undefined;
-  let database: string;
-  const serverName = "crash";
-
-  beforeAll(async () => {
-    if (driver === "postgres") {
-      postgresDatabase = await createTestDatabase();
-    }
-  });
-
-  afterAll(async () => {
-    await postgresDatabase?.drop();
-  });
-
-  afterEach(async () => {
-    await killServeProcesses();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function serve(): Promise<ServeProcess> {
-    dir ??= mkdtempSync(join(tmpdir(), "kq-crash-"));
-    database = driver === "sqlite" ? `sqlite://${join(dir, "snapshots.db")}` : postgresDatabase!.url;
-    return spawnServe({
-      // Only what a new user sets: snapshots on, a database and a name. The journal is on by default.
-      env: { KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_SNAPSHOT_DATABASE: database, KEYQUARRY_NAME: serverName, KEYQUARRY_DATA_DIR: dir },
-    });
-  }
+describe.each(journalDrivers)("kill -9 under write load, journal on by default (%s)", (driver) => {
+  const suite = journalSuite(driver, "crash");
+  // Only what a new user sets: snapshots on, a database and a name. The journal is on by default.
+  const serve = () => suite.serve();
 
   /** Sets, deletes and locks its own keys in a loop until `stop` is set; logs every answer. */
   async function write(url: string, writer: number, stop: { now: boolean }): Promise<WriterLog> {

@@ -9,15 +9,12 @@
  *   `keyquarry serve` (exit code 1) with a message naming the entry.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bytes, text } from "./kit/bytes.js";
 import { createClients } from "./kit/create-clients.js";
-import { createTestDatabase, type TestDatabase } from "./kit/create-test-database.js";
 import { openJournalDatabase, type JournalRow } from "./kit/journal-database.js";
-import { killServeProcesses, ServeExitedError, spawnServe, type ServeProcess } from "./kit/spawn-serve.js";
+import { journalDrivers, journalSuite } from "./kit/journal-suite.js";
+import { ServeExitedError } from "./kit/spawn-serve.js";
 
 const serverName = "damage";
 
@@ -27,40 +24,9 @@ const keyOf = (row: JournalRow): string | undefined => {
   return command.op === "set" ? command.key : undefined;
 };
 
-describe.each(["sqlite", "postgres"] as const)("a damaged journal at restart (%s)", (driver) => {
-  let dir: string | undefined;
-  let postgresDatabase: TestDatabase | undefined;
-  let database: string;
-
-  beforeAll(async () => {
-    if (driver === "postgres") {
-      postgresDatabase = await createTestDatabase();
-    }
-  });
-
-  afterAll(async () => {
-    await postgresDatabase?.drop();
-  });
-
-  afterEach(async () => {
-    await killServeProcesses();
-    if (dir !== undefined) {
-      rmSync(dir, { recursive: true, force: true });
-      dir = undefined;
-    }
-    // Each test starts from an empty journal.
-    if (driver === "postgres") {
-      const journal = openJournalDatabase(postgresDatabase!.url, serverName);
-      await journal.exec(`DELETE FROM journal_entries; DELETE FROM snapshots`).catch(() => {});
-      await journal.close();
-    }
-  });
-
-  function serve(): Promise<ServeProcess> {
-    dir ??= mkdtempSync(join(tmpdir(), "kq-jdamage-"));
-    database = driver === "sqlite" ? `sqlite://${join(dir, "snapshots.db")}` : postgresDatabase!.url;
-    return spawnServe({ args: ["--snapshot", "--snapshot-database", database], env: { KEYQUARRY_NAME: serverName, KEYQUARRY_DATA_DIR: dir } });
-  }
+describe.each(journalDrivers)("a damaged journal at restart (%s)", (driver) => {
+  const suite = journalSuite(driver, serverName);
+  const serve = () => suite.serve();
 
   /**
    * Journals Sets with a real server and kills it (-9): ten one at a time
@@ -76,7 +42,7 @@ describe.each(["sqlite", "postgres"] as const)("a damaged journal at restart (%s
     await Promise.all(Array.from({ length: 40 }, (_, i) => kv.set({ key: `burst/${i}`, value: bytes(`b${i}`) })));
     server.child.kill("SIGKILL");
     await server.exited;
-    const journal = openJournalDatabase(database, serverName);
+    const journal = openJournalDatabase(suite.database, serverName);
     try {
       return await journal.rows();
     } finally {
@@ -105,7 +71,7 @@ describe.each(["sqlite", "postgres"] as const)("a damaged journal at restart (%s
     const torn = rows.filter((row) => row.batch === first!.batch);
     expect(torn).toHaveLength(first!.batchSize);
     const last = torn.at(-1)!.seq;
-    const journal = openJournalDatabase(database, serverName);
+    const journal = openJournalDatabase(suite.database, serverName);
     await journal.exec(`DELETE FROM journal_entries WHERE seq > ${last}`);
     await journal.close();
     return { torn, before: rows.filter((row) => row.seq < first!.batch) };
@@ -128,7 +94,7 @@ describe.each(["sqlite", "postgres"] as const)("a damaged journal at restart (%s
     async (_, damage) => {
       const rows = await writeJournal();
       const { torn, before } = await tearDownTo(rows);
-      const journal = openJournalDatabase(database, serverName);
+      const journal = openJournalDatabase(suite.database, serverName);
       await damage(torn, (sql) => journal.exec(sql), (seq, command) => journal.rewriteCommand(seq, command));
       const left = (await journal.rows()).filter((row) => row.batch === torn[0]!.batch).length;
       await journal.close();
@@ -179,7 +145,7 @@ describe.each(["sqlite", "postgres"] as const)("a damaged journal at restart (%s
     const rows = await writeJournal();
     // A Set written alone, with complete batches after it.
     const victim = rows.find((row) => keyOf(row) === "one/3")!;
-    const journal = openJournalDatabase(database, serverName);
+    const journal = openJournalDatabase(suite.database, serverName);
     await journal.exec(`UPDATE journal_entries SET checksum = ${wrongChecksum(victim)} WHERE seq = ${victim.seq}`);
     await journal.close();
 
@@ -192,7 +158,7 @@ describe.each(["sqlite", "postgres"] as const)("a damaged journal at restart (%s
     const rows = await writeJournal();
     const victim = rows.find((row) => keyOf(row) === "one/3")!;
     expect(victim.batchSize).toBe(1);
-    const journal = openJournalDatabase(database, serverName);
+    const journal = openJournalDatabase(suite.database, serverName);
     await journal.exec(`DELETE FROM journal_entries WHERE seq = ${victim.seq}`);
     await journal.close();
 
@@ -204,7 +170,7 @@ describe.each(["sqlite", "postgres"] as const)("a damaged journal at restart (%s
   it("an entry of a newer format stops the server, even in the last batch (never taken for a torn one)", { timeout: 60_000 }, async () => {
     const rows = await writeJournal();
     const last = rows.at(-1)!;
-    const journal = openJournalDatabase(database, serverName);
+    const journal = openJournalDatabase(suite.database, serverName);
     await journal.exec(`UPDATE journal_entries SET format = 2 WHERE seq = ${last.seq}`);
     await journal.close();
 
@@ -212,7 +178,7 @@ describe.each(["sqlite", "postgres"] as const)("a damaged journal at restart (%s
     expect(refused.exit).toEqual({ code: 1, signal: null });
     expect(refused.stderr).toContain(`journal entry ${last.seq} has format 2, newer than this server's 1; upgrade keyquarry to replay it`);
     // Nothing was dropped: a newer server still finds the whole journal.
-    const after = openJournalDatabase(database, serverName);
+    const after = openJournalDatabase(suite.database, serverName);
     expect(await after.rows()).toHaveLength(rows.length);
     await after.close();
   });
