@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { parse } from "es-module-lexer";
+import { init, parse } from "es-module-lexer";
 
 /** What a built module loads: statically (before it runs) and through `import()`. */
 export interface ImportGraph {
@@ -43,4 +43,13 @@ export function staticImportGraph(file: string): ImportGraph {
     }
   }
   return graph;
+}
+
+/** The static import graph of the built module `file`; fails with what to do when it is not built. */
+export async function builtImportGraph(file: string): Promise<ImportGraph> {
+  if (!existsSync(file)) {
+    throw new Error(`${file} is missing: run \`npm run build\` first (npm test does)`);
+  }
+  await init;
+  return staticImportGraph(file);
 }
