@@ -19,8 +19,11 @@ export class CommandRecorder {
   #replaying = false;
   /** Revisions reserved so far (see the `reserveRevisions` command); 0 until the first reservation. */
   #reservedUpTo = 0;
-  /** A new reservation is recorded before an unrecorded event takes this revision (half of the last one left). */
-  #renewAt = 1;
+  /**
+   * A new reservation is recorded before an unrecorded event takes this
+   * revision (half of the last one left); never without a sink.
+   */
+  #renewAt = Infinity;
 
   constructor(
     private readonly clock: Clock,
@@ -41,6 +44,8 @@ export class CommandRecorder {
       throw new Error("the store already has a command sink");
     }
     this.#sink = sink;
+    // The first unrecorded revision records a reservation.
+    this.#renewAt = 1;
   }
 
   /** The time of the command running now, else the clock's. */
@@ -82,7 +87,9 @@ export class CommandRecorder {
    * unrecorded revision records a fresh one.
    */
   snapshotTaken(): void {
-    this.#renewAt = Number(this.revision()) + 1;
+    if (this.#sink !== undefined) {
+      this.#renewAt = Number(this.revision()) + 1;
+    }
   }
 
   /** Records a reservation of the next {@link revisionsReserved} revisions. */
