@@ -1,4 +1,4 @@
-import { isClientCommand, type CommandRecord, type CommandSink, type StoreCommand } from "../store/store-command.js";
+import { isClientCommand, type CommandRecord, type CommandSink } from "../store/store-command.js";
 import { encodeRecord, sealBatch, type EncodedRecord } from "./journal-entry-codec.js";
 import { JournalError } from "./journal-error.js";
 import type { JournalLog } from "./journal-log.js";
@@ -105,14 +105,14 @@ export class JournalWriter implements CommandSink {
     return this.#pending.length;
   }
 
-  admit(command: StoreCommand): void {
+  /** Refuses every client command while commits fail (sync) or once the server shuts down; admits it otherwise. */
+  admit(): void {
     if (this.#closed) {
       throw new JournalError("UNAVAILABLE", "the server is shutting down: the journal takes no more writes");
     }
     if (this.#options.mode === "sync" && this.#failure !== undefined) {
       throw new JournalError("UNAVAILABLE", `the journal cannot commit (${describe(this.#failure)}): writes are refused until the database is back`);
     }
-    void command;
   }
 
   record(record: CommandRecord): void {
