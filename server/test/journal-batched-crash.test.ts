@@ -6,10 +6,10 @@
  * the later ones may be lost, but only from the end: the journal is
  * ordered, so what survives is a prefix of what was written.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { bytes, text } from "./kit/bytes.js";
+import { bytes } from "./kit/bytes.js";
 import { createClients } from "./kit/create-clients.js";
+import { textValueOf } from "./kit/text-value-of.js";
 import { journalDrivers, journalSuite } from "./kit/journal-suite.js";
 
 const intervalMs = 200;
@@ -20,17 +20,7 @@ describe.each(journalDrivers)("kill -9 with journal batched (%s)", (driver) => {
   const suite = journalSuite(driver, "batched");
   const serve = () => suite.serve({ args: ["--journal", "batched", "--journal-interval", `${intervalMs}ms`] });
 
-  async function valueOf(url: string, key: string): Promise<string | undefined> {
-    const { kv } = createClients("grpc", url, "reader");
-    try {
-      return text((await kv.get({ key })).value);
-    } catch (error) {
-      if (error instanceof ConnectError && error.code === Code.NotFound) {
-        return undefined;
-      }
-      throw error;
-    }
-  }
+  const valueOf = (url: string, key: string) => textValueOf(createClients("grpc", url, "reader").kv, key);
 
   it("writes older than journal_interval plus a margin survive; later ones survive as a prefix", { timeout: 60_000 }, async () => {
     const first = await serve();

@@ -8,8 +8,9 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { bytes, text } from "./kit/bytes.js";
+import { bytes } from "./kit/bytes.js";
 import { createClients } from "./kit/create-clients.js";
+import { textValueOf } from "./kit/text-value-of.js";
 import { journalDrivers, journalSuite } from "./kit/journal-suite.js";
 
 /** The outcome a key must have after the restart: a value, or gone. */
@@ -89,15 +90,8 @@ describe.each(journalDrivers)("kill -9 under write load, journal on by default (
       const { kv } = createClients("grpc", second.url, `writer-${writer}`);
       for (const [key, outcome] of log.acknowledged) {
         const alternative = log.inFlight.get(key);
-        const found = await kv.get({ key }).then(
-          ({ value }) => ({ value: text(value) }),
-          (error: unknown) => {
-            if (error instanceof ConnectError && error.code === Code.NotFound) {
-              return { deleted: true } as const;
-            }
-            throw error;
-          },
-        );
+        const value = await textValueOf(kv, key);
+        const found: Outcome = value === undefined ? { deleted: true } : { value };
         const accepted = alternative === undefined ? [outcome] : [outcome, alternative];
         expect(accepted, key).toContainEqual(found);
       }

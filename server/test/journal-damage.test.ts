@@ -8,10 +8,10 @@
  * - damage in an earlier batch, a gap, or an entry of a newer format stops
  *   `keyquarry serve` (exit code 1) with a message naming the entry.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { bytes, text } from "./kit/bytes.js";
+import { bytes } from "./kit/bytes.js";
 import { createClients } from "./kit/create-clients.js";
+import { textValueOf } from "./kit/text-value-of.js";
 import { openJournalDatabase, type JournalRow } from "./kit/journal-database.js";
 import { journalDrivers, journalSuite } from "./kit/journal-suite.js";
 import { ServeExitedError } from "./kit/spawn-serve.js";
@@ -51,17 +51,7 @@ describe.each(journalDrivers)("a damaged journal at restart (%s)", (driver) => {
   }
 
   /** The value of `key` now, or undefined if it does not exist. */
-  async function valueOf(url: string, key: string): Promise<string | undefined> {
-    const { kv } = createClients("grpc", url, "reader");
-    try {
-      return text((await kv.get({ key })).value);
-    } catch (error) {
-      if (error instanceof ConnectError && error.code === Code.NotFound) {
-        return undefined;
-      }
-      throw error;
-    }
-  }
+  const valueOf = (url: string, key: string) => textValueOf(createClients("grpc", url, "reader").kv, key);
 
   /** The last batch of several rows; the rows after it are removed, as if the crash came while it was committed. */
   async function tearDownTo(rows: readonly JournalRow[]): Promise<{ torn: JournalRow[]; before: JournalRow[] }> {

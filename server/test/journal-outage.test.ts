@@ -21,6 +21,7 @@ import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bytes, text } from "./kit/bytes.js";
 import { createClients } from "./kit/create-clients.js";
+import { textValueOf } from "./kit/text-value-of.js";
 import { createPostgresCluster, type PostgresCluster } from "./kit/postgres-cluster.js";
 import { killServeProcesses, spawnServe, type ServeProcess } from "./kit/spawn-serve.js";
 import { Watcher } from "./kit/watch-helpers.js";
@@ -140,15 +141,7 @@ describe.each(["sqlite", "postgres"] as const)("the journal's database goes away
     const { kv } = createClients("grpc", url, "reader");
     const found: Record<string, string | undefined> = {};
     for (const key of keys) {
-      found[key] = await kv.get({ key }).then(
-        ({ value }) => text(value),
-        (error: unknown) => {
-          if (error instanceof ConnectError && error.code === Code.NotFound) {
-            return undefined;
-          }
-          throw error;
-        },
-      );
+      found[key] = await textValueOf(kv, key);
     }
     return found;
   }
