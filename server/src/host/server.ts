@@ -167,25 +167,26 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
 
   let snapshotter: Snapshotter | undefined;
   const snapshotRecord = snapshots === undefined ? undefined : new SnapshotRecord();
-  const journalMode = config.snapshot.journal === "off" ? undefined : config.snapshot.journal;
-  const journalRecord = snapshots === undefined || journalMode === undefined ? undefined : new JournalRecord();
-  const telemetry = await startTelemetry(config, { store, hub, snapshots: snapshotRecord, journal: journalRecord });
+  const journaling =
+    snapshots !== undefined && config.snapshot.journal !== "off"
+      ? { snapshots, mode: config.snapshot.journal, record: new JournalRecord() }
+      : undefined;
+  const telemetry = await startTelemetry(config, { store, hub, snapshots: snapshotRecord, journal: journaling?.record });
   // Attached before the reserved keys are written: from here on every change is journaled.
   const journal =
-    snapshots === undefined || journalMode === undefined || journalRecord === undefined
-      ? undefined
-      : new JournalWriter({
-          log: observedJournalLog(snapshots, journalRecord, telemetry.span),
-          name: config.name,
-          after: store.commandSeq,
-          mode: journalMode,
-          intervalMs: Math.max(1, Number(config.snapshot.journalInterval / 1_000_000n)),
-          // Only called once the server runs, when appLog is set.
-          logger: { error: (obj, msg) => appLog?.error(obj, msg), warn: (obj, msg) => appLog?.warn(obj, msg) },
-        });
-  if (journal !== undefined && journalRecord !== undefined) {
+    journaling &&
+    new JournalWriter({
+      log: observedJournalLog(journaling.snapshots, journaling.record, telemetry.span),
+      name: config.name,
+      after: store.commandSeq,
+      mode: journaling.mode,
+      intervalMs: Math.max(1, Number(config.snapshot.journalInterval / 1_000_000n)),
+      // Only called once the server runs, when appLog is set.
+      logger: { error: (obj, msg) => appLog?.error(obj, msg), warn: (obj, msg) => appLog?.warn(obj, msg) },
+    });
+  if (journaling !== undefined && journal !== undefined) {
     store.attachCommandSink(journal);
-    journalRecord.state = () => ({ backlog: journal.backlog, failing: journal.failing });
+    journaling.record.state = () => ({ backlog: journal.backlog, failing: journal.failing });
   }
   const rpcs = createRpcs({
     store,
