@@ -51,6 +51,9 @@ export interface PublishedSnapshot {
 
 const snapshotObject = "latest";
 
+/** How long a publish is tried again (see {@link CommandStream.publish}); within JetStream's 2-minute duplicate window. */
+const publishRetryMs = 20_000;
+
 /**
  * The cluster's replicated log on NATS JetStream: one stream whose subject
  * takes every command, replicated by JetStream's Raft; publishing is
@@ -110,8 +113,21 @@ export class CommandStream {
    * replicas). `id` makes a retried publish a duplicate JetStream drops.
    */
   async publish(data: Uint8Array, id: string): Promise<bigint> {
-    const ack = await this.client.publish(this.subject, data, { msgID: id });
-    return BigInt(ack.seq);
+    // While the stream elects a leader (a NATS server lost, or the stream just created) a
+    // publish finds no responder or times out: tried again, with the same id so that
+    // JetStream drops a copy it already holds, until publishRetryMs have passed.
+    const deadline = Date.now() + publishRetryMs;
+    for (let delay = 25; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        const ack = await this.client.publish(this.subject, data, { msgID: id, timeout: 5_000 });
+        return BigInt(ack.seq);
+      } catch (error) {
+        if (this.connection.isClosed() || Date.now() + delay > deadline) {
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /** The stream's first and last sequence now, from its leader (first > last when it is empty). */
@@ -122,27 +138,64 @@ export class CommandStream {
 
   /**
    * Delivers every message after `after`, in order, to `apply` (synchronously,
-   * one at a time), until the returned function stops it. JetStream's ordered
-   * consumer recreates itself after a lost connection, from where it was.
+   * one at a time), until the returned function stops it.
+   *
+   * An ordered consumer is one replica, on one NATS server: when that server
+   * is lost, nats.js keeps asking after a consumer nobody answers for. Two
+   * missed heartbeats replace it here by a new one from the next message
+   * (a minimal supervisor of our own: the library has no such option).
    */
   async consume(after: bigint, apply: (message: StreamMessage) => void): Promise<() => Promise<void>> {
-    const consumer = await this.client.consumers.get(this.options.name, {
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: Number(after + 1n),
-    });
-    const messages: ConsumerMessages = await consumer.consume({
-      max_messages: 1024,
-      callback: (message) => {
-        apply({
-          seq: BigInt(message.seq),
-          data: message.data,
-          id: message.headers?.get("Nats-Msg-Id") || undefined,
-          pending: message.info.pending,
-        });
-      },
-    });
+    let delivered = after;
+    let stopped = false;
+    let current: ConsumerMessages | undefined;
+    const open = async (): Promise<void> => {
+      // A short timeout: while JetStream elects a new meta leader the request goes unanswered; ask again soon.
+      const consumer = await jetstream(this.connection, { timeout: 2_000 }).consumers.get(this.options.name, {
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: Number(delivered + 1n),
+      });
+      const messages = await consumer.consume({
+        max_messages: 1024,
+        // Short pulls with frequent heartbeats: a lost consumer shows within seconds.
+        expires: 5_000,
+        idle_heartbeat: 1_000,
+        callback: (message) => {
+          delivered = BigInt(message.seq);
+          apply({
+            seq: delivered,
+            data: message.data,
+            id: message.headers?.get("Nats-Msg-Id") || undefined,
+            pending: message.info.pending,
+          });
+        },
+      });
+      current = messages;
+      void (async () => {
+        for await (const status of messages.status()) {
+          if (status.type === "heartbeats_missed" && status.count >= 2 && !stopped && current === messages) {
+            current = undefined;
+            await messages.close().catch(() => {});
+            await reopen();
+            return;
+          }
+        }
+      })();
+    };
+    const reopen = async (): Promise<void> => {
+      for (let delay = 100; !stopped && !this.connection.isClosed(); delay = Math.min(delay * 2, 2_000)) {
+        try {
+          await open();
+          return;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    };
+    await open();
     return async () => {
-      await messages.close();
+      stopped = true;
+      await current?.close();
     };
   }
 

@@ -18,8 +18,11 @@ export interface ReplicaLogger {
   error(details: object, message: string): void;
 }
 
-/** Longest wait for a proposal of the server's own (a timer's), which has no call deadline. */
-const serverProposalTimeoutMs = 30_000;
+/**
+ * Longest wait for a proposal to be applied, whatever the call's deadline:
+ * a client without one is told UNAVAILABLE (outcome unknown) rather than kept forever.
+ */
+const proposalTimeoutMs = 30_000;
 
 /**
  * One node's copy of the cluster's state: applies the stream's commands in
@@ -109,7 +112,10 @@ export class Replica implements CommandExecutor {
     const data = encodeCommandMessage(command, this.clock.now());
     return new Promise<CommandResult<C>>((resolve, reject) => {
       const signal = call?.signal;
-      const timer = signal === undefined ? setTimeout(() => abandon(new ConnectError("the cluster did not apply the write in time; its outcome is unknown", Code.Unavailable)), serverProposalTimeoutMs) : undefined;
+      const timer = setTimeout(
+        () => abandon(new ConnectError(`the cluster did not apply the write within ${proposalTimeoutMs / 1000}s; its outcome is unknown`, Code.Unavailable)),
+        proposalTimeoutMs,
+      );
       const abort = () => abandon(signal?.reason);
       const abandon = (error: unknown) => {
         if (this.#pending.delete(id)) {
