@@ -80,8 +80,8 @@ function dumpLines(client: KeyquarryClient, request: { prefix: string; history: 
       }
     });
     for await (const entry of dumped) {
-      progress.update(() => `dumped ${done} of ${keys.length} keys`);
       done++;
+      progress.update(() => `dumped ${done} of ${keys.length} keys`);
       if (entry !== undefined) {
         yield formatValue(entry) + "\n";
       }
