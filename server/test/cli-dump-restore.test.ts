@@ -14,6 +14,7 @@ import { parseDuration } from "../src/duration/parse-duration.js";
 import { nanosFromDuration } from "../src/rpc/duration.js";
 import { bytes, text } from "./kit/bytes.js";
 import { keyquarry } from "./kit/cli-process.js";
+import { freePort } from "./kit/free-port.js";
 import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 const hour = create(DurationSchema, { seconds: 3600n });
@@ -186,6 +187,18 @@ describe("keyquarry client dump and restore", () => {
     } finally {
       await paged.close();
     }
+  });
+
+  it("stops at once with exit status 3 when there is no server, rather than failing every key", async () => {
+    for (const key of ["k1", "k2", "k3"]) {
+      await alice.set({ key, value: bytes(key) });
+    }
+    const dump = (await cli(a, ["dump"])).stdout;
+    const nobody = `127.0.0.1:${await freePort()}`;
+    const restored = await keyquarry(["client", "--address", nobody, "restore"], dump);
+    expect(restored).toMatchObject({ code: 3, stdout: "" });
+    expect(restored.stderr).toMatch(/^keyquarry: unavailable: .*ECONNREFUSED.*\n$/);
+    expect(await keyquarry(["client", "--address", nobody, "dump"])).toMatchObject({ code: 3, stdout: "" });
   });
 
   it("dumps only the keys under --prefix, taken literally", async () => {

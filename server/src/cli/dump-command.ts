@@ -13,7 +13,7 @@ import type { ClientCommand } from "./client-commands.js";
 import type { CommandOutput } from "./command-output.js";
 import { describeError } from "./describe-error.js";
 import { dumpFormatName, dumpFormatVersion, type DumpedKey, type DumpedRevision, type DumpHeader } from "./dump-format.js";
-import { ExitCode } from "./exit-code.js";
+import { ExitCode, exitCodeFor } from "./exit-code.js";
 import { formatValue } from "./format-json.js";
 import { mapInOrder } from "./map-in-order.js";
 import { ProgressLine } from "./progress-line.js";
@@ -74,6 +74,10 @@ function dumpLines(client: KeyquarryClient, request: { prefix: string; history: 
       try {
         return await dumpKey(client, key, dumpedAt, request.history);
       } catch (error) {
+        // No server, no point going on: one error (exit status 3) instead of one per key.
+        if (exitCodeFor(error) === ExitCode.unreachable) {
+          throw error;
+        }
         failed++;
         process.stderr.write(`keyquarry: ${key}: ${describeError(error)}\n`);
         return undefined;

@@ -7,7 +7,7 @@ import { durationFromNanos } from "../rpc/duration.js";
 import type { ClientCommand } from "./client-commands.js";
 import { describeError, statusName } from "./describe-error.js";
 import { parseDumpedKey, parseDumpHeader, type RestorableKey } from "./dump-format.js";
-import { CliError, ExitCode } from "./exit-code.js";
+import { CliError, ExitCode, exitCodeFor } from "./exit-code.js";
 import { formatValue } from "./format-json.js";
 import { mapInOrder } from "./map-in-order.js";
 import { ProgressLine } from "./progress-line.js";
@@ -97,6 +97,10 @@ async function restoreLine(client: KeyquarryClient, line: KeyLine, overwrite: bo
   try {
     return await restoreKey(client, entry, line.dumpedAt, overwrite);
   } catch (error) {
+    // No server, no point going on: one error (exit status 3) instead of one per key.
+    if (exitCodeFor(error) === ExitCode.unreachable) {
+      throw error;
+    }
     const problem =
       error instanceof ConnectError
         ? { code: statusName(error.code), message: error.rawMessage }
