@@ -31,68 +31,63 @@ export const dumpCommand: ClientCommand = {
     new Option("-o, --output <file>", "write to this file instead of stdout"),
   ],
   async *run({ client, options }) {
-    const lines = dumpLines(client, {
-      prefix: String(options.prefix ?? ""),
-      history: options.history === true,
+    let failed = 0;
+    const lines = dumpLines(client, { prefix: String(options.prefix ?? ""), history: options.history === true }, (key, error) => {
+      failed++;
+      process.stderr.write(`keyquarry: ${key}: ${describeError(error)}\n`);
     });
     const output = options.output as string | undefined;
     if (output === undefined) {
-      for await (const line of lines.lines) {
+      for await (const line of lines) {
         yield { render: () => line };
       }
     } else {
-      await pipeline(Readable.from(lines.lines), createWriteStream(output));
+      await pipeline(Readable.from(lines), createWriteStream(output));
     }
-    if (lines.failed() > 0) {
+    if (failed > 0) {
       yield { render: () => "", exitCode: ExitCode.someFailed } satisfies CommandOutput;
     }
   },
 };
 
-/** The lines of a dump, and how many keys could not be dumped once they are all read. */
-function dumpLines(client: KeyquarryClient, request: { prefix: string; history: boolean }) {
-  let failed = 0;
-  async function* lines(): AsyncGenerator<string> {
-    const dumpedAt = BigInt(Date.now()) * 1_000_000n;
-    const { serverVersion } = await client.stats({});
-    const header: DumpHeader = {
-      format: dumpFormatName,
-      formatVersion: dumpFormatVersion,
-      serverVersion,
-      dumpedAt: rfc3339(dumpedAt),
-    };
-    yield formatValue(header) + "\n";
-    // Sorted by name, so that two dumps of the same data are the same text.
-    const keys: string[] = [];
-    for await (const key of client.listAllKeys({ pattern: request.prefix === "" ? "" : `^${escapeRegExp(request.prefix)}` })) {
-      keys.push(key);
-    }
-    keys.sort();
-    const progress = new ProgressLine();
-    let done = 0;
-    const dumped = mapInOrder(keys, inFlight, async (key) => {
-      try {
-        return await dumpKey(client, key, dumpedAt, request.history);
-      } catch (error) {
-        // No server, no point going on: one error (exit status 3) instead of one per key.
-        if (exitCodeFor(error) === ExitCode.unreachable) {
-          throw error;
-        }
-        failed++;
-        process.stderr.write(`keyquarry: ${key}: ${describeError(error)}\n`);
-        return undefined;
-      }
-    });
-    for await (const entry of dumped) {
-      done++;
-      progress.update(() => `dumped ${done} of ${keys.length} keys`);
-      if (entry !== undefined) {
-        yield formatValue(entry) + "\n";
-      }
-    }
-    progress.end();
+/** The lines of a dump: the header, then the keys; a key that cannot be dumped goes to `onFailure` instead. */
+async function* dumpLines(
+  client: KeyquarryClient,
+  request: { prefix: string; history: boolean },
+  onFailure: (key: string, error: unknown) => void,
+): AsyncGenerator<string> {
+  const dumpedAt = BigInt(Date.now()) * 1_000_000n;
+  const { serverVersion } = await client.stats({});
+  const header: DumpHeader = { format: dumpFormatName, formatVersion: dumpFormatVersion, serverVersion, dumpedAt: rfc3339(dumpedAt) };
+  yield formatValue(header) + "\n";
+  // Sorted by name, so that two dumps of the same data are the same text.
+  const keys: string[] = [];
+  for await (const key of client.listAllKeys({ pattern: request.prefix === "" ? "" : `^${escapeRegExp(request.prefix)}` })) {
+    keys.push(key);
   }
-  return { lines: lines(), failed: () => failed };
+  keys.sort();
+  const progress = new ProgressLine();
+  let done = 0;
+  const dumped = mapInOrder(keys, inFlight, async (key) => {
+    try {
+      return await dumpKey(client, key, dumpedAt, request.history);
+    } catch (error) {
+      // No server, no point going on: one error (exit status 3) instead of one per key.
+      if (exitCodeFor(error) === ExitCode.unreachable) {
+        throw error;
+      }
+      onFailure(key, error);
+      return undefined;
+    }
+  });
+  for await (const entry of dumped) {
+    done++;
+    progress.update(() => `dumped ${done} of ${keys.length} keys`);
+    if (entry !== undefined) {
+      yield formatValue(entry) + "\n";
+    }
+  }
+  progress.end();
 }
 
 /**
