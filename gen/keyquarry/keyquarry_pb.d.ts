@@ -278,6 +278,28 @@ export declare type InspectResponse = Message<"keyquarry.InspectResponse"> & {
    * @generated from field: optional uint64 fencing_token = 14;
    */
   fencingToken?: bigint | undefined;
+
+  /**
+   * When the key's lifespan runs out (lifespan_set + lifespan), if it has one (keyquarry extension).
+   *
+   * @generated from field: google.protobuf.Timestamp expires = 15;
+   */
+  expires?: Timestamp | undefined;
+
+  /**
+   * When the current lock ends unless renewed, if the key is locked (keyquarry extension).
+   *
+   * @generated from field: google.protobuf.Timestamp lock_expires = 16;
+   */
+  lockExpires?: Timestamp | undefined;
+
+  /**
+   * Whether the caller holds the lock, when the key is locked; the id of another holder is
+   * never revealed (keyquarry extension).
+   *
+   * @generated from field: optional bool locked_by_you = 17;
+   */
+  lockedByYou?: boolean | undefined;
 };
 
 /**

@@ -74,6 +74,9 @@ export function keyQuarryOperations(
         value: info.value,
         metrics: info.metrics && keyMetricMessage(info.metrics),
         fencingToken: info.fencingToken,
+        expires: info.expires === undefined ? undefined : timestampFromNanos(info.expires),
+        lockExpires: info.lock && timestampFromNanos(info.lock.deadline),
+        lockedByYou: info.lock?.heldByCaller,
       };
     },
     delete(request, { id: clientId }, call) {

@@ -155,7 +155,7 @@ export class KeyValueStore extends StoreCore {
     }
     // After the access: the metrics count it.
     const metrics = include.metrics ? (entry.metricsView() ?? this.metrics.of(entry)).toKeyMetrics() : undefined;
-    return keyInfoOf(entry, include.value === true, metrics);
+    return keyInfoOf(entry, clientId, include.value === true, metrics);
   }
 
   /**
