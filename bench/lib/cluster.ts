@@ -9,7 +9,7 @@
 import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { freePort } from "../../server/test/kit/free-port.js";
+import { freePorts } from "../../server/test/kit/free-port.js";
 import { startNatsCluster, type NatsCluster } from "../../server/test/kit/nats-cluster.js";
 import { startEtcdCluster, type EtcdCluster } from "./etcd-cluster.js";
 import { etcdErrorsBetween, etcdHandled, settledEtcdHandled } from "./etcd-process.js";
@@ -102,7 +102,7 @@ async function startKeyquarryCluster(node: string, rootDir: string, tmp: string,
   const nats = await startNatsCluster({ size: 3, jetstream: { maxFile: "4GB", maxMem: "256MB" } });
   log(`cluster: NATS JetStream cluster up (${nats.url})`);
   try {
-    const ports = [await freePort(), await freePort(), await freePort()];
+    const ports = await freePorts(3);
     ports.forEach((port, i) =>
       children.push(keepStderr(spawnKeyquarry(node, rootDir, port, path.join(tmp, `cluster-kq-${i + 1}`), { args: ["--cluster-nats-urls", nats.url, "--cluster-name", "bench"] }))),
     );

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "./free-port.js";
+import { freePorts } from "./free-port.js";
 
 /** What {@link startNatsCluster} starts. */
 export interface NatsClusterOptions {
@@ -26,6 +26,8 @@ export interface NatsCluster {
   urls: string[];
   /** All client URLs comma-joined, as `--cluster-nats-urls` takes them. */
   url: string;
+  /** Each server's monitoring endpoint, `http://127.0.0.1:<port>` (/healthz, /jsz, /varz). */
+  monitorUrls: string[];
   /** SIGKILL server i (a crash) and waits for it to exit. */
   kill(i: number): Promise<void>;
   /** SIGTERM server i (a clean shutdown) and waits for it to exit. */
@@ -58,9 +60,8 @@ process.once("exit", () => {
 export async function startNatsCluster({ size = 3, jetstream = {} }: NatsClusterOptions = {}): Promise<NatsCluster> {
   const binary = findNatsServer();
   const dir = mkdtempSync(join(tmpdir(), "kq-nats-"));
-  const ports = await Promise.all(
-    Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort(), monitor: await freePort() })),
-  );
+  const free = await freePorts(3 * size);
+  const ports = Array.from({ length: size }, (_, i) => ({ client: free[3 * i]!, route: free[3 * i + 1]!, monitor: free[3 * i + 2]! }));
   const servers = ports.map((port, i) => {
     const home = join(dir, `n${i + 1}`);
     mkdirSync(home);
@@ -138,6 +139,7 @@ export async function startNatsCluster({ size = 3, jetstream = {} }: NatsCluster
   return {
     urls,
     url: urls.join(","),
+    monitorUrls: ports.map((port) => `http://127.0.0.1:${port.monitor}`),
     kill: (i) => signal(i, "SIGKILL"),
     stop: (i) => signal(i, "SIGTERM"),
     start: async (i) => {
