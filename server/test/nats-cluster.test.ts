@@ -78,6 +78,10 @@ describe("startNatsCluster", () => {
     expect([back.cluster!.leader, ...back.cluster!.replicas!.map((r) => r.name)].sort()).toEqual(["n1", "n2", "n3"]);
   });
 
+  test("a server that cannot start fails the start with its own error", async () => {
+    await expect(startNatsCluster({ size: 1, jetstream: { maxMem: "lots" } })).rejects.toThrow(/nats-server n1 exited \(1\):\n.*max_mem/);
+  });
+
   test("size 1 is a single JetStream server", async () => {
     cluster = await startNatsCluster({ size: 1 });
     expect(cluster.urls).toHaveLength(1);

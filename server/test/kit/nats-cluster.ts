@@ -80,16 +80,19 @@ export async function startNatsCluster({ size = 3, jetstream = {} }: NatsCluster
         cluster: size > 1 ? { name: "kq-test", port: port.route, routes } : undefined,
       }),
     );
-    return { config, logFile: join(home, "server.log"), port, child: undefined as ChildProcess | undefined, exited: Promise.resolve() };
+    return { config, logFile: join(home, "server.log"), port, stderr: "", child: undefined as ChildProcess | undefined, exited: Promise.resolve() };
   });
 
-  const log = (i: number) => (existsSync(servers[i]!.logFile) ? readFileSync(servers[i]!.logFile, "utf8") : "");
+  // Before it opens its log file (e.g. a config error) nats-server writes to stderr.
+  const log = (i: number) => servers[i]!.stderr + (existsSync(servers[i]!.logFile) ? readFileSync(servers[i]!.logFile, "utf8") : "");
   const launch = (i: number) => {
     const server = servers[i]!;
-    const child = spawn(binary, ["-c", server.config], { stdio: "ignore" });
+    const child = spawn(binary, ["-c", server.config], { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (server.stderr += chunk));
     running.add(child);
     server.child = child;
-    server.exited = new Promise<void>((resolve) => child.once("exit", () => resolve())).then(() => void running.delete(child));
+    // "close": its stderr is complete by then.
+    server.exited = new Promise<void>((resolve) => child.once("close", () => resolve())).then(() => void running.delete(child));
   };
   const signal = async (i: number, name: NodeJS.Signals) => {
     const server = servers[i]!;
@@ -105,8 +108,10 @@ export async function startNatsCluster({ size = 3, jetstream = {} }: NatsCluster
     let last = "";
     while (pending.size > 0) {
       for (const i of pending) {
-        if (servers[i]!.child?.exitCode !== null) {
-          throw new Error(`nats-server n${i + 1} exited:\n${log(i).slice(-2000)}`);
+        const child = servers[i]!.child!;
+        if (child.exitCode !== null || child.signalCode !== null) {
+          await servers[i]!.exited;
+          throw new Error(`nats-server n${i + 1} exited (${child.exitCode ?? child.signalCode}):\n${log(i).slice(-2000)}`);
         }
         const health = await jetstreamHealth(servers[i]!.port.monitor);
         if (health.ok) {
