@@ -9,14 +9,14 @@
 import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { freePort } from "../../server/test/kit/free-port.js";
+import { freePorts } from "../../server/test/kit/free-port.js";
 import { startNatsCluster, type NatsCluster } from "../../server/test/kit/nats-cluster.js";
 import { startEtcdCluster, type EtcdCluster } from "./etcd-cluster.js";
 import { etcdErrorsBetween, etcdHandled, settledEtcdHandled } from "./etcd-process.js";
 import { grpcCall } from "./grpc-call.js";
 import { runH2load, type H2loadResult } from "./h2load.js";
 import { spawnKeyquarry } from "./keyquarry-process.js";
-import { keepStderr, startedListening, stopChild, which } from "./procs.js";
+import { keepStderr, startedListening, stderrTail, stopChild, which } from "./procs.js";
 import { benchValue, getResponseValue, grpcFrame, lenField, rangeResponseValue } from "./proto.js";
 import { median, ratio } from "./stats.js";
 
@@ -69,6 +69,8 @@ export interface ClusterResult {
   ratios: Record<string, number | undefined>;
   /** Why a system was not measured. */
   errors: Partial<Record<System, string>>;
+  /** Servers that exited while they were measured (their rows are suspect). */
+  earlyExits: string[];
 }
 
 /** A system's nodes as h2load reaches them. */
@@ -102,7 +104,7 @@ async function startKeyquarryCluster(node: string, rootDir: string, tmp: string,
   const nats = await startNatsCluster({ size: 3, jetstream: { maxFile: "4GB", maxMem: "256MB" } });
   log(`cluster: NATS JetStream cluster up (${nats.url})`);
   try {
-    const ports = [await freePort(), await freePort(), await freePort()];
+    const ports = await freePorts(3);
     ports.forEach((port, i) =>
       children.push(keepStderr(spawnKeyquarry(node, rootDir, port, path.join(tmp, `cluster-kq-${i + 1}`), { args: ["--cluster-nats-urls", nats.url, "--cluster-name", "bench"] }))),
     );
@@ -165,7 +167,7 @@ async function grpcErrors(nodes: Nodes, op: Op, port: number, result: H2loadResu
 
 /** Runs the stage: starts both clusters, measures, stops them before returning. */
 export async function runCluster(node: string, rootDir: string, tmp: string, s: ClusterSettings, log: (line: string) => void): Promise<ClusterResult> {
-  const result: ClusterResult = { settings: s, rows: [], ratios: {}, errors: {} };
+  const result: ClusterResult = { settings: s, rows: [], ratios: {}, errors: {}, earlyExits: [] };
   const bodies = {
     get: path.join(tmp, "cluster-get.bin"),
     set: path.join(tmp, "cluster-set.bin"),
@@ -177,6 +179,7 @@ export async function runCluster(node: string, rootDir: string, tmp: string, s: 
   const children: ChildProcess[] = [];
   let etcd: EtcdCluster | undefined;
   let nats: NatsCluster | undefined;
+  let measuring = false;
   try {
     if (!(await which("h2load"))) throw new Error("h2load not found (apt-get install -y nghttp2-client)");
     if (await which("etcd")) {
@@ -211,6 +214,16 @@ export async function runCluster(node: string, rootDir: string, tmp: string, s: 
       result.errors.keyquarry = err instanceof Error ? err.message : String(err);
     }
     for (const [system, error] of Object.entries(result.errors)) log(`cluster: ${system} not measured: ${error}`);
+    const servers = [...(etcd?.members ?? []).map((child, i) => ({ child, name: `etcd member ${i + 1}` })), ...children.map((child, i) => ({ child, name: `keyquarry node ${i + 1}` }))];
+    for (const { child, name } of servers) {
+      child.once("exit", (code, signal) => {
+        if (measuring) {
+          result.earlyExits.push(`${name} exited (code ${code}, signal ${signal}): ${stderrTail(child)}`);
+          log(`  ! ${result.earlyExits.at(-1)}`);
+        }
+      });
+    }
+    measuring = true;
 
     log(`cluster: ${s.rounds} round(s) of ${s.seconds} s per row, -c${s.clients} -m${s.streams} per h2load ...`);
     for (const op of ["read", "write"] as const) {
@@ -232,6 +245,7 @@ export async function runCluster(node: string, rootDir: string, tmp: string, s: 
         }
       }
     }
+    measuring = false;
     for (const row of result.rows) {
       const clean = row.rounds.filter((x) => x.error === undefined && x.errors === 0);
       row.rps = median(clean.map((x) => x.rps));
@@ -244,6 +258,7 @@ export async function runCluster(node: string, rootDir: string, tmp: string, s: 
       }
     }
   } finally {
+    measuring = false;
     await Promise.all(children.map((child) => stopChild(child, 30_000)));
     await nats?.close();
     await etcd?.stop();
@@ -268,6 +283,7 @@ export function clusterReport(r: ClusterResult): { lines: string[]; targets: Arr
     lines.push(`${(row.label + dirty).padEnd(48)}${int(row.rps).padStart(9)}${fmt(row.p99Ms).padStart(9)}${x.padStart(9)}`);
   }
   for (const [system, error] of Object.entries(r.errors)) lines.push(`  ${system} not measured: ${error}`);
+  for (const exit of r.earlyExits) lines.push(`  ! ${exit}`);
   const checks: Array<[string, string]> = [
     ["writeOne", "cluster Set ÷ etcd Put, one node"],
     ["writeAll", "cluster Set ÷ etcd Put, all three"],

@@ -3,7 +3,7 @@
 // member listed in --initial-cluster.
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
-import { freePort } from "../../server/test/kit/free-port.js";
+import { freePorts } from "../../server/test/kit/free-port.js";
 import { spawnEtcdMember } from "./etcd-process.js";
 import { grpcCall } from "./grpc-call.js";
 import { keepStderr, sleep, startedListening, stopChild } from "./procs.js";
@@ -24,9 +24,8 @@ export interface EtcdCluster {
  * reaches it). Stops them and throws if they do not within a minute.
  */
 export async function startEtcdCluster(dir: string, size = 3): Promise<EtcdCluster> {
-  const members = await Promise.all(
-    Array.from({ length: size }, async (_, i) => ({ name: `etcd-${i + 1}`, dataDir: path.join(dir, `etcd-${i + 1}`), port: await freePort(), peerPort: await freePort() })),
-  );
+  const ports = await freePorts(2 * size);
+  const members = Array.from({ length: size }, (_, i) => ({ name: `etcd-${i + 1}`, dataDir: path.join(dir, `etcd-${i + 1}`), port: ports[2 * i]!, peerPort: ports[2 * i + 1]! }));
   const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(",");
   const children = members.map((m) => keepStderr(spawnEtcdMember({ ...m, initialCluster })));
   const stop = async () => void (await Promise.all(children.map((child) => stopChild(child, 10_000))));

@@ -146,11 +146,16 @@ export function keepStderr(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** The last lines a child kept by {@link keepStderr} wrote to stderr, on one line. */
+export function stderrTail(child: ChildProcess): string {
+  return (stderrTails.get(child) ?? "").trim().split("\n").slice(-2).join(" | ");
+}
+
 /** Waits until `child` listens on `port`; throws with what it wrote to stderr if it does not. */
 export async function startedListening(child: ChildProcess, port: number, what: string): Promise<void> {
   if (!(await waitForPort(port, 60_000, child))) {
     // Exited: its last words may still be in the pipe.
     if (!alive(child) && child.stderr !== null && !child.stderr.readableEnded) await new Promise((resolve) => child.stderr?.once("close", resolve));
-    throw new Error(`${what} did not start listening: ${(stderrTails.get(child) ?? "").trim().split("\n").slice(-2).join(" | ")}`);
+    throw new Error(`${what} did not start listening: ${stderrTail(child)}`);
   }
 }

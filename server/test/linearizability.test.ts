@@ -7,7 +7,7 @@
 import { createClient } from "@connectrpc/connect";
 import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { createTransport } from "./kit/create-clients.js";
 import {
   absent,
@@ -20,6 +20,7 @@ import {
   type RegisterOutput,
   type RegisterState,
 } from "./kit/linearizability.js";
+import { killServeProcesses, spawnServe } from "./kit/spawn-serve.js";
 import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 
 /** An operation of `client` over [call, ret] (ret undefined: unknown outcome). */
@@ -223,5 +224,41 @@ describe("HistoryRecorder with a real server", () => {
     expect(recorder.check()).toEqual({ ok: true });
     recorder.operations[2] = { ...recorder.operations[2]!, output: read("1", 1n) };
     expect(recorder.check().ok).toBe(false);
+  });
+});
+
+describe("HistoryRecorder when the server dies", () => {
+  afterEach(killServeProcesses);
+
+  // Over HTTP/2 a cut call fails CANCELLED, over HTTP/1.1 ABORTED, a refused connection UNAVAILABLE: all of unknown outcome.
+  test.each(["grpc", "connect"] as const)("calls cut by kill -9 are recorded as unknown, and the history still checks (%s)", async (kind) => {
+    const serve = await spawnServe();
+    const recorder = new HistoryRecorder();
+    const writers = Array.from({ length: 4 }, (_, c) => recordedRegister(recorder, c, createClient(KeyQuarry, createTransport(kind, serve.url, `writer-${c}`)), "k"));
+    await Promise.all(
+      writers.map(async (register, c) => {
+        for (let i = 0; ; i++) {
+          if (c === 0 && i === 20) {
+            serve.child.kill("SIGKILL");
+          }
+          if ((await register.write(`${c}-${i}`)).kind === "unknown") {
+            return;
+          }
+        }
+      }),
+    );
+    const unknowns = recorder.operations.filter((o) => o.output.kind === "unknown");
+    expect(unknowns.map((o) => o.client).sort()).toEqual([0, 1, 2, 3]);
+    expect(unknowns.every((o) => o.return === undefined)).toBe(true);
+    expect(recorder.operations.length).toBeGreaterThanOrEqual(24);
+    expect(recorder.check()).toEqual({ ok: true });
+  });
+
+  test("any other error is the test's own and is thrown, not recorded", async () => {
+    const serve = await spawnServe();
+    const recorder = new HistoryRecorder();
+    const register = recordedRegister(recorder, 0, createClient(KeyQuarry, createTransport("grpc", serve.url, "bad")), "");
+    await expect(register.write("x")).rejects.toThrow(/key/i);
+    expect(recorder.operations).toEqual([]);
   });
 });

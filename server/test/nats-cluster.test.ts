@@ -42,6 +42,12 @@ describe("startNatsCluster", () => {
     expect(cluster.urls).toHaveLength(3);
     expect(new Set(cluster.urls).size).toBe(3);
     expect(cluster.url).toBe(cluster.urls.join(","));
+    // Every server sees the same JetStream meta leader, one of the three.
+    const metaLeaders = await Promise.all(
+      cluster.monitorUrls.map(async (url) => ((await (await fetch(`${url}/jsz`)).json()) as { meta_cluster?: { leader?: string } }).meta_cluster?.leader),
+    );
+    expect(new Set(metaLeaders).size).toBe(1);
+    expect(["n1", "n2", "n3"]).toContain(metaLeaders[0]);
     connection = await connect({ servers: cluster.urls });
     const jsm = await jetstreamManager(connection);
     const js = jetstream(connection);
@@ -70,6 +76,10 @@ describe("startNatsCluster", () => {
     const back = await jsm.streams.info("kit");
     expect(back.state.messages).toBe(3);
     expect([back.cluster!.leader, ...back.cluster!.replicas!.map((r) => r.name)].sort()).toEqual(["n1", "n2", "n3"]);
+  });
+
+  test("a server that cannot start fails the start with its own error", async () => {
+    await expect(startNatsCluster({ size: 1, jetstream: { maxMem: "lots" } })).rejects.toThrow(/nats-server n1 exited \(1\):\n.*max_mem/);
   });
 
   test("size 1 is a single JetStream server", async () => {

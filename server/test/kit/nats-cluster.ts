@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "./free-port.js";
+import { freePorts } from "./free-port.js";
 
 /** What {@link startNatsCluster} starts. */
 export interface NatsClusterOptions {
@@ -26,6 +26,8 @@ export interface NatsCluster {
   urls: string[];
   /** All client URLs comma-joined, as `--cluster-nats-urls` takes them. */
   url: string;
+  /** Each server's monitoring endpoint, `http://127.0.0.1:<port>` (/healthz, /jsz, /varz). */
+  monitorUrls: string[];
   /** SIGKILL server i (a crash) and waits for it to exit. */
   kill(i: number): Promise<void>;
   /** SIGTERM server i (a clean shutdown) and waits for it to exit. */
@@ -58,9 +60,8 @@ process.once("exit", () => {
 export async function startNatsCluster({ size = 3, jetstream = {} }: NatsClusterOptions = {}): Promise<NatsCluster> {
   const binary = findNatsServer();
   const dir = mkdtempSync(join(tmpdir(), "kq-nats-"));
-  const ports = await Promise.all(
-    Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort(), monitor: await freePort() })),
-  );
+  const free = await freePorts(3 * size);
+  const ports = Array.from({ length: size }, (_, i) => ({ client: free[3 * i]!, route: free[3 * i + 1]!, monitor: free[3 * i + 2]! }));
   const servers = ports.map((port, i) => {
     const home = join(dir, `n${i + 1}`);
     mkdirSync(home);
@@ -79,16 +80,19 @@ export async function startNatsCluster({ size = 3, jetstream = {} }: NatsCluster
         cluster: size > 1 ? { name: "kq-test", port: port.route, routes } : undefined,
       }),
     );
-    return { config, logFile: join(home, "server.log"), port, child: undefined as ChildProcess | undefined, exited: Promise.resolve() };
+    return { config, logFile: join(home, "server.log"), port, stderr: "", child: undefined as ChildProcess | undefined, exited: Promise.resolve() };
   });
 
-  const log = (i: number) => (existsSync(servers[i]!.logFile) ? readFileSync(servers[i]!.logFile, "utf8") : "");
+  // Before it opens its log file (e.g. a config error) nats-server writes to stderr.
+  const log = (i: number) => servers[i]!.stderr + (existsSync(servers[i]!.logFile) ? readFileSync(servers[i]!.logFile, "utf8") : "");
   const launch = (i: number) => {
     const server = servers[i]!;
-    const child = spawn(binary, ["-c", server.config], { stdio: "ignore" });
+    const child = spawn(binary, ["-c", server.config], { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (server.stderr += chunk));
     running.add(child);
     server.child = child;
-    server.exited = new Promise<void>((resolve) => child.once("exit", () => resolve())).then(() => void running.delete(child));
+    // "close": its stderr is complete by then.
+    server.exited = new Promise<void>((resolve) => child.once("close", () => resolve())).then(() => void running.delete(child));
   };
   const signal = async (i: number, name: NodeJS.Signals) => {
     const server = servers[i]!;
@@ -104,8 +108,10 @@ export async function startNatsCluster({ size = 3, jetstream = {} }: NatsCluster
     let last = "";
     while (pending.size > 0) {
       for (const i of pending) {
-        if (servers[i]!.child?.exitCode !== null) {
-          throw new Error(`nats-server n${i + 1} exited:\n${log(i).slice(-2000)}`);
+        const child = servers[i]!.child!;
+        if (child.exitCode !== null || child.signalCode !== null) {
+          await servers[i]!.exited;
+          throw new Error(`nats-server n${i + 1} exited (${child.exitCode ?? child.signalCode}):\n${log(i).slice(-2000)}`);
         }
         const health = await jetstreamHealth(servers[i]!.port.monitor);
         if (health.ok) {
@@ -138,6 +144,7 @@ export async function startNatsCluster({ size = 3, jetstream = {} }: NatsCluster
   return {
     urls,
     url: urls.join(","),
+    monitorUrls: ports.map((port) => `http://127.0.0.1:${port.monitor}`),
     kill: (i) => signal(i, "SIGKILL"),
     stop: (i) => signal(i, "SIGTERM"),
     start: async (i) => {
