@@ -8,6 +8,7 @@ import type { SnapshotStore, SnapshotSummary } from "../snapshot/snapshot-store.
 import type { KeyState, StoreState } from "../store/store-state.js";
 import { CliError, ExitCode } from "./exit-code.js";
 import { formatValue } from "./format-json.js";
+import { createImportOriginalCommand } from "./create-import-original-command.js";
 import { indentOption, parseCount } from "./option-parsers.js";
 
 /** Options shared by the snapshot subcommands. */
@@ -70,6 +71,8 @@ export function createSnapshotCommand(): Command {
         process.stdout.write(formatValue(stateView(state, options.values === true), global.indent) + "\n");
       });
     });
+
+  command.addCommand(createImportOriginalCommand());
   return command;
 }
 
