@@ -6,12 +6,13 @@
  */
 import { createKeyquarryClient, type KeyquarryClient } from "@keyquarry/client-node";
 import { Code } from "@connectrpc/connect";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { keyquarry } from "./kit/cli-process.js";
+import { freePort } from "./kit/free-port.js";
 import { createTestDatabase, type TestDatabase } from "./kit/create-test-database.js";
 import { nanosFromNow, originalDocument, writeOriginalPostgres, writeOriginalSqlite, type OriginalKeySpec, type OriginalRow } from "./kit/original-snapshot.js";
 import { killServeProcesses, spawnServe } from "./kit/spawn-serve.js";
@@ -225,9 +226,31 @@ describe.each(kinds)("import-original from $name", (kind) => {
       expect(failures).toHaveLength(7);
       expect(failures[0]).toMatchObject({ error: { code: "failed_precondition" } });
       expect(await carol.inspect({ key: "plain" })).toMatchObject({ version: 3n });
+
+      // --overwrite sets them over again (a value that differs makes a new version); --locks skip leaves the lock out.
+      const overwrite = await keyquarry(["snapshot", "import-original", original.location, "--name", serverName, "--server", "--address", server.url, "--overwrite", "--locks", "skip"]);
+      expect(overwrite.code).toBe(0);
+      expect(overwrite.stdout).toContain(JSON.stringify({ key: "locked", success: true, version: 1, revisions: 1, lock: "skipped" }));
+      expect(await carol.inspect({ key: "plain" })).toMatchObject({ version: 6n });
+      expect((await carol.inspect({ key: "locked" })).locked).toBeFalsy();
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("import-original selects", () => {
+  it("the snapshot --id names, instead of the newest of the name", async () => {
+    const file = join(dir, "by-id.db");
+    const [olderId] = writeOriginalSqlite(file, rows(originalDocument([{ key: "newest-only", value: "new", created: 1n, version: 1n, createdBy: "a" }])));
+    const ours = join(dir, "by-id-ours.db");
+    const result = await keyquarry(["snapshot", "import-original", file, "--id", String(olderId), "--into", ours]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ from: { id: Number(olderId), serverName }, saved: { serverName }, keys: 1 });
+    const serve = await spawnServe({ env: { KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_SNAPSHOT_DATABASE: `sqlite://${ours}`, KEYQUARRY_NAME: serverName } });
+    const client = clientAs(serve.url, "carol");
+    expect((await client.exists({ key: "old-only" })).exists).toBe(true);
+    expect((await client.exists({ key: "newest-only" })).exists).toBe(false);
   });
 });
 
@@ -242,6 +265,7 @@ describe("import-original refuses", () => {
     expect(result.stderr).toContain('keys[0].created: invalid time "yesterday"');
     expect(result.stderr).toContain("locks[0].duration: must be an integer number of nanoseconds");
     expect(result.stdout).toBe("");
+    expect(existsSync(ours)).toBe(false);
   });
 
   it("a document that is not JSON", async () => {
@@ -278,6 +302,14 @@ describe("import-original refuses", () => {
     const again = await keyquarry(["snapshot", "import-original", file, "--name", serverName, "--into", ours]);
     expect(again.code).toBe(4);
     expect(again.stderr).toContain(`already holds 1 snapshot(s) and 0 journal entries of server name "${serverName}"`);
+  });
+
+  it("a server that is not there, with exit status 3", async () => {
+    const file = join(dir, "no-server.db");
+    writeOriginalSqlite(file, [{ serverName, data: originalDocument([{ key: "k", value: "v", created: 1n, version: 1n, createdBy: "a" }]) }]);
+    const result = await keyquarry(["snapshot", "import-original", file, "--name", serverName, "--server", "--address", `127.0.0.1:${await freePort()}`]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/^keyquarry: unavailable: /);
   });
 
   it("a command line without a target", async () => {

@@ -29,7 +29,7 @@ interface SnapshotOptions {
  */
 export function createSnapshotCommand(): Command {
   const command = new Command("snapshot")
-    .description("inspect stored snapshots without starting a server")
+    .description("inspect stored snapshots, or import the original keyquarry's, without starting a server")
     .addOption(new Option("--config <file>", "YAML config file (for snapshot.database and data_dir)"))
     .addOption(new Option("--database <url>", "sqlite:///path/file.db or postgres://... (default: from the configuration)"))
     .addOption(indentOption());

@@ -3,6 +3,7 @@ import type { KeyquarryClient } from "@keyquarry/client-node";
 import { formatDuration } from "../duration/parse-duration.js";
 import { durationFromNanos } from "../rpc/duration.js";
 import { codeName } from "./describe-error.js";
+import { ExitCode, exitCodeFor } from "./exit-code.js";
 import type { KeyState, RevisionState, StoreState } from "../store/store-state.js";
 
 /** What `--locks` does with a lock of the original: leave it, or take it again for its owner. */
@@ -39,19 +40,25 @@ export interface ServerImportOptions {
  * `overwrite`, `if_version` 0, so that a key the server has fails untouched.
  * With `locks` "take", a live lock is taken again by its owner's client id
  * for its full duration (a new fencing token; under auth the caller's own
- * identity holds it). Resolves with one result per key, in `state` order.
+ * identity holds it). Resolves with one result per key, in `state` order;
+ * rejects as soon as the server is unreachable (the keys set so far stay).
  */
 export async function importIntoServer(state: StoreState, options: ServerImportOptions): Promise<ServerImportResult[]> {
   const history = new Map(state.history.map(({ key, revisions }) => [key, revisions]));
   const results: ServerImportResult[] = new Array(state.keys.length);
   let next = 0;
+  let unreachable = false;
   const worker = async () => {
-    for (let index = next++; index < state.keys.length; index = next++) {
+    for (let index = next++; index < state.keys.length && !unreachable; index = next++) {
       const key = state.keys[index]!;
-      results[index] = await importKey(key, history.get(key.key) ?? [], options).catch((error: unknown) => ({
-        key: key.key,
-        error: errorOf(error),
-      }));
+      results[index] = await importKey(key, history.get(key.key) ?? [], options).catch((error: unknown) => {
+        // Without a server every other key would fail the same way: stop, and fail as client commands do.
+        if (exitCodeFor(ConnectError.from(error)) === ExitCode.unreachable) {
+          unreachable = true;
+          throw error;
+        }
+        return { key: key.key, error: errorOf(error) };
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, state.keys.length) }, worker));
@@ -73,7 +80,7 @@ async function importKey(key: KeyState, retained: readonly RevisionState[], opti
     }
     lifespanLeft = key.lifespan && key.lifespan.deadline - options.now();
     if (lifespanLeft !== undefined && lifespanLeft <= 0n) {
-      throw new ConnectError("its lifespan ended during the import", Code.DeadlineExceeded);
+      throw new ConnectError("its lifespan ended during the import", Code.FailedPrecondition);
     }
     await client.set({
       key: key.key,
