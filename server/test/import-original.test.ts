@@ -77,6 +77,19 @@ interface OriginalDatabase {
   write(rows: OriginalRow[]): Promise<bigint[]>;
 }
 
+/** Our snapshot database of the same kind: what `--into` takes, and `serve`'s snapshot.database. */
+interface OurDatabase {
+  into: string;
+  connectionString: string;
+}
+
+/** A fresh PostgreSQL database, dropped after the suite. */
+async function postgresDatabase(): Promise<string> {
+  const database = await createTestDatabase();
+  databases.push(database);
+  return database.url;
+}
+
 let dir: string;
 const databases: TestDatabase[] = [];
 
@@ -94,7 +107,7 @@ afterAll(async () => {
 });
 
 let files = 0;
-const kinds: Array<{ name: string; create(): Promise<OriginalDatabase>; compress: boolean }> = [
+const kinds: Array<{ name: string; compress: boolean; create(): Promise<OriginalDatabase>; ours(): Promise<OurDatabase> }> = [
   {
     name: "SQLite, gzip-compressed",
     compress: true,
@@ -102,14 +115,22 @@ const kinds: Array<{ name: string; create(): Promise<OriginalDatabase>; compress
       const file = join(dir, `original-${files++}.db`);
       return { location: file, write: async (rows) => writeOriginalSqlite(file, rows) };
     },
+    async ours() {
+      // A bare path, as the original's database is given.
+      const file = join(dir, `ours-${files++}.db`);
+      return { into: file, connectionString: `sqlite://${file}` };
+    },
   },
   {
     name: "PostgreSQL (JSONB)",
     compress: false,
     async create() {
-      const database = await createTestDatabase();
-      databases.push(database);
-      return { location: database.url, write: (rows) => writeOriginalPostgres(database.url, rows) };
+      const url = await postgresDatabase();
+      return { location: url, write: (rows) => writeOriginalPostgres(url, rows) };
+    },
+    async ours() {
+      const url = await postgresDatabase();
+      return { into: url, connectionString: url };
     },
   },
 ];
@@ -123,9 +144,9 @@ describe.each(kinds)("import-original from $name", (kind) => {
     const document = originalDocument(snapshotKeys(now), { clients: ["alice", "bob"] });
     const original = await kind.create();
     const [, , newestId] = await original.write(rows(kind.compress ? gzipSync(document) : document));
-    const ours = join(dir, `ours-${files++}.db`);
+    const ours = await kind.ours();
 
-    const result = await keyquarry(["snapshot", "import-original", original.location, "--name", serverName, "--into", ours, "--as", "imported"]);
+    const result = await keyquarry(["snapshot", "import-original", original.location, "--name", serverName, "--into", ours.into, "--as", "imported"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split("\n").map((line) => JSON.parse(line));
@@ -144,7 +165,7 @@ describe.each(kinds)("import-original from $name", (kind) => {
     });
 
     const serve = await spawnServe({
-      env: { KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_SNAPSHOT_DATABASE: `sqlite://${ours}`, KEYQUARRY_NAME: "imported" },
+      env: { KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_SNAPSHOT_DATABASE: ours.connectionString, KEYQUARRY_NAME: "imported" },
     });
     const carol = clientAs(serve.url, "carol");
     const bob = clientAs(serve.url, "bob");

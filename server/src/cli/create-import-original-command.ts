@@ -1,8 +1,9 @@
 import { Argument, Command, Option } from "commander";
+import type { KeyquarryClient } from "@keyquarry/client-node";
 import { clientFor, addClientOptions, type ClientOptions } from "./client-options.js";
 import { CliError, ExitCode } from "./exit-code.js";
 import { formatValue } from "./format-json.js";
-import type { LockPolicy } from "./import-original-into-server.js";
+import { importIntoServer, type LockPolicy } from "./import-original-into-server.js";
 import { parseCount } from "./option-parsers.js";
 
 /** The options of `snapshot import-original` (with the client options for `--server`). */
@@ -86,11 +87,16 @@ export function createImportOriginalCommand(): Command {
         }
         return;
       }
-      const { importIntoServer } = await import("./import-original-into-server.js");
-      const owners = new Map<string, ReturnType<typeof clientFor>>();
+      // One client (one connection) per lock owner, made when first needed.
+      const owners = new Map<string, KeyquarryClient>();
+      const clientAs = (owner: string) => {
+        const client = owners.get(owner) ?? clientFor({ ...options, clientId: owner });
+        owners.set(owner, client);
+        return client;
+      };
       const results = await importIntoServer(state, {
         client: clientFor(options),
-        clientAs: (owner) => owners.get(owner) ?? owners.set(owner, clientFor({ ...options, clientId: owner })).get(owner)!,
+        clientAs,
         locks: options.locks,
         overwrite: options.overwrite === true,
         concurrency: serverConcurrency,
