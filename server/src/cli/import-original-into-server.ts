@@ -68,27 +68,22 @@ export async function importIntoServer(state: StoreState, options: ServerImportO
 async function importKey(key: KeyState, retained: readonly RevisionState[], options: ServerImportOptions): Promise<ServerImportResult> {
   const { client } = options;
   // The current version may be the newest retained revision too (as the original saved it): set once.
-  const values = [
+  const [first, ...later] = [
     ...retained.filter((revision) => revision.version < key.version).map(({ value, contentType }) => ({ value, contentType })),
     { value: key.value, contentType: key.contentTypeSniffed ? "" : key.contentType },
   ];
-  let lifespanLeft: bigint | undefined;
-  for (const [index, { value, contentType }] of values.entries()) {
-    if (index > 0) {
-      await client.set({ key: key.key, value, contentType });
-      continue;
-    }
-    lifespanLeft = key.lifespan && key.lifespan.deadline - options.now();
-    if (lifespanLeft !== undefined && lifespanLeft <= 0n) {
-      throw new ConnectError("its lifespan ended during the import", Code.FailedPrecondition);
-    }
-    await client.set({
-      key: key.key,
-      value,
-      contentType,
-      lifespan: lifespanLeft === undefined ? undefined : durationFromNanos(lifespanLeft),
-      ifVersion: options.overwrite ? undefined : 0n,
-    });
+  const lifespanLeft = key.lifespan && key.lifespan.deadline - options.now();
+  if (lifespanLeft !== undefined && lifespanLeft <= 0n) {
+    throw new ConnectError("its lifespan ended during the import", Code.FailedPrecondition);
+  }
+  await client.set({
+    key: key.key,
+    ...first!,
+    lifespan: lifespanLeft === undefined ? undefined : durationFromNanos(lifespanLeft),
+    ifVersion: options.overwrite ? undefined : 0n,
+  });
+  for (const { value, contentType } of later) {
+    await client.set({ key: key.key, value, contentType });
   }
   let lock: "taken" | "skipped" | undefined;
   if (key.lock && options.locks === "take") {
@@ -102,7 +97,7 @@ async function importKey(key: KeyState, retained: readonly RevisionState[], opti
     key: key.key,
     success: true,
     version,
-    revisions: values.length,
+    revisions: later.length + 1,
     lifespanLeft: lifespanLeft === undefined ? undefined : formatDuration(lifespanLeft),
     lock,
   };

@@ -48,14 +48,14 @@ export function storeStateOfOriginal(document: OriginalDocument, now: bigint, ta
     reapers.delete(record.key);
     const lock = locks.get(record.key);
     locks.delete(record.key);
-    const lifespanEnd = reaper && reaper.lifespan_set + reaper.lifespan;
+    const lifespanEnd = reaper === undefined ? undefined : reaper.lifespan_set + reaper.lifespan;
     if (lifespanEnd !== undefined && lifespanEnd <= now) {
       skipped.push({ key: record.key, what: "key", reason: `its lifespan ended at ${new Date(Number(lifespanEnd / 1_000_000n)).toISOString()}` });
       continue;
     }
     const key = keyState(record, now);
-    if (reaper && lifespanEnd !== undefined) {
-      key.lifespan = { duration: reaper.lifespan, set: reaper.lifespan_set, deadline: lifespanEnd };
+    if (reaper !== undefined) {
+      key.lifespan = { duration: reaper.lifespan, set: reaper.lifespan_set, deadline: reaper.lifespan_set + reaper.lifespan };
     }
     if (lock && lock.created + lock.duration <= now) {
       skipped.push({ key: record.key, what: "lock", reason: "it ended (created + duration is past)" });
