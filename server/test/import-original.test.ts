@@ -164,6 +164,14 @@ describe.each(kinds)("import-original from $name", (kind) => {
       clients: 2,
     });
 
+    // What the API does not show: creators, lock owners and clients, as the original saved them.
+    const shown = await keyquarry(["snapshot", "--database", ours.connectionString, "show", String(lines.at(-1).saved.id)]);
+    expect(shown.code).toBe(0);
+    const saved = JSON.parse(shown.stdout);
+    expect(saved.clients.map(({ clientId }: { clientId: string }) => clientId)).toEqual(["alice", "bob"]);
+    expect(saved.keys.find(({ key }: { key: string }) => key === "binary")).toMatchObject({ createdBy: "bob", contentTypeSniffed: false });
+    expect(saved.keys.find(({ key }: { key: string }) => key === "locked")).toMatchObject({ lock: { owner: "bob", duration: "10m0s" } });
+
     const serve = await spawnServe({
       env: { KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_SNAPSHOT_DATABASE: ours.connectionString, KEYQUARRY_NAME: "imported" },
     });
