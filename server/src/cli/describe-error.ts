@@ -18,6 +18,12 @@ export function statusName(code: Code): string {
   return Code[code].replace(/[A-Z]/g, (c, i: number) => (i > 0 ? "_" : "") + c.toLowerCase());
 }
 
+/** `{code, message}` of a failed call, for a JSON output line (`{"code":"failed_precondition","message":…}`). */
+export function errorFields(error: unknown): { code: string; message: string } {
+  const connectError = ConnectError.from(error);
+  return { code: statusName(connectError.code), message: connectError.rawMessage };
+}
+
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ");
 }

@@ -5,7 +5,7 @@ import { Option } from "commander";
 import type { KeyquarryClient } from "@keyquarry/client-node";
 import { durationFromNanos } from "../rpc/duration.js";
 import type { ClientCommand } from "./client-commands.js";
-import { describeError, statusName } from "./describe-error.js";
+import { describeError, errorFields } from "./describe-error.js";
 import { parseDumpedKey, parseDumpHeader, type RestorableKey } from "./dump-format.js";
 import { CliError, ExitCode, exitCodeFor } from "./exit-code.js";
 import { formatValue } from "./format-json.js";
@@ -103,7 +103,7 @@ async function restoreLine(client: KeyquarryClient, line: KeyLine, overwrite: bo
     }
     const problem =
       error instanceof ConnectError
-        ? { code: statusName(error.code), message: error.rawMessage }
+        ? errorFields(error)
         : { code: error instanceof KeyExists ? "exists" : "failed", message: describeError(error) };
     return { key: entry.key, line: line.number, error: problem };
   }
