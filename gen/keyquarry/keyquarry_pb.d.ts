@@ -648,6 +648,20 @@ export declare type ServerMetrics = Message<"keyquarry.ServerMetrics"> & {
    * @generated from field: bool readonly = 15;
    */
   readonly: boolean;
+
+  /**
+   * Cluster mode (keyquarry extension): the position in the cluster's log up to which this node has applied commands.
+   *
+   * @generated from field: optional uint64 cluster_applied = 16;
+   */
+  clusterApplied?: bigint | undefined;
+
+  /**
+   * Cluster mode (keyquarry extension): commands the log held beyond the last one this node applied, when it was delivered.
+   *
+   * @generated from field: optional uint64 cluster_lag = 17;
+   */
+  clusterLag?: bigint | undefined;
 };
 
 /**

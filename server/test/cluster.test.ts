@@ -25,7 +25,7 @@ beforeAll(async () => {
   cluster = await startKeyquarryCluster({
     nats,
     name: "functional",
-    args: ["--privileged-client-id", "boss"],
+    args: ["--privileged-client-id", "boss", "--prometheus", "--monitor-address", "127.0.0.1:0"],
     env: { KEYQUARRY_MIN_LIFESPAN: "100ms" },
   });
 }, 120_000);
@@ -64,6 +64,18 @@ describe("a 3-node cluster", () => {
     expect(decode((await kv(1).get({ key: "greeting" })).value)).toBe("hello from A");
     const revisions = await Promise.all([0, 1, 2].map(async (i) => (await kv(i).stats({})).revision));
     expect(new Set(revisions).size).toBe(1);
+  });
+
+  it("reports each node's position in the log in Stats and /readyz: the same on every node once caught up", async () => {
+    await kv(2).set({ key: "position", value: text("x") });
+    const stats = await Promise.all([0, 1, 2].map((i) => kv(i).stats({})));
+    expect(stats.map((s) => s.clusterApplied)).toEqual([stats[0]!.clusterApplied, stats[0]!.clusterApplied, stats[0]!.clusterApplied]);
+    expect(stats[0]!.clusterApplied).toBeGreaterThan(0n);
+    expect(stats.map((s) => s.clusterLag)).toEqual([0n, 0n, 0n]);
+    const { monitorAddress } = JSON.parse(/keyquarry listening (\{.*\})/.exec(cluster.node(1).process.stdout())![1]!) as { monitorAddress: string };
+    const readyz = await fetch(`${monitorAddress}/readyz`);
+    expect(readyz.status).toBe(200);
+    expect(await readyz.text()).toBe(`ready\ncluster applied ${stats[0]!.clusterApplied}, lag 0\n`);
   });
 
   it("holds a lock taken on B on C too, and refuses another client there with PERMISSION_DENIED", async () => {

@@ -215,6 +215,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     authorize: authenticator !== undefined,
     writes: replica,
     readBarrier: replica !== undefined && config.cluster.readConsistency === "linearizable" ? () => replica.readBarrier() : undefined,
+    replication: replica && (() => ({ applied: replica.applied, lag: replica.lag })),
   });
   const callers: CallerCheck = { maxClientIdLength: config.maxClientIdLength, authenticator };
   const limit = requestSizeLimitFor(config);
@@ -376,6 +377,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
       ? createMonitorServer({
           address: parseListenAddress(config.monitorAddress, defaultMonitorPort),
           ready: () => ready && replica?.failure === undefined,
+          detail: replica && (() => `cluster applied ${replica.applied}, lag ${replica.lag}${replica.failure ? `, stopped: ${replica.failure.message}` : ""}`),
           registry: telemetry.registry,
           vars: config.expvar ? () => debugVars(config, store, hub) : undefined,
           pprof: config.pprof,

@@ -19,6 +19,12 @@ import { listKeysOperation, type ListKeysOptions } from "./list-keys.js";
 import { timestampFromNanos } from "./timestamp.js";
 import type { UnaryOperations } from "./unary-operations.js";
 
+/** A cluster node's progress through the cluster's log (for Stats). */
+export interface Replication {
+  applied: bigint;
+  lag: number;
+}
+
 type SetCommand = Extract<StoreCommand, { op: "set" }>;
 type DeleteCommand = Extract<StoreCommand, { op: "delete" }>;
 type ClearCommand = Extract<StoreCommand, { op: "clear" }>;
@@ -35,6 +41,7 @@ export function keyQuarryOperations(
   hub: WatchHub,
   snapshotsCreated: () => bigint,
   options: ListKeysOptions,
+  replication?: () => Replication,
 ): UnaryOperations<typeof KeyQuarry> {
   return {
     set(request, { id: clientId }, call) {
@@ -131,6 +138,7 @@ export function keyQuarryOperations(
         revision: store.revision,
         serverVersion: version,
         readonly: store.readonly,
+        ...(replication === undefined ? {} : { clusterApplied: replication().applied, clusterLag: BigInt(replication().lag) }),
       };
     },
     clearHistory(_request, { id: clientId }, call) {

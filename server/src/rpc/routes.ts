@@ -9,7 +9,7 @@ import { adminOperations } from "./admin-service.js";
 import type { CommandExecutor } from "./command-executor.js";
 import { authorizeOperations } from "./authorize-operations.js";
 import { adminRules, keyQuarryRules } from "./operation-permissions.js";
-import { keyQuarryOperations } from "./key-quarry-service.js";
+import { keyQuarryOperations, type Replication } from "./key-quarry-service.js";
 import { readAfterBarrier } from "./read-after-barrier.js";
 import type { ListKeysOptions } from "./list-keys.js";
 import { connectHandlers, type UnaryOperation, type UnaryOperations } from "./unary-operations.js";
@@ -30,6 +30,8 @@ export interface RouteDependencies {
   writes?: CommandExecutor;
   /** What every read waits for first (a cluster node's linearizable reads); none by default. */
   readBarrier?: () => Promise<void>;
+  /** A cluster node's progress through the cluster's log, for Stats. */
+  replication?: () => Replication;
   /** A journal whose writes must be durable before they are answered (sync journal); none by default. */
   durability?: Durability;
   /** Whether callers are identities whose permissions every call is checked against (auth on). */
@@ -54,7 +56,7 @@ export function createRpcs(dependencies: RouteDependencies): Rpcs {
   const { store, hub, requestShutdown } = dependencies;
   const { durability } = dependencies;
   const writes = dependencies.writes ?? store;
-  const plainKeyQuarry = keyQuarryOperations(store, writes, hub, dependencies.snapshotsCreated, dependencies.listKeys);
+  const plainKeyQuarry = keyQuarryOperations(store, writes, hub, dependencies.snapshotsCreated, dependencies.listKeys, dependencies.replication);
   const plainAdmin = adminOperations(store, writes, requestShutdown);
   const { readBarrier } = dependencies;
   const consistentKeyQuarry = readBarrier === undefined ? plainKeyQuarry : readAfterBarrier(plainKeyQuarry, keyQuarryRules, readBarrier);
