@@ -1,4 +1,5 @@
 import { decodeRecord, encodeRecord } from "../journal/journal-entry-codec.js";
+import { JournalError } from "../journal/journal-error.js";
 import type { CommandRecord, StoreCommand } from "../store/store-command.js";
 
 // [format u8][has value u8][time i64 BE][command length u32 BE][command JSON][value]:
@@ -45,4 +46,51 @@ export function decodeCommandMessage(seq: bigint, bytes: Uint8Array): CommandRec
     command: decoder.decode(bytes.subarray(headerBytes, end)),
     value: view.getUint8(1) === 1 ? bytes.slice(end) : null,
   });
+}
+
+/** Bytes a batch adds to its messages: a count, then a length before each. */
+export function batchOverhead(messages: number): number {
+  return 4 + 4 * messages;
+}
+
+/**
+ * Several command messages as one stream message ([count u32] then each as
+ * [length u32][message]): one JetStream publish and acknowledgement for all
+ * the writes a node received in one turn of its event loop.
+ */
+export function encodeCommandBatch(messages: readonly Uint8Array[]): Uint8Array {
+  let size = batchOverhead(messages.length);
+  for (const message of messages) {
+    size += message.length;
+  }
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, messages.length);
+  let offset = 4;
+  for (const message of messages) {
+    view.setUint32(offset, message.length);
+    bytes.set(message, offset + 4);
+    offset += 4 + message.length;
+  }
+  return bytes;
+}
+
+/** The command messages of a batch, at stream position `seq`; throws a JournalError (DAMAGED) for a batch that does not frame exactly. */
+export function decodeCommandBatch(seq: bigint, bytes: Uint8Array): Uint8Array[] {
+  const damaged = (): never => {
+    throw new JournalError("DAMAGED", `stream message ${seq} is damaged: its batch does not frame exactly`);
+  };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 4) damaged();
+  const count = view.getUint32(0);
+  const messages: Uint8Array[] = [];
+  let offset = 4;
+  for (let i = 0; i < count; i++) {
+    if (offset + 4 > bytes.length) damaged();
+    const length = view.getUint32(offset);
+    if (offset + 4 + length > bytes.length) damaged();
+    messages.push(bytes.subarray(offset + 4, offset + 4 + length));
+    offset += 4 + length;
+  }
+  return offset === bytes.length ? messages : damaged();
 }

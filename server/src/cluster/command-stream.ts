@@ -83,6 +83,11 @@ export class CommandStream {
     }
   }
 
+  /** The largest message the NATS servers take (their max_payload). */
+  get maxPayload(): number {
+    return this.connection.info?.max_payload ?? 1024 * 1024;
+  }
+
   /** The subject every command is published to. */
   get subject(): string {
     return `${this.options.name}.commands`;

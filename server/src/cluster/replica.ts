@@ -6,7 +6,7 @@ import type { CommandResult, StoreCommand } from "../store/store-command.js";
 import type { CommandExecutor } from "../rpc/command-executor.js";
 import type { CallContext } from "../rpc/unary-operations.js";
 import type { CommandStream, StreamMessage } from "./command-stream.js";
-import { decodeCommandMessage, encodeCommandMessage } from "./command-message.js";
+import { batchOverhead, decodeCommandBatch, decodeCommandMessage, encodeCommandBatch, encodeCommandMessage } from "./command-message.js";
 
 /** A proposal waiting for this node to apply it. */
 interface Proposal {
@@ -17,6 +17,9 @@ interface Proposal {
 export interface ReplicaLogger {
   error(details: object, message: string): void;
 }
+
+/** A batch of proposals is sent once it holds this many bytes (or the NATS servers' max_payload, if less). */
+const maxBatchBytes = 256 * 1024;
 
 /**
  * Longest wait for a proposal to be applied, whatever the call's deadline:
@@ -35,6 +38,10 @@ const proposalTimeoutMs = 30_000;
  */
 export class Replica implements CommandExecutor {
   readonly #pending = new Map<string, Proposal>();
+  /** Proposals of this turn of the event loop, not sent yet, and the number of the first. */
+  #outbox: Uint8Array[] = [];
+  #outboxFirst = 0;
+  #outboxBytes = 0;
   /** Reads and catch-ups waiting for a position, in the order they asked. */
   #waiters: Array<{ seq: bigint; resolve: () => void; reject: (error: unknown) => void }> = [];
   #proposals = 0;
@@ -108,8 +115,15 @@ export class Replica implements CommandExecutor {
   /** Proposes `command`; resolves with its method's result (or rejects with its refusal) once this node has applied it. */
   execute<C extends StoreCommand>(command: C, call?: CallContext): Promise<CommandResult<C>> {
     this.throwIfFailed();
-    const id = `${this.nodeId}.${++this.#proposals}`;
     const data = encodeCommandMessage(command, this.clock.now());
+    const room = this.stream.maxPayload - batchOverhead(1);
+    if (data.length > room) {
+      throw new ConnectError(
+        `the write takes ${data.length} bytes in the cluster's log, more than its NATS servers' max_payload allows (${room}); raise max_payload in their configuration or lower max_value_size`,
+        Code.ResourceExhausted,
+      );
+    }
+    const id = `${this.nodeId}.${++this.#proposals}`;
     return new Promise<CommandResult<C>>((resolve, reject) => {
       const signal = call?.signal;
       const timer = setTimeout(
@@ -117,15 +131,10 @@ export class Replica implements CommandExecutor {
         proposalTimeoutMs,
       );
       const abort = () => abandon(signal?.reason);
-      const abandon = (error: unknown) => {
-        if (this.#pending.delete(id)) {
-          clearTimeout(timer);
-          signal?.removeEventListener("abort", abort);
-          reject(error);
-        }
-      };
+      const abandon = (error: unknown) => this.#pending.get(id)?.settle({ error });
       this.#pending.set(id, {
         settle: ({ value, error }) => {
+          this.#pending.delete(id);
           clearTimeout(timer);
           signal?.removeEventListener("abort", abort);
           if (error === undefined) {
@@ -136,9 +145,41 @@ export class Replica implements CommandExecutor {
         },
       });
       signal?.addEventListener("abort", abort, { once: true });
-      this.stream.publish(data, id).catch((error: unknown) => {
-        abandon(new ConnectError(`the cluster's log did not take the write (its outcome is unknown): ${(error as Error).message}`, Code.Unavailable));
-      });
+      this.enqueue(data);
+    });
+  }
+
+  /**
+   * Adds a proposal to the batch this turn of the event loop is filling
+   * (its proposal numbers follow each other), sent once the turn ends or
+   * when the next one would not fit a NATS message.
+   */
+  private enqueue(data: Uint8Array): void {
+    const room = Math.min(maxBatchBytes, this.stream.maxPayload);
+    if (this.#outbox.length > 0 && this.#outboxBytes + data.length + batchOverhead(this.#outbox.length + 1) > room) {
+      this.flush();
+    }
+    if (this.#outbox.length === 0) {
+      this.#outboxFirst = this.#proposals;
+      setImmediate(() => this.flush());
+    }
+    this.#outbox.push(data);
+    this.#outboxBytes += data.length;
+  }
+
+  private flush(): void {
+    const messages = this.#outbox;
+    if (messages.length === 0) {
+      return;
+    }
+    const first = this.#outboxFirst;
+    this.#outbox = [];
+    this.#outboxBytes = 0;
+    this.stream.publish(encodeCommandBatch(messages), `${this.nodeId}.${first}`).catch((error: unknown) => {
+      const failed = new ConnectError(`the cluster's log did not take the write (its outcome is unknown): ${(error as Error).message}`, Code.Unavailable);
+      for (let n = first; n < first + messages.length; n++) {
+        this.#pending.get(`${this.nodeId}.${n}`)?.settle({ error: failed });
+      }
     });
   }
 
@@ -212,26 +253,28 @@ export class Replica implements CommandExecutor {
       );
       return;
     }
-    let outcome: { value?: unknown; error?: unknown };
+    // The batch's proposals are numbered from the one its id names (`<node>.<first>`).
+    const dot = message.id?.lastIndexOf(".") ?? -1;
+    const proposer = dot < 0 ? undefined : message.id!.slice(0, dot + 1);
+    const first = dot < 0 ? 0 : Number(message.id!.slice(dot + 1));
     try {
-      const record = decodeCommandMessage(message.seq, message.data);
-      this.#time = record.time > this.#time ? record.time : this.#time;
-      record.time = this.#time;
-      record.revision = this.store.revision;
-      outcome = this.store.applyCommand(record).outcome;
+      const commands = decodeCommandBatch(message.seq, message.data);
+      for (let i = 0; i < commands.length; i++) {
+        const record = decodeCommandMessage(message.seq, commands[i]!);
+        this.#time = record.time > this.#time ? record.time : this.#time;
+        record.time = this.#time;
+        record.revision = this.store.revision;
+        const { outcome } = this.store.applyCommand(record);
+        if (proposer !== undefined) {
+          this.#pending.get(`${proposer}${first + i}`)?.settle(outcome);
+        }
+      }
     } catch (error) {
       // A message no node can apply (damaged, from a newer version) or a bug: applying on would diverge.
       this.fail(new Error(`cannot apply stream message ${message.seq}: ${(error as Error).message}`, { cause: error }));
       return;
     }
     this.#lag = message.pending;
-    if (message.id !== undefined) {
-      const proposal = this.#pending.get(message.id);
-      if (proposal !== undefined) {
-        this.#pending.delete(message.id);
-        proposal.settle(outcome);
-      }
-    }
     while (this.#waiters.length > 0 && this.#waiters[0]!.seq <= message.seq) {
       this.#waiters.shift()!.resolve();
     }
