@@ -8,10 +8,14 @@ import { Code, ConnectError } from "@connectrpc/connect";
  */
 export function describeError(err: unknown): string {
   if (err instanceof ConnectError) {
-    const name = Code[err.code].replace(/[A-Z]/g, (c, i: number) => (i > 0 ? "_" : "") + c.toLowerCase());
-    return oneLine(`${name}: ${err.rawMessage}`);
+    return oneLine(`${statusCodeName(err.code)}: ${err.rawMessage}`);
   }
   return oneLine(err instanceof Error ? err.message : String(err));
+}
+
+/** The snake_case name of a status code, as the CLI prints it: `permission_denied`. */
+export function statusCodeName(code: Code): string {
+  return Code[code].replace(/[A-Z]/g, (c, i: number) => (i > 0 ? "_" : "") + c.toLowerCase());
 }
 
 function oneLine(text: string): string {

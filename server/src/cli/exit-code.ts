@@ -6,6 +6,8 @@ export const ExitCode = {
   ok: 0,
   /** The key (or revision, snapshot, database) does not exist; `exists` of a missing key. */
   notFound: 1,
+  /** `load`: some items failed (the others were set). */
+  someFailed: 1,
   /** Bad command line: unknown command or option, missing or invalid argument. */
   usage: 2,
   /** No server to talk to: refused, unknown host, TLS handshake failed, no answer in time. */
