@@ -50,10 +50,10 @@ export async function* orderedCalls<Item, Result>(
   };
 
   for await (const item of items) {
+    start(item);
     if (queue.length >= window) {
       yield await takeReady();
     }
-    start(item);
   }
   while (queue.length > 0) {
     yield await takeReady();
