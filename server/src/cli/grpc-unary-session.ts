@@ -14,6 +14,8 @@ import type { KeyquarryHttp2Target } from "@keyquarry/client-node";
 export class GrpcUnarySession {
   private readonly session: http2.ClientHttp2Session;
   private readonly pathPrefix: string;
+  /** Request headers by method, built once: they are the same for every call. */
+  private readonly headers = new Map<DescMethodUnary, http2.OutgoingHttpHeaders>();
 
   constructor(
     private readonly target: KeyquarryHttp2Target,
@@ -34,14 +36,14 @@ export class GrpcUnarySession {
     frame.writeUInt32BE(message.length, 1);
     frame.set(message, 5);
     return new Promise((resolve, reject) => {
-      const stream = this.session.request({
-        ":method": "POST",
-        ":path": `${this.pathPrefix}/${method.parent.typeName}/${method.name}`,
-        "content-type": "application/grpc+proto",
-        te: "trailers",
-        ...(this.timeoutMs === undefined ? {} : { "grpc-timeout": `${this.timeoutMs}m` }),
-        ...this.target.headers,
-      });
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = this.session.request(this.headersFor(method));
+      } catch (error) {
+        // The session is gone (closed, or the server sent GOAWAY).
+        reject(new ConnectError(error instanceof Error ? error.message : String(error), Code.Unavailable, undefined, undefined, error));
+        return;
+      }
       const chunks: Buffer[] = [];
       let fields: http2.IncomingHttpHeaders = {};
       let failure: ConnectError | undefined;
@@ -64,6 +66,22 @@ export class GrpcUnarySession {
       });
       stream.end(frame);
     });
+  }
+
+  private headersFor(method: DescMethodUnary): http2.OutgoingHttpHeaders {
+    let headers = this.headers.get(method);
+    if (headers === undefined) {
+      headers = {
+        ":method": "POST",
+        ":path": `${this.pathPrefix}/${method.parent.typeName}/${method.name}`,
+        "content-type": "application/grpc+proto",
+        te: "trailers",
+        ...(this.timeoutMs === undefined ? {} : { "grpc-timeout": `${this.timeoutMs}m` }),
+        ...this.target.headers,
+      };
+      this.headers.set(method, headers);
+    }
+    return headers;
   }
 
   /** Closes the connection once the calls in flight are done. */
