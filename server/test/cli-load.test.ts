@@ -103,6 +103,13 @@ describe("keyquarry client load", () => {
     expect(result.stderr).toContain("no values provided");
   });
 
+  it("speaks gRPC only: another --protocol is a usage error (exit 2)", async () => {
+    const result = await keyquarry(["client", "--address", address, "--protocol", "connect", "load", "proto-k=v"]);
+    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.stderr).toContain("load speaks gRPC only");
+    expect(await textValueOf(sdk, "proto-k")).toBeUndefined();
+  });
+
   it("with no server there, stops with exit status 3", async () => {
     const result = await keyquarry(["client", "--address", "127.0.0.1:1", "load", "k=v"]);
     expect(result.code).toBe(3);
