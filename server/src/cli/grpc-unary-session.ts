@@ -45,10 +45,11 @@ export class GrpcUnarySession {
         return;
       }
       const chunks: Buffer[] = [];
-      let fields: http2.IncomingHttpHeaders = {};
+      let headers: http2.IncomingHttpHeaders = {};
+      let trailers: http2.IncomingHttpHeaders | undefined;
       let failure: ConnectError | undefined;
-      stream.on("response", (headers) => (fields = headers));
-      stream.on("trailers", (trailers) => (fields = { ...fields, ...trailers }));
+      stream.on("response", (received) => (headers = received));
+      stream.on("trailers", (received) => (trailers = received));
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("error", (error) => (failure = new ConnectError(error.message, Code.Unavailable, undefined, undefined, error)));
       if (this.timeoutMs !== undefined) {
@@ -59,7 +60,7 @@ export class GrpcUnarySession {
       }
       stream.on("close", () => {
         try {
-          resolve(fromBinary(method.output, responseMessage(failure, fields, Buffer.concat(chunks))) as MessageShape<M["output"]>);
+          resolve(fromBinary(method.output, responseMessage(failure, headers, trailers ?? headers, Buffer.concat(chunks))) as MessageShape<M["output"]>);
         } catch (error) {
           reject(error);
         }
@@ -91,17 +92,23 @@ export class GrpcUnarySession {
 }
 
 /** The response message's bytes, or the call's failure as a ConnectError. */
-function responseMessage(failure: ConnectError | undefined, fields: http2.IncomingHttpHeaders, body: Buffer): Uint8Array {
+function responseMessage(
+  failure: ConnectError | undefined,
+  headers: http2.IncomingHttpHeaders,
+  // The trailers, or the headers of a trailers-only response.
+  trailers: http2.IncomingHttpHeaders,
+  body: Buffer,
+): Uint8Array {
   if (failure !== undefined) {
     throw failure;
   }
-  const status = fields["grpc-status"];
+  const status = trailers["grpc-status"];
   if (status === undefined) {
-    throw new ConnectError(`no grpc-status in the response (HTTP ${String(fields[":status"])})`, Code.Unknown);
+    throw new ConnectError(`no grpc-status in the response (HTTP ${String(headers[":status"])})`, Code.Unknown);
   }
   if (status !== "0") {
     const code = Number(status);
-    throw new ConnectError(decodeMessage(fields["grpc-message"]), Code[code] === undefined ? Code.Unknown : (code as Code));
+    throw new ConnectError(decodeMessage(trailers["grpc-message"]), Code[code] === undefined ? Code.Unknown : (code as Code));
   }
   if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5) {
     throw new ConnectError("the response is not one uncompressed gRPC message", Code.Internal);

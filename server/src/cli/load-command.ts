@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline";
 import { Argument, InvalidArgumentError, Option } from "commander";
 import { ConnectError } from "@connectrpc/connect";
 import type { Duration } from "@bufbuild/protobuf/wkt";
@@ -45,7 +44,7 @@ export const loadCommand: ClientCommand = {
       throw new CliError("load speaks gRPC only (many calls over one HTTP/2 connection): leave out --protocol", ExitCode.usage);
     }
     const session = new GrpcUnarySession(keyquarryHttp2Target(connection.address, sdkOptionsFor(connection)), connection.timeout);
-    return loadOutputs(session, given.length > 0 ? given.map(parseItem) : stdinItems(), {
+    return loadOutputs(session, given.length > 0 ? [given.map(parseItem)] : stdinItems(), {
       contentType: String(options.contentType ?? ""),
       lockDuration: options.lock as Duration | undefined,
       lifespan: options.lifespan as Duration | undefined,
@@ -64,7 +63,7 @@ interface LoadSettings {
 /** The JSON lines of a load, a batch at a time; exit status 1 from the first batch with a failure on. */
 async function* loadOutputs(
   session: GrpcUnarySession,
-  items: AsyncIterable<LoadItem> | Iterable<LoadItem>,
+  items: AsyncIterable<LoadItem[]> | Iterable<LoadItem[]>,
   settings: LoadSettings,
 ): AsyncGenerator<CommandOutput> {
   const { contentType, lockDuration, lifespan } = settings;
@@ -106,15 +105,20 @@ function parseItem(text: string): LoadItem {
 }
 
 /**
- * The items of stdin's lines, read as they are needed. Lines end at LF,
- * CRLF or a lone CR; empty lines are skipped; text is read as UTF-8.
+ * The items of stdin's lines, a batch per read, read as they are needed.
+ * Lines end at LF, CRLF or a lone CR; empty lines are skipped; text is
+ * read as UTF-8. Not readline: it hands over one line (one promise) at a
+ * time, which costs a loaded CPU a tenth of the calls' rate.
  */
-async function* stdinItems(): AsyncGenerator<LoadItem> {
-  // readline's iterator pauses stdin while its lines wait unread.
-  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-    if (line !== "") {
-      yield parseItem(line);
-    }
+async function* stdinItems(): AsyncGenerator<LoadItem[]> {
+  let partial = "";
+  for await (const chunk of process.stdin.setEncoding("utf8") as AsyncIterable<string>) {
+    const lines = (partial + chunk).split(/\r\n|\r|\n/);
+    partial = lines.pop() ?? "";
+    yield lines.filter((line) => line !== "").map(parseItem);
+  }
+  if (partial !== "") {
+    yield [parseItem(partial)];
   }
 }
 

@@ -26,7 +26,7 @@ describe("orderedCalls", () => {
     const { started, call, finish } = controlledCalls();
     const batches: string[][] = [];
     const done = (async () => {
-      for await (const batch of orderedCalls(["a:1", "b:1", "a:2", "c:1"], keyOf, call, 10)) batches.push(batch);
+      for await (const batch of orderedCalls([["a:1", "b:1"], ["a:2", "c:1"]], keyOf, call, 10)) batches.push(batch);
     })();
     await finish("b:1");
     // a:2 waits for a:1; the others started at once.
@@ -40,13 +40,13 @@ describe("orderedCalls", () => {
     expect(batches).toEqual([["done a:1", "done b:1"], ["done a:2", "done c:1"]]);
   });
 
-  it("pulls no more input than the window holds until the oldest call is done", async () => {
+  it("pulls no more batches than the window holds until the oldest call is done", async () => {
     const { started, call, finish } = controlledCalls();
     let pulled = 0;
     function* items() {
       for (const item of ["a", "b", "c", "d"]) {
         pulled++;
-        yield item;
+        yield [item];
       }
     }
     const done = (async () => {

@@ -1,10 +1,11 @@
 /**
- * Runs `call` for each item with at most `window` items between start and
+ * Runs `call` for each item (given in batches, e.g. what one read of a
+ * stream holds) with at most `window` items between start and
  * output, and yields the results in input order, in batches of those that
  * are ready together (so that the caller writes them in one go). Items with
  * the same key run one after another, in input order; others overlap.
  *
- * The input is only pulled while the window has room, so a stream behind it
+ * The next batch is only pulled while the window has room, so a stream behind it
  * (stdin) is read no faster than the calls complete. `call` must not reject:
  * it turns its failures into results (a rejection ends the iteration).
  *
@@ -13,7 +14,7 @@
  * that are ready together.
  */
 export async function* orderedCalls<Item, Result>(
-  items: AsyncIterable<Item> | Iterable<Item>,
+  batches: AsyncIterable<readonly Item[]> | Iterable<readonly Item[]>,
   keyOf: (item: Item) => string,
   call: (item: Item) => Promise<Result>,
   window: number,
@@ -26,16 +27,17 @@ export async function* orderedCalls<Item, Result>(
     const previous = tails.get(key);
     const done = previous === undefined ? call(item) : previous.then(() => call(item));
     const entry: (typeof queue)[number] = { settled: false, done };
+    // The last call of a key forgets it, so the map holds only keys in flight.
+    const forget = () => tails.get(key) === done && tails.delete(key);
     void done.then(
       (result) => {
         entry.settled = true;
         entry.result = result;
+        forget();
       },
-      () => undefined,
+      forget,
     );
     tails.set(key, done);
-    // The last call of a key forgets it, so the map holds only keys in flight.
-    void done.finally(() => tails.get(key) === done && tails.delete(key)).catch(() => undefined);
     queue.push(entry);
   };
 
@@ -49,10 +51,12 @@ export async function* orderedCalls<Item, Result>(
     return batch;
   };
 
-  for await (const item of items) {
-    start(item);
-    if (queue.length >= window) {
-      yield await takeReady();
+  for await (const batch of batches) {
+    for (const item of batch) {
+      start(item);
+      if (queue.length >= window) {
+        yield await takeReady();
+      }
     }
   }
   while (queue.length > 0) {
