@@ -98,6 +98,8 @@ export async function runCliLoad(node: string, rootDir: string, tmp: string, s: 
 async function timeLoad(node: string, bin: string, address: string, linesFile: string, s: CliLoadSettings, env: NodeJS.ProcessEnv): Promise<{ seconds: number }> {
   const started = process.hrtime.bigint();
   const child = track(spawn(node, [bin, "client", "--address", address, "load", "--concurrency", String(s.window)], { env, stdio: ["pipe", "pipe", "pipe"] }));
+  // A load that stops early (exit status checked below) closes its stdin under the pipe.
+  child.stdin!.on("error", () => undefined);
   createReadStream(linesFile).pipe(child.stdin!);
   let successes = 0;
   let stderr = "";
