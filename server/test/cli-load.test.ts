@@ -2,7 +2,8 @@
  * `keyquarry client load` (bulk-set) against a real server: items from
  * arguments and from piped stdin, per-item JSON lines in input order,
  * failures next to successes (exit status 1), --lock and --lifespan, a
- * large streamed stdin, and the progress line on a terminal. The built CLI
+ * large streamed stdin, refused streams sent again, and the progress line
+ * on a terminal. The built CLI
  * as a child process.
  */
 import { execFile } from "node:child_process";
@@ -16,6 +17,7 @@ import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 import { textValueOf } from "./kit/text-value-of.js";
 
 const second = 1_000_000_000n;
+const lines = (stdout: string) => stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as unknown);
 
 describe("keyquarry client load", () => {
   let server: TestServer;
@@ -23,7 +25,6 @@ describe("keyquarry client load", () => {
   let sdk: KeyquarryClient;
   const spawned: CliProcess[] = [];
   const client = (args: string[], input = "") => keyquarry(["client", "--address", address, "--client-id", "loader", ...args], input);
-  const lines = (stdout: string) => stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as unknown);
 
   beforeAll(async () => {
     server = await startTestServer({ minLifespan: second, minLockDuration: second });
@@ -146,5 +147,27 @@ describe("keyquarry client load", () => {
     expect(code).toBe(0);
     expect(output).toContain('{"key":"tty-b","success":true,"isNew":true}');
     expect(output).toMatch(/keyquarry: 2 items, \d+\/s\r?\n/);
+  });
+});
+
+describe("keyquarry client load against a server with a small stream limit", () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({ maxConcurrentStreams: 4 });
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("sends the streams the server refused (REFUSED_STREAM, before its limit was known) again: every item is set", async () => {
+    const address = new URL(server.url).host;
+    const input = Array.from({ length: 200 }, (_, i) => `limited-${i}=${i}\n`).join("");
+    const result = await keyquarry(["client", "--address", address, "load", "--concurrency", "32"], input);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(lines(result.stdout)).toEqual(Array.from({ length: 200 }, (_, i) => ({ key: `limited-${i}`, success: true, isNew: true })));
+    const sdk = createKeyquarryClient(address);
+    expect(await textValueOf(sdk, "limited-199")).toBe("199");
   });
 });

@@ -1,4 +1,5 @@
 import http2 from "node:http2";
+import { setTimeout } from "node:timers/promises";
 import { create, fromBinary, toBinary, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { KeyquarryHttp2Target } from "@keyquarry/client-node";
@@ -28,13 +29,29 @@ export class GrpcUnarySession {
     this.session.on("error", () => undefined);
   }
 
-  /** Calls `method` with `input`; rejects with a ConnectError. */
-  call<M extends DescMethodUnary>(method: M, input: MessageInitShape<M["input"]>): Promise<MessageShape<M["output"]>> {
+  /**
+   * Calls `method` with `input`; rejects with a ConnectError. A stream the
+   * server refused (REFUSED_STREAM: not processed, e.g. sent before its
+   * stream limit was known, or while it is short of session memory) is
+   * sent again after a pause, as gRPC clients do.
+   */
+  async call<M extends DescMethodUnary>(method: M, input: MessageInitShape<M["input"]>): Promise<MessageShape<M["output"]>> {
     const message = toBinary(method.input, create(method.input, input));
     const frame = Buffer.allocUnsafe(5 + message.length);
     frame[0] = 0;
     frame.writeUInt32BE(message.length, 1);
     frame.set(message, 5);
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.exchange(method, frame, attempt < maxAttempts);
+      if (response !== "refused") {
+        return fromBinary(method.output, response) as MessageShape<M["output"]>;
+      }
+      await setTimeout(Math.min(1000, 10 * 2 ** attempt));
+    }
+  }
+
+  /** One request and its response message; "refused" when the server refused the stream and `retry` allows another. */
+  private exchange(method: DescMethodUnary, frame: Buffer, retry: boolean): Promise<Uint8Array | "refused"> {
     return new Promise((resolve, reject) => {
       let stream: http2.ClientHttp2Stream;
       try {
@@ -45,7 +62,7 @@ export class GrpcUnarySession {
         return;
       }
       const chunks: Buffer[] = [];
-      let headers: http2.IncomingHttpHeaders = {};
+      let headers: http2.IncomingHttpHeaders | undefined;
       let trailers: http2.IncomingHttpHeaders | undefined;
       let failure: ConnectError | undefined;
       stream.on("response", (received) => (headers = received));
@@ -59,8 +76,12 @@ export class GrpcUnarySession {
         });
       }
       stream.on("close", () => {
+        if (retry && headers === undefined && stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) {
+          resolve("refused");
+          return;
+        }
         try {
-          resolve(fromBinary(method.output, responseMessage(failure, headers, trailers ?? headers, Buffer.concat(chunks))) as MessageShape<M["output"]>);
+          resolve(responseMessage(failure, headers ?? {}, trailers ?? headers ?? {}, Buffer.concat(chunks)));
         } catch (error) {
           reject(error);
         }
@@ -90,6 +111,9 @@ export class GrpcUnarySession {
     this.session.close();
   }
 }
+
+/** Sends of a refused stream, in all. */
+const maxAttempts = 8;
 
 /** The response message's bytes, or the call's failure as a ConnectError. */
 function responseMessage(
