@@ -3,8 +3,7 @@
  * arguments and from piped stdin, per-item JSON lines in input order,
  * failures next to successes (exit status 1), --lock and --lifespan, a
  * large streamed stdin, refused streams sent again, and the progress line
- * on a terminal. The built CLI
- * as a child process.
+ * on a terminal. The built CLI as a child process.
  */
 import { execFile } from "node:child_process";
 import { once } from "node:events";
