@@ -12,15 +12,16 @@ import { grpcCall } from "./lib/grpc-call.js";
 import { runH2load, type H2loadResult } from "./lib/h2load.js";
 import { cliStartupReport, cliStartupSettings, runCliStartup } from "./lib/cli-startup.js";
 import { cliLoadReport, cliLoadSettings, runCliLoad } from "./lib/cli-load.js";
+import { clusterReport, clusterSettings, runCluster } from "./lib/cluster.js";
 import { hostileReport, hostileSettings, runHostile } from "./lib/hostile.js";
 import { journalReport, journalSettings, runJournal } from "./lib/journal.js";
-import { spawnEtcd } from "./lib/etcd-process.js";
+import { etcdErrorsBetween, etcdHandled, settledEtcdHandled, spawnEtcd } from "./lib/etcd-process.js";
 import { runTelemetryOverhead, telemetryOverheadReport, telemetryOverheadSettings } from "./lib/telemetry-overhead.js";
 import { runSnapshotStall, snapshotStallReport, snapshotStallSettings } from "./lib/snapshot-stall.js";
 import { rssMiB, sampleRss, spawnKeyquarry } from "./lib/keyquarry-process.js";
 import { freePort } from "../server/test/kit/free-port.js";
 import { installCleanup, isStoppingAll, run, spawnTracked, stopAll, stopChild, waitForPort, which } from "./lib/procs.js";
-import { benchValue, decodeFields, grpcFrame, lenField, varintField } from "./lib/proto.js";
+import { benchValue, decodeFields, getResponseValue, grpcFrame, lenField, rangeResponseValue, varintField } from "./lib/proto.js";
 import { runRedisBenchmark, type RedisRow } from "./lib/redis.js";
 import { median, ratio, round } from "./lib/stats.js";
 import { runWrk, writeWrkScript, type WrkResult } from "./lib/wrk.js";
@@ -172,12 +173,6 @@ async function verifyGrpc(target: GrpcTarget, op: Op, body: Buffer, valueOf?: (m
   return message.length + 5;
 }
 
-const getResponseValue = (message: Buffer) => decodeFields(message).find((f) => f.field === 1)?.bytes;
-/** RangeResponse.kvs[0].value (kvs = 2, mvccpb.KeyValue.value = 5). */
-const rangeResponseValue = (message: Buffer) => {
-  const kv = decodeFields(message).find((f) => f.field === 2)?.bytes;
-  return kv === undefined ? undefined : decodeFields(kv).find((f) => f.field === 5)?.bytes;
-};
 
 /** Retries `fn` until it succeeds or `timeoutMs` passes. */
 async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
@@ -190,17 +185,6 @@ async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
-}
-
-/** etcd's grpc_server_handled_total, by "method code". */
-async function etcdHandled(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const counts = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const m = /^grpc_server_handled_total\{grpc_code="(\w+)",grpc_method="(\w+)",grpc_service="etcdserverpb\.KV",grpc_type="unary"\} (\S+)/.exec(line);
-    if (m && m[1] !== undefined && m[2] !== undefined) counts.set(`${m[2]} ${m[1]}`, Number(m[3]));
-  }
-  return counts;
 }
 
 /**
@@ -222,22 +206,6 @@ async function compactEtcd(port: number): Promise<void> {
     return;
   }
   etcdCompactedAt = revision;
-}
-
-/**
- * etcd's counters once they stop moving: the requests the warm-up cut off
- * when its time was up are counted (as Unknown) a little later.
- */
-async function settledEtcdHandled(port: number): Promise<Map<string, number> | undefined> {
-  const total = (m: Map<string, number> | undefined) => (m === undefined ? -1 : [...m.values()].reduce((a, b) => a + b, 0));
-  let previous = await etcdHandled(port).catch(() => undefined);
-  for (let i = 0; i < 15; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const current = await etcdHandled(port).catch(() => undefined);
-    if (total(current) === total(previous)) return current;
-    previous = current;
-  }
-  return previous;
 }
 
 // ---------------------------------------------------------------- results
@@ -320,6 +288,10 @@ if (onlyFlag !== -1) {
     journal: async () => {
       const journal = await runJournal(targetNode, rootDir, tmp, journalSettings(quick), log);
       return { data: { journal }, ...journalReport(journal), show: fmtRatio };
+    },
+    cluster: async () => {
+      const cluster = await runCluster(targetNode, rootDir, tmp, clusterSettings(quick), log);
+      return { data: { cluster }, ...clusterReport(cluster), show: fmtRatio };
     },
     metrics: async () => {
       const telemetry = await runTelemetryOverhead(targetNode, rootDir, tmp, telemetryOverheadSettings(quick), log);
@@ -549,15 +521,8 @@ for (let r = 0; r < settings.rounds; r++) {
             const after = await etcdHandled(target.port).catch(() => undefined);
             const method = op === "get" ? "Range" : "Put";
             if (after !== undefined) {
-              etcdErrors = 0;
-              const codes: string[] = [];
-              for (const [k, v] of after) {
-                const d = v - (before.get(k) ?? 0);
-                if (k.startsWith(`${method} `) && !k.endsWith(" OK") && d > 0) {
-                  etcdErrors += d;
-                  codes.push(`${k.split(" ")[1]} ${d}`);
-                }
-              }
+              const { errors, codes } = etcdErrorsBetween(before, after, method);
+              etcdErrors = errors;
               if (codes.length > 0) log(`  etcd ${method} error codes: ${codes.join(", ")}`);
             }
           }

@@ -8,12 +8,14 @@
  */
 import { configOptions, defaultConfig, envVarName, loadConfig, parseListenAddress, type Config } from "@keyquarry/server";
 import { DockerfileParser, Env } from "dockerfile-ast";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { findNatsServer } from "../server/test/kit/nats-cluster.js";
 import { startTestServer } from "../server/test/kit/start-test-server.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -56,9 +58,11 @@ interface Service {
   healthcheck?: { test: string[] };
   volumes?: string[];
   command?: string[];
+  profiles?: string[];
 }
 
-const compose = parse(read("compose.yaml")) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+// merge: the cluster profile's services share their settings through YAML merge keys (<<: *anchor), as Compose reads them.
+const compose = parse(read("compose.yaml"), { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const services = compose.services;
 const keyquarry = services["keyquarry"]!;
 const env = keyquarry.environment ?? {};
@@ -199,5 +203,102 @@ describe("Grafana (deploy/grafana)", () => {
         expect.stringMatching(/sum by \(kind\) \(rate\(keyquarry_events_total/),
       ]),
     );
+  });
+});
+
+describe('the "cluster" profile: 3 NATS servers and 3 keyquarry nodes', () => {
+  const natsNames = ["nats-1", "nats-2", "nats-3"];
+  const nodeNames = ["keyquarry-1", "keyquarry-2", "keyquarry-3"];
+  /** Where each NATS service's config file comes from (all the same file), from its --config argument and mounts. */
+  const natsConfigFile = (name: string) => {
+    const service = services[name]!;
+    const path = service.command![service.command!.indexOf("--config") + 1]!;
+    return mounts(service).get(path)!.slice(2);
+  };
+  const natsConfig = read(natsConfigFile("nats-1"));
+  /** A `key: value` setting of the NATS config (the first one, at any depth), or of a block's body. */
+  const setting = (text: string, key: string) => new RegExp(`^\\s*${key}:\\s*(\\S+)`, "m").exec(text)?.[1];
+  const block = (text: string, name: string) => new RegExp(`^${name} \\{\\n([\\s\\S]*?)^\\}`, "m").exec(text)?.[1] ?? "";
+  const cluster = block(natsConfig, "cluster");
+  const jetstream = block(natsConfig, "jetstream");
+
+  it("has the six services, only in that profile; the default services are in none", () => {
+    for (const name of [...natsNames, ...nodeNames]) expect(services[name]?.profiles, name).toEqual(["cluster"]);
+    for (const name of ["keyquarry", "postgres", "jaeger", "prometheus", "grafana"]) expect(services[name]!.profiles, name).toBeUndefined();
+  });
+
+  it("runs the official nats image at a pinned version, each server with its own name and a volume for its JetStream store", () => {
+    const storeDir = setting(jetstream, "store_dir")!;
+    for (const name of natsNames) {
+      const service = services[name]!;
+      expect(service.image).toMatch(/^nats:\d+\.\d+\.\d+$/);
+      expect(service.environment).toEqual({ NATS_SERVER_NAME: name });
+      expect(natsConfigFile(name)).toBe("deploy/nats/nats-server.conf");
+      const data = service.volumes!.find((volume) => !volume.startsWith("./"))!.split(":");
+      expect(compose.volumes).toHaveProperty(data[0]!);
+      expect(storeDir.startsWith(`${data[1]}/`), storeDir).toBe(true);
+    }
+    expect(new Set(natsNames.map((name) => services[name]!.volumes!.find((volume) => !volume.startsWith("./")))).size).toBe(3);
+  });
+
+  it("has a NATS config that nats-server accepts, with JetStream, a server name and a cluster name", () => {
+    expect(setting(natsConfig, "server_name")).toBe("$NATS_SERVER_NAME");
+    expect(setting(cluster, "name")).toMatch(/^\w+$/);
+    expect(setting(jetstream, "store_dir")).toBeDefined();
+    for (const name of natsNames) {
+      const checked = execFileSync(findNatsServer(), ["-t", "-c", `${root}deploy/nats/nats-server.conf`], {
+        env: { ...process.env, NATS_SERVER_NAME: name },
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      expect(checked).toBe("");
+    }
+    // Without its name a server must not start (JetStream clustering needs one).
+    expect(() => execFileSync(findNatsServer(), ["-t", "-c", `${root}deploy/nats/nats-server.conf`], { env: {}, stdio: "pipe" })).toThrow(/NATS_SERVER_NAME/);
+  });
+
+  it("routes every NATS server to all three at their cluster port", () => {
+    const clusterPort = Number(setting(cluster, "listen")!.split(":").at(-1));
+    const routes = [...(/routes: \[([^\]]*)\]/.exec(cluster)?.[1] ?? "").matchAll(/nats-route:\/\/([\w-]+):(\d+)/g)].map(([, host, port]) => ({ host, port: Number(port) }));
+    expect(routes.map((route) => route.host).sort()).toEqual(natsNames);
+    for (const route of routes) expect(route.port).toBe(clusterPort);
+  });
+
+  it("builds every node like the keyquarry service and points it at all three NATS servers' client port", () => {
+    const clientPort = Number(setting(natsConfig, "listen")!.split(":").at(-1));
+    const listen = parseListenAddress(config.listenAddress, 33969);
+    if (listen.kind !== "tcp") throw new Error("keyquarry must listen on TCP in a container");
+    const hostPorts = new Set<string>();
+    for (const name of nodeNames) {
+      const node = services[name]!;
+      expect(node.build).toEqual(keyquarry.build);
+      expect(node.image).toBe(keyquarry.image);
+      const urls = node.environment!["KEYQUARRY_CLUSTER_NATS_URLS"]!.split(",").map((url) => new URL(url));
+      expect(urls.map((url) => url.hostname).sort()).toEqual(natsNames);
+      for (const url of urls) expect([url.protocol, Number(url.port)]).toEqual(["nats:", clientPort]);
+      expect(node.depends_on).toEqual(natsNames);
+      // Its own host port, to the port the image listens on.
+      const [host, container] = node.ports![0]!.split(":");
+      expect(Number(container)).toBe(listen.port);
+      hostPorts.add(host!);
+    }
+    expect(hostPorts.size).toBe(3);
+    expect(hostPorts).not.toContain(keyquarry.ports![0]!.split(":")[0]);
+  });
+
+  it("gives every node its own name and data volume, and sets only real options", () => {
+    const names = new Set(configOptions.map((option) => envVarName(option.name)));
+    const volumes = new Set<string>();
+    for (const name of nodeNames) {
+      const environment = services[name]!.environment!;
+      expect(environment["KEYQUARRY_NAME"]).toBe(name);
+      for (const variable of Object.keys(environment).filter((v) => v.startsWith("KEYQUARRY_"))) {
+        expect(names, variable).toContain(variable);
+      }
+      const data = services[name]!.volumes!.find((volume) => volume.endsWith(":/data"))!.split(":")[0]!;
+      expect(compose.volumes).toHaveProperty(data);
+      volumes.add(data);
+    }
+    expect(volumes.size).toBe(3);
   });
 });

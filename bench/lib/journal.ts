@@ -16,7 +16,7 @@ import { spawnEtcd } from "./etcd-process.js";
 import { startBenchPostgres } from "./journal-postgres.js";
 import { grpcCall } from "./grpc-call.js";
 import { spawnKeyquarry } from "./keyquarry-process.js";
-import { run, spawnTracked, stopChild, waitForPort, which } from "./procs.js";
+import { keepStderr, run, spawnTracked, startedListening, stopChild, which } from "./procs.js";
 import { grpcFrame, lenField } from "./proto.js";
 import { median, ratio } from "./stats.js";
 
@@ -117,21 +117,6 @@ const etcdPut = "/etcdserverpb.KV/Put";
 /** keyquarry with snapshots on and `env` (KEYQUARRY_NAME = `name`, the data dir `dataDir`). */
 function spawnJournaled(node: string, rootDir: string, port: number, dataDir: string, name: string, env: Record<string, string> = {}): ChildProcess {
   return keepStderr(spawnKeyquarry(node, rootDir, port, dataDir, { env: { KEYQUARRY_SNAPSHOT_ENABLED: "true", KEYQUARRY_NAME: name, ...env } }));
-}
-
-const stderrTails = new WeakMap<ChildProcess, string>();
-
-/** Keeps the last lines a child writes to stderr, for {@link startedListening}'s error. */
-function keepStderr(child: ChildProcess): ChildProcess {
-  child.stderr?.on("data", (chunk: Buffer) => stderrTails.set(child, ((stderrTails.get(child) ?? "") + chunk.toString()).slice(-1000)));
-  return child;
-}
-
-/** Waits until `child` listens on `port`; throws with what it wrote to stderr if it does not. */
-async function startedListening(child: ChildProcess, port: number, what: string): Promise<void> {
-  if (!(await waitForPort(port, 60_000, child))) {
-    throw new Error(`${what} did not start listening: ${(stderrTails.get(child) ?? "").trim().split("\n").slice(-2).join(" | ")}`);
-  }
 }
 
 /** Runs bench/h2-set-load.ts once with `node`; its JSON line, or the error. */

@@ -137,3 +137,25 @@ export async function which(name: string): Promise<string | undefined> {
   const path = result.stdout.trim();
   return result.code === 0 && path !== "" ? path : undefined;
 }
+
+const stderrTails = new WeakMap<ChildProcess, string>();
+
+/** Keeps the last lines a child writes to stderr, for {@link startedListening}'s error. */
+export function keepStderr(child: ChildProcess): ChildProcess {
+  child.stderr?.on("data", (chunk: Buffer) => stderrTails.set(child, ((stderrTails.get(child) ?? "") + chunk.toString()).slice(-1000)));
+  return child;
+}
+
+/** The last lines a child kept by {@link keepStderr} wrote to stderr, on one line. */
+export function stderrTail(child: ChildProcess): string {
+  return (stderrTails.get(child) ?? "").trim().split("\n").slice(-2).join(" | ");
+}
+
+/** Waits until `child` listens on `port`; throws with what it wrote to stderr if it does not. */
+export async function startedListening(child: ChildProcess, port: number, what: string): Promise<void> {
+  if (!(await waitForPort(port, 60_000, child))) {
+    // Exited: its last words may still be in the pipe.
+    if (!alive(child) && child.stderr !== null && !child.stderr.readableEnded) await new Promise((resolve) => child.stderr?.once("close", resolve));
+    throw new Error(`${what} did not start listening: ${stderrTail(child)}`);
+  }
+}

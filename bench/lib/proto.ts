@@ -95,3 +95,12 @@ export function decodeFields(message: Buffer): ProtoField[] {
 
 /** The 100-byte benchmark value (printable, so the JSON/base64 sizes are stable). */
 export const benchValue = Buffer.from("v".repeat(100));
+
+/** GetResponse.value (field 1). */
+export const getResponseValue = (message: Buffer): Buffer | undefined => decodeFields(message).find((f) => f.field === 1)?.bytes;
+
+/** RangeResponse.kvs[0].value (kvs = 2, mvccpb.KeyValue.value = 5). */
+export const rangeResponseValue = (message: Buffer): Buffer | undefined => {
+  const kv = decodeFields(message).find((f) => f.field === 2)?.bytes;
+  return kv === undefined ? undefined : decodeFields(kv).find((f) => f.field === 5)?.bytes;
+};

@@ -278,6 +278,28 @@ export declare type InspectResponse = Message<"keyquarry.InspectResponse"> & {
    * @generated from field: optional uint64 fencing_token = 14;
    */
   fencingToken?: bigint | undefined;
+
+  /**
+   * When the key's lifespan runs out (lifespan_set + lifespan), if it has one (keyquarry extension).
+   *
+   * @generated from field: google.protobuf.Timestamp expires = 15;
+   */
+  expires?: Timestamp | undefined;
+
+  /**
+   * When the current lock ends unless renewed, if the key is locked (keyquarry extension).
+   *
+   * @generated from field: google.protobuf.Timestamp lock_expires = 16;
+   */
+  lockExpires?: Timestamp | undefined;
+
+  /**
+   * Whether the caller holds the lock, when the key is locked; the id of another holder is
+   * never revealed (keyquarry extension).
+   *
+   * @generated from field: optional bool locked_by_you = 17;
+   */
+  lockedByYou?: boolean | undefined;
 };
 
 /**
@@ -626,6 +648,20 @@ export declare type ServerMetrics = Message<"keyquarry.ServerMetrics"> & {
    * @generated from field: bool readonly = 15;
    */
   readonly: boolean;
+
+  /**
+   * Cluster mode (keyquarry extension): the position in the cluster's log up to which this node has applied commands.
+   *
+   * @generated from field: optional uint64 cluster_applied = 16;
+   */
+  clusterApplied?: bigint | undefined;
+
+  /**
+   * Cluster mode (keyquarry extension): commands the log held beyond the last one this node applied, when it was delivered.
+   *
+   * @generated from field: optional uint64 cluster_lag = 17;
+   */
+  clusterLag?: bigint | undefined;
 };
 
 /**

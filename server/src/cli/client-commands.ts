@@ -23,7 +23,9 @@ import type { KeyquarryClient } from "@keyquarry/client-node";
 import type { ClientOptions } from "./client-options.js";
 import { loadCommand } from "./load-command.js";
 import { jsonOutput, linesOutput, rawOutput, type CommandOutput } from "./command-output.js";
+import { dumpCommand } from "./dump-command.js";
 import { ExitCode } from "./exit-code.js";
+import { listLong } from "./list-long.js";
 import {
   parseCount,
   parseDurationMessage,
@@ -33,6 +35,7 @@ import {
   parseOnOff,
   parseProgressInterval,
 } from "./option-parsers.js";
+import { restoreCommand } from "./restore-command.js";
 import { resumableWatch, type WatchMessage } from "./resumable-watch.js";
 
 /** What a client subcommand receives when it runs. */
@@ -245,20 +248,20 @@ export const clientCommands: readonly ClientCommand[] = [
       new Option("--pattern <re2>", "only keys matching this regular expression (unanchored)"),
       new Option("--limit <n>", "at most n keys (0 = no limit)").argParser(parseCount),
       new Option("--include-reserved", "include the server's keyquarry/... keys"),
+      new Option("--long", "one JSON line per key: size, version, locked, lock end, expiry"),
     ],
-    async run({ client, options }) {
-      const keys: string[] = [];
+    run({ client, options }) {
       // The server answers in pages (bounded by size and scan time); --limit bounds the total.
-      for await (const key of client.listAllKeys({
+      const keys = client.listAllKeys({
         pattern: String(options.pattern ?? ""),
         limit: typeof options.limit === "bigint" ? options.limit : 0n,
         includeReserved: options.includeReserved === true,
-      })) {
-        keys.push(key);
-      }
-      return linesOutput(keys);
+      });
+      return options.long === true ? listLong(client, keys) : keyLines(keys);
     },
   },
+  dumpCommand,
+  restoreCommand,
   {
     name: "clear",
     description: "delete all keys except reserved and locked ones",
@@ -348,6 +351,15 @@ async function* watchOutputs<Desc extends DescMessage>(
       yield jsonOutput(schema, message);
     }
   }
+}
+
+/** Every key name, printed once all are listed (one line each). */
+async function keyLines(keys: AsyncIterable<string>): Promise<CommandOutput> {
+  const names: string[] = [];
+  for await (const key of keys) {
+    names.push(key);
+  }
+  return linesOutput(names);
 }
 
 async function readStdin(): Promise<Uint8Array> {

@@ -25,6 +25,16 @@ const serveFlags: ReadonlyArray<{ option: Option; configKey: string }> = [
     configKey: "snapshot.journal",
   },
   { option: new Option("--journal-interval <duration>", "batched journal: time between commits, e.g. 1s"), configKey: "snapshot.journal_interval" },
+  { option: new Option("--cluster-nats-urls <urls>", "run as a node of a cluster whose log is on these NATS JetStream servers (comma-separated nats:// URLs)"), configKey: "cluster.nats_urls" },
+  { option: new Option("--cluster-name <name>", "the cluster's JetStream stream (default keyquarry)"), configKey: "cluster.name" },
+  { option: new Option("--cluster-replicas <n>", "replicas of the stream when this node creates it: 1, 3 or 5 (default 3)"), configKey: "cluster.replicas" },
+  {
+    option: new Option("--cluster-read-consistency <mode>", "linearizable: reads wait until this node has applied the log's end; serializable: read what it has").choices([
+      "linearizable",
+      "serializable",
+    ]),
+    configKey: "cluster.read_consistency",
+  },
   { option: new Option("--ssl-certfile <file>", "TLS certificate (PEM)"), configKey: "ssl_certfile" },
   { option: new Option("--ssl-keyfile <file>", "TLS private key (PEM)"), configKey: "ssl_keyfile" },
   { option: new Option("--ssl-client-ca <file>", "CA (PEM) client certificates are verified against; with --auth a verified one authenticates"), configKey: "ssl_client_ca" },

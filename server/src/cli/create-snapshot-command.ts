@@ -8,6 +8,7 @@ import type { SnapshotStore, SnapshotSummary } from "../snapshot/snapshot-store.
 import type { KeyState, StoreState } from "../store/store-state.js";
 import { CliError, ExitCode } from "./exit-code.js";
 import { formatValue } from "./format-json.js";
+import { createImportOriginalCommand } from "./create-import-original-command.js";
 import { indentOption, parseCount } from "./option-parsers.js";
 
 /** Options shared by the snapshot subcommands. */
@@ -28,7 +29,7 @@ interface SnapshotOptions {
  */
 export function createSnapshotCommand(): Command {
   const command = new Command("snapshot")
-    .description("inspect stored snapshots without starting a server")
+    .description("inspect stored snapshots, or import the original keyquarry's, without starting a server")
     .addOption(new Option("--config <file>", "YAML config file (for snapshot.database and data_dir)"))
     .addOption(new Option("--database <url>", "sqlite:///path/file.db or postgres://... (default: from the configuration)"))
     .addOption(indentOption());
@@ -70,6 +71,8 @@ export function createSnapshotCommand(): Command {
         process.stdout.write(formatValue(stateView(state, options.values === true), global.indent) + "\n");
       });
     });
+
+  command.addCommand(createImportOriginalCommand());
   return command;
 }
 

@@ -8,14 +8,20 @@ import { Code, ConnectError } from "@connectrpc/connect";
  */
 export function describeError(err: unknown): string {
   if (err instanceof ConnectError) {
-    return oneLine(`${statusCodeName(err.code)}: ${err.rawMessage}`);
+    return oneLine(`${statusName(err.code)}: ${err.rawMessage}`);
   }
   return oneLine(err instanceof Error ? err.message : String(err));
 }
 
-/** The snake_case name of a status code, as the CLI prints it: `permission_denied`. */
-export function statusCodeName(code: Code): string {
+/** The snake_case name of an RPC status code, e.g. `permission_denied`. */
+export function statusName(code: Code): string {
   return Code[code].replace(/[A-Z]/g, (c, i: number) => (i > 0 ? "_" : "") + c.toLowerCase());
+}
+
+/** `{code, message}` of a failed call, for a JSON output line (`{"code":"failed_precondition","message":…}`). */
+export function errorFields(error: unknown): { code: string; message: string } {
+  const connectError = ConnectError.from(error);
+  return { code: statusName(connectError.code), message: connectError.rawMessage };
 }
 
 function oneLine(text: string): string {

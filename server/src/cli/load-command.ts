@@ -6,7 +6,7 @@ import { keyquarryHttp2Target } from "@keyquarry/client-node";
 import type { ClientCommand } from "./client-commands.js";
 import { sdkOptionsFor } from "./client-options.js";
 import type { CommandOutput } from "./command-output.js";
-import { statusCodeName } from "./describe-error.js";
+import { errorFields } from "./describe-error.js";
 import { CliError, ExitCode, exitCodeFor } from "./exit-code.js";
 import { parseDurationMessage } from "./option-parsers.js";
 import { GrpcUnarySession } from "./grpc-unary-session.js";
@@ -76,8 +76,7 @@ async function* loadOutputs(
       if (exitCodeFor(error) === ExitCode.unreachable || !(error instanceof ConnectError)) {
         throw error;
       }
-      const code = statusCodeName(error.code);
-      return { line: JSON.stringify({ key, error: { code, message: error.rawMessage } }), failed: true };
+      return { line: JSON.stringify({ key, error: errorFields(error) }), failed: true };
     }
   };
   const progress = process.stderr.isTTY ? startProgress() : undefined;

@@ -71,6 +71,19 @@ describe("configOptions", () => {
       "snapshot.journal_interval:duration",
       "snapshot.database:string",
       "snapshot.retain:integer",
+      "cluster.nats_urls:string",
+      "cluster.name:string",
+      "cluster.replicas:integer",
+      "cluster.read_consistency:readConsistency",
+      "cluster.stream_max_messages:integer",
+      "cluster.snapshot_interval:duration",
+      "cluster.nats_token:string",
+      "cluster.nats_user:string",
+      "cluster.nats_password:string",
+      "cluster.nats_creds:string",
+      "cluster.nats_tls_ca:string",
+      "cluster.nats_tls_cert:string",
+      "cluster.nats_tls_key:string",
       "auth.enabled:boolean",
       "auth.file:string",
     ]);
@@ -78,10 +91,11 @@ describe("configOptions", () => {
 
   it("each option reads and writes exactly its own Config property", () => {
     const leaves = (c: Config): Map<string, unknown> => {
-      const { snapshot, auth, ...top } = c;
+      const { snapshot, cluster, auth, ...top } = c;
       const out = new Map<string, unknown>();
       for (const [k, v] of Object.entries(top)) out.set(snake(k), v);
       for (const [k, v] of Object.entries(snapshot)) out.set(`snapshot.${snake(k)}`, v);
+      for (const [k, v] of Object.entries(cluster)) out.set(`cluster.${snake(k)}`, v);
       for (const [k, v] of Object.entries(auth)) out.set(`auth.${snake(k)}`, v);
       return out;
     };
@@ -105,6 +119,9 @@ describe("configOptions", () => {
           break;
         case "logLevel":
           option.set(config, "EVENT");
+          break;
+        case "readConsistency":
+          option.set(config, "serializable");
           break;
         case "journalMode":
           option.set(config, "batched");

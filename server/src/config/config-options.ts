@@ -1,4 +1,4 @@
-import type { Config, JournalModeOption, LogLevel, Nanoseconds } from "./config.js";
+import type { Config, JournalModeOption, LogLevel, Nanoseconds, ReadConsistency } from "./config.js";
 
 /** The value type behind each option kind. */
 export interface OptionKinds {
@@ -8,6 +8,7 @@ export interface OptionKinds {
   string: string;
   logLevel: LogLevel;
   journalMode: JournalModeOption;
+  readConsistency: ReadConsistency;
 }
 
 /** How an option's value is parsed and validated. */
@@ -38,7 +39,7 @@ type KeysOfExactly<T, V> = {
 }[keyof T];
 
 /** The option groups (see {@link grouped}). */
-export const optionGroups = ["snapshot", "auth"] as const;
+export const optionGroups = ["snapshot", "cluster", "auth"] as const;
 
 /** An option group's name. */
 export type OptionGroup = (typeof optionGroups)[number];
@@ -86,6 +87,7 @@ function grouped<G extends OptionGroup>(group: G) {
 }
 
 const snapshot = grouped("snapshot");
+const cluster = grouped("cluster");
 const auth = grouped("auth");
 
 /**
@@ -160,6 +162,19 @@ export const configOptions: readonly ConfigOption[] = [
   snapshot("duration", "journalInterval"),
   snapshot("string", "database"),
   snapshot("integer", "retain", { minimum: 0 }),
+  cluster("string", "natsUrls"),
+  cluster("string", "name"),
+  cluster("integer", "replicas", { minimum: 1 }),
+  cluster("readConsistency", "readConsistency"),
+  cluster("integer", "streamMaxMessages", { minimum: 0 }),
+  cluster("duration", "snapshotInterval"),
+  cluster("string", "natsToken"),
+  cluster("string", "natsUser"),
+  cluster("string", "natsPassword"),
+  cluster("string", "natsCreds"),
+  cluster("string", "natsTlsCa"),
+  cluster("string", "natsTlsCert"),
+  cluster("string", "natsTlsKey"),
   auth("boolean", "enabled"),
   auth("string", "file"),
 ];

@@ -14,6 +14,12 @@ export const journalModes = ["sync", "batched", "off"] as const;
 /** One of {@link journalModes}. */
 export type JournalModeOption = (typeof journalModes)[number];
 
+/** How a cluster node answers reads: after catching up with the log (etcd's ReadIndex), or from what it has applied. */
+export const readConsistencies = ["linearizable", "serializable"] as const;
+
+/** One of {@link readConsistencies}. */
+export type ReadConsistency = (typeof readConsistencies)[number];
+
 /**
  * The typed, validated server configuration. Each property corresponds to
  * the snake_case option of the same name (YAML key; `KEYQUARRY_` + upper-case
@@ -137,6 +143,31 @@ export interface Config {
     database: string;
     /** Snapshots kept per name; older ones are deleted. */
     retain: number;
+  };
+  cluster: {
+    /**
+     * NATS servers (comma-separated URLs) whose JetStream holds the cluster's
+     * replicated log; "" = a single server, no cluster.
+     */
+    natsUrls: string;
+    /** The JetStream stream (and snapshot bucket) the nodes of one cluster share. */
+    name: string;
+    /** Replicas of the stream when a node creates it (1, 3 or 5). */
+    replicas: number;
+    readConsistency: ReadConsistency;
+    /** Messages the stream keeps (older ones are discarded; a node behind them loads the published snapshot); 0 = all. */
+    streamMaxMessages: number;
+    /** Period between the snapshots each node publishes for nodes that fall behind the stream; 0 = never. */
+    snapshotInterval: Nanoseconds;
+    /** NATS authentication: a token, a user and password, or a credentials file (JWT + NKey seed). */
+    natsToken: string;
+    natsUser: string;
+    natsPassword: string;
+    natsCreds: string;
+    /** TLS to NATS: a CA to verify the servers, and a client certificate and key. */
+    natsTlsCa: string;
+    natsTlsCert: string;
+    natsTlsKey: string;
   };
   auth: {
     /** Whether every call must authenticate (a token or a client certificate) as an identity of `file`. */

@@ -70,6 +70,21 @@ describe("defaultConfig", () => {
       keepaliveInterval: 60_000_000_000n,
       keepaliveTimeout: 20_000_000_000n,
       snapshot: { enabled: false, interval: 300n * 1_000_000_000n, journal: "sync", journalInterval: 1_000_000_000n, database: "", retain: 10 },
+      cluster: {
+        natsUrls: "",
+        name: "keyquarry",
+        replicas: 3,
+        readConsistency: "linearizable",
+        streamMaxMessages: 1_000_000,
+        snapshotInterval: 60_000_000_000n,
+        natsToken: "",
+        natsUser: "",
+        natsPassword: "",
+        natsCreds: "",
+        natsTlsCa: "",
+        natsTlsCert: "",
+        natsTlsKey: "",
+      },
       auth: { enabled: false, file: "" },
     });
     expect(defaultListenPort).toBe(33969);

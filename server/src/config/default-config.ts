@@ -85,6 +85,21 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
       database: "",
       retain: 10,
     },
+    cluster: {
+      natsUrls: "",
+      name: "keyquarry",
+      replicas: 3,
+      readConsistency: "linearizable",
+      streamMaxMessages: 1_000_000,
+      snapshotInterval: 60_000_000_000n, // 1m
+      natsToken: "",
+      natsUser: "",
+      natsPassword: "",
+      natsCreds: "",
+      natsTlsCa: "",
+      natsTlsCert: "",
+      natsTlsKey: "",
+    },
     auth: { enabled: false, file: "" },
   };
 }

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { isAlias, isMap, isScalar, parseDocument, type Document, type Node, type YAMLMap } from "yaml";
-import { journalModes, logLevels, type Config, type LogLevel, type Nanoseconds } from "./config.js";
+import { journalModes, logLevels, readConsistencies, type Config, type LogLevel, type Nanoseconds } from "./config.js";
 import { ConfigError } from "./config-error.js";
 import { configOptions, findOption, optionGroups, type ConfigOption } from "./config-options.js";
 import { defaultConfig, defaultListenPort, defaultMonitorPort } from "./default-config.js";
@@ -218,16 +218,22 @@ function applySetting(config: Config, s: Setting): void {
     case "logLevel":
       option.set(config, parseLogLevel(s.value) ?? invalid(`one of ${logLevels.join(", ")}`));
       break;
-    case "journalMode": {
-      const text = typeof s.value === "string" ? s.value.trim().toLowerCase() : undefined;
-      const mode = journalModes.find((name) => name === text);
-      option.set(config, mode ?? invalid(`one of ${journalModes.join(", ")}`));
+    case "journalMode":
+      option.set(config, oneOf(journalModes, s.value) ?? invalid(`one of ${journalModes.join(", ")}`));
       break;
-    }
+    case "readConsistency":
+      option.set(config, oneOf(readConsistencies, s.value) ?? invalid(`one of ${readConsistencies.join(", ")}`));
+      break;
     case "string":
       option.set(config, parseString(s.value, s.text) ?? invalid("a string"));
       break;
   }
+}
+
+/** The word of `words` that `value` is (case and surrounding spaces aside). */
+function oneOf<W extends string>(words: readonly W[], value: unknown): W | undefined {
+  const text = typeof value === "string" ? value.trim().toLowerCase() : undefined;
+  return words.find((word) => word === text);
 }
 
 const booleanWords = new Map<string, boolean>([
@@ -337,6 +343,7 @@ function validateConfig(c: Config): void {
 
   validateConnectionLimits(c);
   validateAuth(c);
+  validateCluster(c);
   // Accepted (and ignored) by the original; an option that does nothing is refused rather than ignored.
   if (c.deletedKeyHistoryMaxAge !== 0n) {
     throw ConfigError.invalidValue(
@@ -375,6 +382,42 @@ function validateConfig(c: Config): void {
         throw ConfigError.invalidValue(option, "has no effect while snapshots are off: set snapshot.enabled (KEYQUARRY_SNAPSHOT_ENABLED=true) too, or leave it unset");
       }
     }
+  }
+}
+
+/** cluster.*: the others need nats_urls; a cluster's log is its journal. */
+function validateCluster(c: Config): void {
+  const { cluster } = c;
+  if (cluster.natsUrls.trim() === "") {
+    const defaults = defaultConfig({}).cluster;
+    for (const [key, value] of Object.entries(cluster)) {
+      if (key !== "natsUrls" && value !== defaults[key as keyof typeof defaults]) {
+        const option = `cluster.${key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)}`;
+        throw ConfigError.invalidValue(option, "has no effect without cluster.nats_urls (KEYQUARRY_CLUSTER_NATS_URLS): set it too, or leave this unset");
+      }
+    }
+    return;
+  }
+  for (const url of cluster.natsUrls.split(",")) {
+    if (!/^(nats|tls|wss?):\/\/[^\s,]+$|^[^\s,:/]+:\d+$/.test(url.trim())) {
+      throw ConfigError.invalidValue("cluster.nats_urls", `expected comma-separated NATS URLs such as nats://127.0.0.1:4222, got ${JSON.stringify(url.trim())}`);
+    }
+  }
+  if (![1, 3, 5].includes(cluster.replicas)) {
+    throw ConfigError.invalidValue("cluster.replicas", `must be 1, 3 or 5 (a JetStream stream's replicas), got ${cluster.replicas}`);
+  }
+  if (!/^[A-Za-z0-9_-]+$/.test(cluster.name)) {
+    throw ConfigError.invalidValue("cluster.name", `must be a JetStream stream name (letters, digits, - and _), got ${JSON.stringify(cluster.name)}`);
+  }
+  if ((cluster.natsTlsCert === "") !== (cluster.natsTlsKey === "")) {
+    throw ConfigError.invalidValue(cluster.natsTlsCert === "" ? "cluster.nats_tls_cert" : "cluster.nats_tls_key", "must be set with the other (a client certificate needs its key)");
+  }
+  if ((cluster.natsUser === "") !== (cluster.natsPassword === "")) {
+    throw ConfigError.invalidValue(cluster.natsUser === "" ? "cluster.nats_user" : "cluster.nats_password", "must be set with the other");
+  }
+  // The stream is the cluster's journal: every write is acknowledged once the stream's replicas hold it (what `sync` means).
+  if (c.snapshot.journal === "batched") {
+    throw ConfigError.invalidValue("snapshot.journal", "cannot be batched in a cluster: the replicated log is the journal, and a write is acknowledged once its replicas hold it; leave it unset");
   }
 }
 

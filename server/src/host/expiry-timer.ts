@@ -4,6 +4,9 @@ import type { KeyValueStore } from "../store/key-value-store.js";
 /** Expirations applied (or entries swept) per timer callback; the rest follow after pending I/O. */
 export const expiryBatchSize = 10_000;
 
+/** After a failed `expire` (a cluster node that cannot reach the log), the next attempt waits this long. */
+const retryDelayMs = 1000;
+
 // setTimeout takes at most a signed 32-bit number of milliseconds.
 const maxDelayMs = 2 ** 31 - 1;
 
@@ -12,13 +15,21 @@ const maxDelayMs = 2 ** 31 - 1;
  * for the store's earliest deadline and re-armed whenever an earlier one
  * appears. Requests never see an expired lock or key anyway (the store
  * applies due expirations first); this timer makes the UNLOCKED and EXPIRED
- * events of idle keys happen on time. Returns a function that stops it.
+ * events of idle keys happen on time. `expire` applies them (a cluster node
+ * proposes them to the cluster's log instead, and the timer waits for it).
+ * Returns a function that stops it.
  */
-export function startExpiryTimer(store: KeyValueStore, clock: Clock): () => void {
+export function startExpiryTimer(
+  store: KeyValueStore,
+  clock: Clock,
+  expire: (limit: number) => number | Promise<number> = (limit) => store.expireDue(limit),
+): () => void {
   let timeout: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
   let armedFor: bigint | undefined;
   let stopped = false;
+  /** An `expire` that returned a promise has not settled yet: nothing is armed meanwhile. */
+  let waiting = false;
 
   const cancel = () => {
     clearTimeout(timeout);
@@ -26,7 +37,7 @@ export function startExpiryTimer(store: KeyValueStore, clock: Clock): () => void
     armedFor = undefined;
   };
   const arm = (deadline: bigint | undefined) => {
-    if (stopped || deadline === undefined || (armedFor !== undefined && armedFor <= deadline)) {
+    if (stopped || waiting || deadline === undefined || (armedFor !== undefined && armedFor <= deadline)) {
       return;
     }
     cancel();
@@ -37,9 +48,22 @@ export function startExpiryTimer(store: KeyValueStore, clock: Clock): () => void
   };
   const fire = () => {
     armedFor = undefined;
+    const applied = expire(expiryBatchSize);
+    if (applied instanceof Promise) {
+      // Armed again once applied; a failure (the cluster away) retries a second later, not in a loop.
+      waiting = true;
+      applied.then(continueAfter, () => {
+        timeout = setTimeout(() => continueAfter(0), retryDelayMs).unref();
+      });
+      return;
+    }
+    continueAfter(applied);
+  };
+  const continueAfter = (applied: number) => {
+    waiting = false;
     // More due, or removed keys' entries still to move aside (so that the next
     // ListKeys or Stats does not do it all at once): continue after pending I/O.
-    if (store.expireDue(expiryBatchSize) === expiryBatchSize || store.sweepRemovedSlice(expiryBatchSize)) {
+    if (applied === expiryBatchSize || store.sweepRemovedSlice(expiryBatchSize)) {
       immediate = setImmediate(fire);
       return;
     }

@@ -33,6 +33,8 @@ import { redactSecrets } from "./redact-secrets.js";
 import { createSnapshotter, defaultSqliteFile, openSnapshotStore, type Snapshotter, type SnapshotStore } from "../snapshot/index.js";
 import { JournalWriter, replayJournal, type ReplayResult } from "../journal/index.js";
 import { WatchHub } from "../watch/watch-hub.js";
+import { joinCluster, type Joined } from "../cluster/join-cluster.js";
+import type { Replica } from "../cluster/replica.js";
 import { createPolyglotServer, type PolyglotServer } from "./polyglot-server.js";
 import { requestSizeLimitFor } from "./read-max-bytes.js";
 import { removeStaleSocket } from "./remove-stale-socket.js";
@@ -116,13 +118,23 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   // Read before anything is opened: a bad identities file stops the start.
   const authenticator = config.auth.enabled ? new Authenticator(await loadIdentitiesFile(config.auth.file)) : undefined;
   const clock = options.clock ?? createSystemClock();
-  const store = new KeyValueStore(storeOptionsOf(config), clock);
-  const opened = config.snapshot.enabled ? await openAndRestore(config, store) : undefined;
+  const newStore = () => new KeyValueStore(storeOptionsOf(config), clock);
+  const restored = newStore();
+  const opened = config.snapshot.enabled ? await openAndRestore(config, restored) : undefined;
   const snapshots = opened?.snapshots;
+  // The replica logs through the server's logger once there is one.
+  const replicaLog = { error: (details: object, message: string) => lateLog?.error(details, message) };
+  let lateLog: FastifyBaseLogger | undefined;
+  let joined: Joined | undefined;
   try {
-    return await compose(config, options, { address, tls, clock, store, snapshots, restore: opened?.restore, authenticator });
+    joined = config.cluster.natsUrls === "" ? undefined : await joinCluster(config, restored, newStore, clock, replicaLog);
+    const store = joined?.replica.store ?? restored;
+    const server = await compose(config, options, { address, tls, clock, store, snapshots, restore: opened?.restore, authenticator, joined });
+    lateLog = server.app.log;
+    return server;
   } catch (error) {
     // A server that could not be built holds nothing open.
+    await joined?.replica.close();
     await snapshots?.close();
     throw error;
   }
@@ -141,11 +153,14 @@ interface Parts {
   snapshots: SnapshotStore | undefined;
   /** What was restored, for the log (when snapshots are on). */
   restore: Restore | undefined;
+  /** This node's place in its cluster, in cluster mode. */
+  joined: Joined | undefined;
 }
 
 /** The composition root: the watch hub, the RPCs, the Fastify host and their background work. */
 async function compose(config: Config, options: BuildOptions, parts: Parts): Promise<KeyquarryServer> {
-  const { address, tls, clock, store, snapshots, restore, authenticator } = parts;
+  const { address, tls, clock, store, snapshots, restore, authenticator, joined } = parts;
+  const replica = joined?.replica;
   let appLog: FastifyBaseLogger | undefined;
   // After the restore (the log continues its revisions), before the reserved keys.
   const hub = new WatchHub(
@@ -159,6 +174,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
       clientLimit: config.eventStreamClientLimit,
       logSize: config.eventLogSize,
       logMaxBytes: eventLogMaxBytes,
+      awaitRevisionsAhead: replica !== undefined,
     },
     clock,
   );
@@ -167,8 +183,9 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
 
   let snapshotter: Snapshotter | undefined;
   const snapshotRecord = snapshots === undefined ? undefined : new SnapshotRecord();
+  // A cluster's log is its journal.
   const journaling =
-    snapshots !== undefined && config.snapshot.journal !== "off"
+    snapshots !== undefined && config.snapshot.journal !== "off" && replica === undefined
       ? { snapshots, mode: config.snapshot.journal, record: new JournalRecord() }
       : undefined;
   const telemetry = await startTelemetry(config, { store, hub, snapshots: snapshotRecord, journal: journaling?.record });
@@ -196,6 +213,9 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     listKeys: config,
     durability: journal,
     authorize: authenticator !== undefined,
+    writes: replica,
+    readBarrier: replica !== undefined && config.cluster.readConsistency === "linearizable" ? () => replica.readBarrier() : undefined,
+    replication: replica && (() => ({ applied: replica.applied, lag: replica.lag })),
   });
   const callers: CallerCheck = { maxClientIdLength: config.maxClientIdLength, authenticator };
   const limit = requestSizeLimitFor(config);
@@ -228,6 +248,20 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   if (restore !== undefined) {
     logRestore(app.log, restore);
   }
+  if (joined !== undefined) {
+    log.notice(
+      {
+        stream: config.cluster.name,
+        startedFrom: String(joined.startedFrom),
+        fromPublishedSnapshot: joined.fromPublishedSnapshot,
+        caughtUp: String(joined.caughtUp),
+        revision: String(store.revision),
+        keys: store.userKeys,
+        readConsistency: config.cluster.readConsistency,
+      },
+      "joined the cluster",
+    );
+  }
   if (authenticator === undefined) {
     app.log.warn(
       "auth is off: client ids are self-declared (any client can act as any other, locks included), and privileged_client_id is no secret " +
@@ -241,9 +275,15 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     store.subscribe(eventLogger(customLevelsOf(app.log.child({}, { level: "event" })).event));
   }
   // Logged too (when log_events is on).
-  store.writeReservedKeys(reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n))));
-  // Locks and lifespans that ended while the server was down end now, with their events.
-  store.expireDue();
+  const reserved = reservedKeyValues(config, new Date(Number(clock.now() / 1_000_000n)));
+  if (replica === undefined) {
+    store.writeReservedKeys(reserved);
+    // Locks and lifespans that ended while the server was down end now, with their events.
+    store.expireDue();
+  } else {
+    // Through the log, as every change of a cluster node (its expiry timer applies what is due).
+    await replica.execute({ op: "writeReservedKeys", values: reserved });
+  }
 
   app.addHook("preClose", (done) => {
     // Health says NOT_SERVING from here on (its Watch streams get that and end).
@@ -294,7 +334,8 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
   if (snapshots !== undefined && snapshotRecord !== undefined) {
     snapshotter = createSnapshotter({
       store: {
-        exportState: () => store.exportState(config.persistentRevisions, "deferred"),
+        // A cluster node's history must survive its restart as the other nodes keep theirs.
+        exportState: () => store.exportState(config.persistentRevisions || replica !== undefined, "deferred"),
         get revision() {
           return store.revision;
         },
@@ -314,8 +355,16 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
       return () => journal.flush();
     });
   }
-  background.add(() => startExpiryTimer(store, clock));
-  background.add(() => startPruneTimer(store, config.pruneInterval));
+  if (replica === undefined) {
+    background.add(() => startExpiryTimer(store, clock));
+    background.add(() => startPruneTimer(store, config.pruneInterval));
+  } else {
+    // Every node proposes what its timers find due; applying it twice changes nothing more.
+    background.add(() => startExpiryTimer(store, clock, async (limit) => replica.execute({ op: "expire", limit })));
+    const logFailure = (error: unknown) => app.log.warn({ err: error }, "the scheduled prune could not be proposed to the cluster");
+    background.add(() => startPruneTimer(store, config.pruneInterval, () => replica.execute({ op: "scheduledPrune" }).catch(logFailure)));
+    background.add(publishingSnapshots(replica, config.cluster.snapshotInterval, app.log));
+  }
   background.add(() => startWatchSweepTimer(hub, config.eventStreamSendTimeout));
   if (authenticator !== undefined) {
     background.add(reloadOnHangup(config.auth.file, authenticator, { notice: log.notice, error: app.log.error.bind(app.log) }));
@@ -327,7 +376,8 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     config.prometheus || config.expvar || config.pprof
       ? createMonitorServer({
           address: parseListenAddress(config.monitorAddress, defaultMonitorPort),
-          ready: () => ready,
+          ready: () => ready && replica?.failure === undefined,
+          detail: replica && (() => `cluster applied ${replica.applied}, lag ${replica.lag}${replica.failure ? `, stopped: ${replica.failure.message}` : ""}`),
           registry: telemetry.registry,
           vars: config.expvar ? () => debugVars(config, store, hub) : undefined,
           pprof: config.pprof,
@@ -362,6 +412,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     try {
       await background.stop();
     } finally {
+      await replica?.close();
       await snapshots?.close();
       // Last: /metrics and /readyz answer during the graceful shutdown, and the final snapshot's span is exported.
       await monitor?.close();
@@ -410,6 +461,23 @@ function snapshotting(snapshotter: Snapshotter): StartWork {
     return async () => {
       await snapshotter.stop();
       await snapshotter.snapshotNow();
+    };
+  };
+}
+
+/** A cluster node's snapshot publishing: every `intervalNs` (0 = never), for the nodes that fall behind the stream. */
+function publishingSnapshots(replica: Replica, intervalNs: bigint, log: FastifyBaseLogger): StartWork {
+  return () => {
+    if (intervalNs <= 0n) {
+      return () => {};
+    }
+    let publishing: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      publishing = replica.publishSnapshot(intervalNs).catch((error: unknown) => log.warn({ err: error }, "could not publish a snapshot to the cluster"));
+    }, Number(intervalNs / 1_000_000n)).unref();
+    return async () => {
+      clearInterval(timer);
+      await publishing;
     };
   };
 }

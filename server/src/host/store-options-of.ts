@@ -22,5 +22,6 @@ export function storeOptionsOf(config: Config): StoreOptions {
     pruneTo: config.pruneTo,
     eagerPruneAt: config.eagerPruneAt,
     eagerPruneTo: config.eagerPruneTo,
+    replicated: config.cluster.natsUrls !== "",
   };
 }

@@ -66,29 +66,42 @@ export function journalChecksum(entry: JournalEntry): number {
  * decode exactly (a wrong checksum, a missing or mistyped field).
  */
 export function decodeEntry(entry: JournalEntry): CommandRecord {
-  if (entry.format > journalFormat) {
+  if (entry.format >= 1 && entry.format <= journalFormat && journalChecksum(entry) !== entry.checksum) {
+    throw new JournalError("DAMAGED", `journal entry ${entry.seq} is damaged: its checksum does not match`);
+  }
+  return decodeRecord(entry);
+}
+
+/**
+ * The record an encoded one holds, with the same errors as
+ * {@link decodeEntry} but no checksum (a replicated log checks its own).
+ */
+export function decodeRecord(encoded: EncodedRecord): CommandRecord {
+  if (encoded.format > journalFormat) {
     throw new JournalError(
       "NEWER_FORMAT",
-      `journal entry ${entry.seq} has format ${entry.format}, newer than this server's ${journalFormat}; upgrade keyquarry to replay it`,
+      `journal entry ${encoded.seq} has format ${encoded.format}, newer than this server's ${journalFormat}; upgrade keyquarry to replay it`,
     );
   }
   const damaged = (why: string): never => {
-    throw new JournalError("DAMAGED", `journal entry ${entry.seq} is damaged: ${why}`);
+    throw new JournalError("DAMAGED", `journal entry ${encoded.seq} is damaged: ${why}`);
   };
-  if (entry.format < 1) {
-    damaged(`invalid format ${entry.format}`);
-  }
-  if (journalChecksum(entry) !== entry.checksum) {
-    damaged("its checksum does not match");
+  if (encoded.format < 1) {
+    damaged(`invalid format ${encoded.format}`);
   }
   let json: unknown;
   try {
-    json = JSON.parse(entry.command);
+    json = JSON.parse(encoded.command);
   } catch {
     return damaged("its command is not JSON");
   }
   const fields = new CommandFields(json, damaged);
-  const record: CommandRecord = { seq: entry.seq, time: entry.time, revision: entry.revision, command: decodeCommand(fields, entry.value, damaged) };
+  const record: CommandRecord = {
+    seq: encoded.seq,
+    time: encoded.time,
+    revision: encoded.revision,
+    command: decodeCommand(fields, encoded.value, damaged),
+  };
   if (fields.has("pruned")) {
     record.pruned = fields.prunes("pruned");
   }

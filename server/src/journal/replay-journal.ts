@@ -42,7 +42,7 @@ export async function replayJournal(log: JournalLog, name: string, store: KeyVal
       if (record.seq <= result.lastSeq) {
         continue;
       }
-      if (!store.applyCommand(record)) {
+      if (!store.applyCommand(record).inStep) {
         result.diverged++;
       }
       result.lastSeq = record.seq;

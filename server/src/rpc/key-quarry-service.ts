@@ -10,6 +10,8 @@ import {
 import type { KeyMetrics } from "../store/key-metrics.js";
 import { StoreEventKind } from "../store/store-event-kind.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
+import type { StoreCommand } from "../store/store-command.js";
+import { whenDone, type CommandExecutor } from "./command-executor.js";
 import { version } from "../version.js";
 import type { WatchHub } from "../watch/watch-hub.js";
 import { durationFromNanos, nanosFromDuration } from "./duration.js";
@@ -17,27 +19,45 @@ import { listKeysOperation, type ListKeysOptions } from "./list-keys.js";
 import { timestampFromNanos } from "./timestamp.js";
 import type { UnaryOperations } from "./unary-operations.js";
 
+/** A cluster node's progress through the cluster's log (for Stats). */
+export interface Replication {
+  applied: bigint;
+  lag: number;
+}
+
+type SetCommand = Extract<StoreCommand, { op: "set" }>;
+type DeleteCommand = Extract<StoreCommand, { op: "delete" }>;
+type ClearCommand = Extract<StoreCommand, { op: "clear" }>;
+type LockCommand = Extract<StoreCommand, { op: "lock" }>;
+
 /**
  * The unary RPCs of the KeyQuarry service: maps each request to the store
- * engine and its result to the response message.
+ * engine (reads) or to a command for `writes` (changes), and the result to
+ * the response message.
  */
 export function keyQuarryOperations(
   store: KeyValueStore,
+  writes: CommandExecutor,
   hub: WatchHub,
   snapshotsCreated: () => bigint,
   options: ListKeysOptions,
+  replication?: () => Replication,
 ): UnaryOperations<typeof KeyQuarry> {
   return {
-    set(request, { id: clientId }) {
-      const { isNew, fencingToken } = store.set(clientId, {
-        key: request.key,
-        value: request.value,
-        contentType: request.contentType,
-        lockDuration: request.lockDuration && nanosFromDuration(request.lockDuration),
-        lifespan: request.lifespan && nanosFromDuration(request.lifespan),
-        ifVersion: request.ifVersion,
-      });
-      return { success: true, isNew, fencingToken };
+    set(request, { id: clientId }, call) {
+      const command: SetCommand = {
+        op: "set",
+        clientId,
+        request: {
+          key: request.key,
+          value: request.value,
+          contentType: request.contentType,
+          lockDuration: request.lockDuration && nanosFromDuration(request.lockDuration),
+          lifespan: request.lifespan && nanosFromDuration(request.lifespan),
+          ifVersion: request.ifVersion,
+        },
+      };
+      return whenDone(writes.execute(command, call), ({ isNew, fencingToken }) => ({ success: true, isNew, fencingToken }));
     },
     get(request, { id: clientId }) {
       return { value: store.get(clientId, request.key) };
@@ -61,21 +81,30 @@ export function keyQuarryOperations(
         value: info.value,
         metrics: info.metrics && keyMetricMessage(info.metrics),
         fencingToken: info.fencingToken,
+        expires: info.expires === undefined ? undefined : timestampFromNanos(info.expires),
+        lockExpires: info.lock && timestampFromNanos(info.lock.deadline),
+        lockedByYou: info.lock?.heldByCaller,
       };
     },
-    delete(request, { id: clientId }) {
-      store.delete(clientId, request.key, request.ifVersion);
-      return { deleted: true };
+    delete(request, { id: clientId }, call) {
+      const command: DeleteCommand = request.ifVersion === undefined
+        ? { op: "delete", clientId, key: request.key }
+        : { op: "delete", clientId, key: request.key, ifVersion: request.ifVersion };
+      return whenDone(writes.execute(command, call), () => ({ deleted: true }));
     },
     exists(request) {
       return { exists: store.exists(request.key) };
     },
-    pop(request, { id: clientId }) {
-      return { value: store.pop(clientId, request.key) };
+    pop(request, { id: clientId }, call) {
+      return whenDone(writes.execute({ op: "pop", clientId, key: request.key }, call), (value) => ({ value }));
     },
-    clear(request, { id: clientId, identity }) {
+    clear(request, { id: clientId, identity }, call) {
       // An identity limited to key prefixes clears only its own keys.
-      return { success: true, keysDeleted: store.clear(clientId, request.force, identity?.keyPrefixes) };
+      const prefixes = identity?.keyPrefixes;
+      const command: ClearCommand = prefixes === undefined
+        ? { op: "clear", clientId, force: request.force }
+        : { op: "clear", clientId, force: request.force, prefixes: [...prefixes] };
+      return whenDone(writes.execute(command, call), (keysDeleted) => ({ success: true, keysDeleted }));
     },
     listKeys: listKeysOperation(store, options),
     stats() {
@@ -109,35 +138,31 @@ export function keyQuarryOperations(
         revision: store.revision,
         serverVersion: version,
         readonly: store.readonly,
+        ...(replication === undefined ? {} : { clusterApplied: replication().applied, clusterLag: BigInt(replication().lag) }),
       };
     },
-    clearHistory(_request, { id: clientId }) {
-      return store.clearHistory(clientId);
+    clearHistory(_request, { id: clientId }, call) {
+      return writes.execute({ op: "clearHistory", clientId }, call);
     },
-    lock(request, { id: clientId }) {
-      const fencingToken = store.lock(
-        clientId,
-        request.key,
-        request.duration && nanosFromDuration(request.duration),
-        request.createIfMissing,
-      );
-      return { success: true, fencingToken };
+    lock(request, { id: clientId }, call) {
+      const { key, createIfMissing } = request;
+      const command: LockCommand = request.duration === undefined
+        ? { op: "lock", clientId, key, createIfMissing }
+        : { op: "lock", clientId, key, duration: nanosFromDuration(request.duration), createIfMissing };
+      return whenDone(writes.execute(command, call), (fencingToken) => ({ success: true, fencingToken }));
     },
-    unlock(request, { id: clientId }) {
-      store.unlock(clientId, request.key);
-      return { success: true };
+    unlock(request, { id: clientId }, call) {
+      return whenDone(writes.execute({ op: "unlock", clientId, key: request.key }, call), () => ({ success: true }));
     },
     getRevision(request, { id: clientId }) {
       const revision = store.getRevision(clientId, request.key, request.version);
       return { value: revision.value, timestamp: timestampFromNanos(revision.timestamp) };
     },
-    register(_request, { id: clientId }) {
-      store.register(clientId);
-      return { success: true, clientId };
+    register(_request, { id: clientId }, call) {
+      return whenDone(writes.execute({ op: "register", clientId }, call), () => ({ success: true, clientId }));
     },
-    setReadOnly(request, { id: clientId }) {
-      store.setReadOnly(clientId, request.enable);
-      return { success: true };
+    setReadOnly(request, { id: clientId }, call) {
+      return whenDone(writes.execute({ op: "setReadOnly", clientId, enable: request.enable }, call), () => ({ success: true }));
     },
     getKeyMetric(request) {
       return keyMetricMessage(store.keyMetrics(request.key));

@@ -6,9 +6,11 @@ import type { KeyValueStore } from "../store/key-value-store.js";
 import type { WatchHub } from "../watch/watch-hub.js";
 import { acknowledgeDurably, type Durability } from "./acknowledge-durably.js";
 import { adminOperations } from "./admin-service.js";
+import type { CommandExecutor } from "./command-executor.js";
 import { authorizeOperations } from "./authorize-operations.js";
 import { adminRules, keyQuarryRules } from "./operation-permissions.js";
-import { keyQuarryOperations } from "./key-quarry-service.js";
+import { keyQuarryOperations, type Replication } from "./key-quarry-service.js";
+import { readAfterBarrier } from "./read-after-barrier.js";
 import type { ListKeysOptions } from "./list-keys.js";
 import { connectHandlers, type UnaryOperation, type UnaryOperations } from "./unary-operations.js";
 import { watchHandlers } from "./watch-handlers.js";
@@ -24,6 +26,12 @@ export interface RouteDependencies {
   snapshotsCreated: () => bigint;
   /** ListKeys' page and time limits. */
   listKeys: ListKeysOptions;
+  /** How changes are made: the store itself by default; a cluster node replicates them first. */
+  writes?: CommandExecutor;
+  /** What every read waits for first (a cluster node's linearizable reads); none by default. */
+  readBarrier?: () => Promise<void>;
+  /** A cluster node's progress through the cluster's log, for Stats. */
+  replication?: () => Replication;
   /** A journal whose writes must be durable before they are answered (sync journal); none by default. */
   durability?: Durability;
   /** Whether callers are identities whose permissions every call is checked against (auth on). */
@@ -47,9 +55,12 @@ export interface Rpcs {
 export function createRpcs(dependencies: RouteDependencies): Rpcs {
   const { store, hub, requestShutdown } = dependencies;
   const { durability } = dependencies;
-  const plainKeyQuarry = keyQuarryOperations(store, hub, dependencies.snapshotsCreated, dependencies.listKeys);
-  const plainAdmin = adminOperations(store, requestShutdown);
-  const durableKeyQuarry = durability === undefined ? plainKeyQuarry : acknowledgeDurably(plainKeyQuarry, durability);
+  const writes = dependencies.writes ?? store;
+  const plainKeyQuarry = keyQuarryOperations(store, writes, hub, dependencies.snapshotsCreated, dependencies.listKeys, dependencies.replication);
+  const plainAdmin = adminOperations(store, writes, requestShutdown);
+  const { readBarrier } = dependencies;
+  const consistentKeyQuarry = readBarrier === undefined ? plainKeyQuarry : readAfterBarrier(plainKeyQuarry, keyQuarryRules, readBarrier);
+  const durableKeyQuarry = durability === undefined ? consistentKeyQuarry : acknowledgeDurably(consistentKeyQuarry, durability);
   const durableAdmin = durability === undefined ? plainAdmin : acknowledgeDurably(plainAdmin, durability);
   // Outermost: a call that is not allowed does nothing, not even wait for the journal.
   const keyQuarry = dependencies.authorize === true ? authorizeOperations(KeyQuarry, durableKeyQuarry, keyQuarryRules) : durableKeyQuarry;

@@ -8,3 +8,8 @@ export function timestampFromNanos(ns: bigint): Timestamp {
     nanos: Number(ns % 1_000_000_000n),
   });
 }
+
+/** Converts a google.protobuf.Timestamp to nanoseconds since the Unix epoch, exactly. */
+export function nanosFromTimestamp(timestamp: Timestamp): bigint {
+  return timestamp.seconds * 1_000_000_000n + BigInt(timestamp.nanos);
+}

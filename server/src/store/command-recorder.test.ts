@@ -32,7 +32,7 @@ describe("revision reservations", () => {
 
     const restarted = new KeyValueStore(baseOptions, new ManualClock(T1));
     for (const record of sink.all) {
-      expect(restarted.applyCommand(record)).toBe(true);
+      expect(restarted.applyCommand(record).inStep).toBe(true);
     }
     expect(restarted.revision).toBeLessThan(handedOut);
     restarted.continueAfterReservedRevisions();

@@ -25,10 +25,20 @@ export class CommandRecorder {
    */
   #renewAt = Infinity;
 
+  /**
+   * @param replicated a replica of a replicated log: it changes only by
+   * {@link replay}, so a command run any other way is a bug (it throws).
+   */
   constructor(
     private readonly clock: Clock,
     private readonly revision: () => bigint,
+    private readonly replicated = false,
   ) {}
+
+  /** A replica between two of its log's commands: a read, which must change nothing a command depends on. */
+  get frozen(): boolean {
+    return this.replicated && this.#time === undefined;
+  }
 
   /** The last command's position (restored from a snapshot, advanced by every recorded or replayed command). */
   get seq(): bigint {
@@ -132,6 +142,9 @@ export class CommandRecorder {
 
   /** {@link run} at `time` (a read's, for the expirations at its start), or at the clock's when undefined. */
   runAt<T>(at: bigint | undefined, command: StoreCommand, run: () => T): T {
+    if (this.frozen) {
+      throw new Error(`a replica changes only by applying its log's commands, not by a ${command.op} of its own`);
+    }
     const sink = this.#sink;
     if (sink === undefined || this.#time !== undefined) {
       return run();

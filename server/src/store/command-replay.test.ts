@@ -265,7 +265,7 @@ function replayed(
     store.importState(state);
   }
   const after = store.commandSeq;
-  const inStep = records.filter((record) => record.seq > after).map((record) => store.applyCommand(record));
+  const inStep = records.filter((record) => record.seq > after).map((record) => store.applyCommand(record).inStep);
   clock.advance(now - clock.now());
   return { store, inStep };
 }

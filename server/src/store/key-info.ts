@@ -15,15 +15,27 @@ export interface KeyInfo {
   locked: boolean;
   /** Fencing token of the current lock. */
   fencingToken?: bigint;
+  /** When the current lock ends unless renewed, and whether the asking client holds it (never who else does). */
+  lock?: { deadline: bigint; heldByCaller: boolean };
   /** Configured lifespan and when it was last set, if the key has one. */
   lifespan?: { duration: bigint; set: bigint };
+  /** When the lifespan runs out, if the key has one. */
+  expires?: bigint;
   contentType: string;
   value?: Uint8Array;
   metrics?: Readonly<KeyMetrics>;
 }
 
-/** Describes an existing key, with a copy of its value when `withValue`, and `metrics` when given. */
-export function keyInfoOf(entry: KeyEntry, withValue: boolean, metrics: Readonly<KeyMetrics> | undefined): KeyInfo {
+/**
+ * Describes an existing key to `clientId`, with a copy of its value when
+ * `withValue`, and `metrics` when given.
+ */
+export function keyInfoOf(
+  entry: KeyEntry,
+  clientId: string,
+  withValue: boolean,
+  metrics: Readonly<KeyMetrics> | undefined,
+): KeyInfo {
   const { lock, lifespan } = entry;
   const info: KeyInfo = {
     key: entry.key,
@@ -39,9 +51,11 @@ export function keyInfoOf(entry: KeyEntry, withValue: boolean, metrics: Readonly
   }
   if (lock) {
     info.fencingToken = lock.fencingToken;
+    info.lock = { deadline: lock.deadline, heldByCaller: lock.owner === clientId };
   }
   if (lifespan) {
     info.lifespan = { duration: lifespan.duration, set: lifespan.set };
+    info.expires = lifespan.deadline;
   }
   if (withValue) {
     info.value = fromByteString(entry.value);

@@ -40,7 +40,7 @@ describe("KeyValueStore.clear with key prefixes", () => {
 
     const replica = new KeyValueStore(baseOptions, new ManualClock(T0));
     for (const record of decoded) {
-      expect(replica.applyCommand(record)).toBe(true);
+      expect(replica.applyCommand(record).inStep).toBe(true);
     }
     expect(replica.exists("payroll")).toBe(true);
     expect(replica.exists("billing/1")).toBe(false);

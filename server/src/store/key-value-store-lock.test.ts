@@ -160,6 +160,7 @@ describe("KeyValueStore locks", () => {
         size: 0n,
         locked: true,
         fencingToken: 1n,
+        lock: { deadline: T1 + MINUTE, heldByCaller: true },
         contentType: "",
       });
       expect(f.events).toEqual([event("new", StoreEventKind.CREATED, T1), event("new", StoreEventKind.LOCKED, T1)]);

@@ -13,7 +13,7 @@ import { StoreCore } from "./store-core.js";
 import { StoreError } from "./store-error.js";
 import { StoreEventKind } from "./store-event-kind.js";
 import { serverClientId, type StoreEvent, type ValueSnapshot } from "./store-event.js";
-import type { CommandRecord, CommandSink, StoreCommand } from "./store-command.js";
+import type { CommandOutcome, CommandRecord, CommandResult, CommandSink, StoreCommand } from "./store-command.js";
 import type { StoreState } from "./store-state.js";
 import { storeStats, type StoreStats } from "./store-stats.js";
 
@@ -155,7 +155,7 @@ export class KeyValueStore extends StoreCore {
     }
     // After the access: the metrics count it.
     const metrics = include.metrics ? (entry.metricsView() ?? this.metrics.of(entry)).toKeyMetrics() : undefined;
-    return keyInfoOf(entry, include.value === true, metrics);
+    return keyInfoOf(entry, clientId, include.value === true, metrics);
   }
 
   /**
@@ -449,53 +449,60 @@ export class KeyValueStore extends StoreCore {
    * Applies a recorded command again, at its recorded time, after moving the
    * revision up to the one it found (the reads between two commands are not
    * recorded, their ACCESSED events only numbered). A refusal is part of the
-   * replay (the command was refused the same way when it ran). Returns false
-   * when the store's revision is already past the record's: the replay has
-   * diverged from the run it repeats.
+   * replay (the command was refused the same way when it ran): it is the
+   * outcome's `error`. `inStep` is false when the store's revision was
+   * already past the record's: the replay has diverged from the run it repeats.
    */
-  applyCommand(record: CommandRecord): boolean {
+  applyCommand<C extends StoreCommand>(record: CommandRecord & { command: C }): { inStep: boolean; outcome: CommandOutcome<C> } {
     const inStep = this.revision <= record.revision;
     if (this.revision < record.revision) {
       this.events.restore(record.revision);
     }
+    let outcome: CommandOutcome<C> | undefined;
     this.commands.replay(record, () => {
       try {
-        this.dispatch(record.command);
+        outcome = { value: this.execute(record.command) };
       } catch (error) {
         if (!(error instanceof StoreError)) {
           throw error;
         }
+        outcome = { error };
       }
     });
-    return inStep;
+    return { inStep, outcome: outcome! };
   }
 
-  private dispatch(command: StoreCommand): void {
+  /** Runs a command through its method: what {@link applyCommand} replays, and the RPC layer's one way to change the store. */
+  execute<C extends StoreCommand>(command: C): CommandResult<C> {
+    return this.dispatch(command) as CommandResult<C>;
+  }
+
+  private dispatch(command: StoreCommand): CommandResult<StoreCommand> {
     switch (command.op) {
       case "set":
-        return void this.set(command.clientId, command.request);
+        return this.set(command.clientId, command.request);
       case "delete":
         return this.delete(command.clientId, command.key, command.ifVersion);
       case "pop":
-        return void this.pop(command.clientId, command.key);
+        return this.pop(command.clientId, command.key);
       case "clear":
-        return void this.clear(command.clientId, command.force, command.prefixes);
+        return this.clear(command.clientId, command.force, command.prefixes);
       case "lock":
-        return void this.lock(command.clientId, command.key, command.duration, command.createIfMissing);
+        return this.lock(command.clientId, command.key, command.duration, command.createIfMissing);
       case "unlock":
         return this.unlock(command.clientId, command.key);
       case "clearHistory":
-        return void this.clearHistory(command.clientId);
+        return this.clearHistory(command.clientId);
       case "register":
         return this.register(command.clientId);
       case "setReadOnly":
         return this.setReadOnly(command.clientId, command.enable);
       case "prune":
-        return void this.prune(command.target, new Set(command.ignore));
+        return this.prune(command.target, new Set(command.ignore));
       case "scheduledPrune":
-        return void this.scheduledPrune();
+        return this.scheduledPrune();
       case "expire":
-        return void this.expireDue(command.limit);
+        return this.expireDue(command.limit);
       case "writeReservedKeys":
         return this.writeReservedKeys(command.values);
       case "reserveRevisions":

@@ -10,6 +10,8 @@ export interface PruneOptions {
   pruneTo: number;
   eagerPruneAt: number;
   eagerPruneTo: number;
+  /** A replica ranks without accesses (see StoreOptions.replicated). */
+  replicated?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export class Pruner {
     const candidates: Array<{ entry: KeyEntry; score: number }> = [];
     for (const entry of table.existingEntries()) {
       if (!isReservedKey(entry.key) && entry.lock === undefined && !ignore.has(entry.key)) {
-        candidates.push({ entry, score: staleScore(entry.metricsView(), now) });
+        candidates.push({ entry, score: staleScore(entry.metricsView(), now, this.options.replicated !== true) });
       }
     }
     candidates.sort((a, b) => a.score - b.score);

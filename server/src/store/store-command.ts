@@ -1,4 +1,5 @@
-import type { SetRequest } from "./store-api.js";
+import type { SetRequest, SetResult } from "./store-api.js";
+import type { StoreError } from "./store-error.js";
 
 /**
  * One state-changing call of the store, as data: what a journal records and
@@ -76,3 +77,31 @@ export interface CommandSink {
   /** Called after every command that succeeded or changed the state (a refused one that applied due expirations). */
   record(record: CommandRecord): void;
 }
+
+/** What each command's method returns. */
+export interface CommandResults {
+  set: SetResult;
+  delete: void;
+  pop: Uint8Array;
+  /** Keys removed. */
+  clear: bigint;
+  /** The lock's fencing token. */
+  lock: bigint;
+  unlock: void;
+  clearHistory: { keys: bigint; cleared: bigint };
+  register: void;
+  setReadOnly: void;
+  /** Keys pruned. */
+  prune: number;
+  scheduledPrune: number;
+  /** Expirations applied. */
+  expire: number;
+  reserveRevisions: void;
+  writeReservedKeys: void;
+}
+
+/** What `command`'s method returns. */
+export type CommandResult<C extends StoreCommand> = CommandResults[C["op"]];
+
+/** A command applied: its method's result, or the refusal it threw. */
+export type CommandOutcome<C extends StoreCommand> = { value: CommandResult<C>; error?: undefined } | { value?: undefined; error: StoreError };

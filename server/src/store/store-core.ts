@@ -53,7 +53,7 @@ export abstract class StoreCore {
     this.pruner = new Pruner(options);
     this.clients = new Clients(options);
     this.keys = new KeyLifecycle(this.table, this.locks, this.lifespans, this.history, this.metrics);
-    this.commands = new CommandRecorder(clock, () => BigInt(this.events.revision));
+    this.commands = new CommandRecorder(clock, () => BigInt(this.events.revision), options.replicated === true);
   }
 
   /**
@@ -82,7 +82,8 @@ export abstract class StoreCore {
   protected begin(): bigint {
     const now = this.commands.now();
     const next = this.expirations.nextDeadline();
-    if (next !== undefined && next <= now) {
+    // A replica's reads leave them to the log (see StoreOptions.replicated).
+    if (next !== undefined && next <= now && !this.commands.frozen) {
       // Inside a command they are part of it; at the start of a read they are an `expire` command of their own.
       this.commands.runAt(now, expireCommand, () => this.applyExpiries(now, Infinity));
     }
@@ -172,6 +173,10 @@ export abstract class StoreCore {
       this.commands.changed();
     }
     this.metrics.count(entry, kind, time);
+    if (this.commands.frozen) {
+      // A replica's read: its access is this node's own, so it takes no revision (every replica numbers the same events).
+      return;
+    }
     this.commands.revisionTaking(this.events.revision + 1);
     this.events.publish(entry, kind, clientId, time, lockOwner);
   }

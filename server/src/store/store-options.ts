@@ -37,4 +37,13 @@ export interface StoreOptions {
   eagerPruneAt: number;
   /** ...down to this many. */
   eagerPruneTo: number;
+  /**
+   * The store is a replica of a replicated log (cluster mode): it changes
+   * only by applying the log's commands, so that every replica holds the
+   * same state. Reads then change nothing a later command depends on: they
+   * apply no expirations, their ACCESSED events take no revision (and reach
+   * no watcher), and prunes rank keys by sets and locks, not by accesses
+   * (which are each node's own).
+   */
+  replicated?: boolean;
 }

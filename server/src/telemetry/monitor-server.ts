@@ -12,6 +12,8 @@ export interface MonitorOptions {
   address: ListenAddress;
   /** Whether the server is ready for calls (`/readyz`). */
   ready: () => boolean;
+  /** A line `/readyz` adds (a cluster node's position in the log). */
+  detail?: (() => string) | undefined;
   /** `/metrics`, when `prometheus` is on. */
   registry: Registry | undefined;
   /** `/debug/vars`, when `expvar` is on. */
@@ -87,10 +89,10 @@ async function route(request: IncomingMessage, response: ServerResponse, options
       reply(response, 200, "ok\n");
       return;
     case "/readyz":
-      if (options.ready()) {
-        reply(response, 200, "ready\n");
-      } else {
-        reply(response, 503, "not ready\n");
+      {
+        const detail = options.detail === undefined ? "" : `${options.detail()}\n`;
+        const ready = options.ready();
+        reply(response, ready ? 200 : 503, `${ready ? "ready" : "not ready"}\n${detail}`);
       }
       return;
     case "/metrics":

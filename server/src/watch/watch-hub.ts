@@ -30,6 +30,12 @@ export interface WatchHubOptions {
   logSize: number;
   /** Value bytes the event log may hold. */
   logMaxBytes: number;
+  /**
+   * A cluster node: a start revision ahead of this node's latest is one
+   * another node has applied and this one not yet; the watch waits for it
+   * (skipping the events up to it) instead of being refused.
+   */
+  awaitRevisionsAhead?: boolean;
 }
 
 /** Who opens a watch, and over what. */
@@ -123,7 +129,9 @@ export class WatchHub {
     }
     const latest = this.store.revision;
     let replay: StoreEvent[] = [];
-    if (startRevision !== undefined) {
+    if (startRevision !== undefined && startRevision > latest && this.options.awaitRevisionsAhead === true) {
+      // Nothing to replay: the live events up to startRevision are skipped.
+    } else if (startRevision !== undefined) {
       if (startRevision > latest) {
         throw new ConnectError(
           `revision ${startRevision} is ahead of the server's latest revision ${latest} (was the server restarted without its snapshot?)`,

@@ -92,7 +92,8 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
 
   /** Queues `event` if it matches; cuts the watcher off when its queue is full. */
   offer(event: StoreEvent): void {
-    if (this.ended || !this.options.matches(event)) {
+    // Up to startRevision it has them (a cluster node may open a watch from a revision it has yet to apply).
+    if (this.ended || event.revision <= this.options.startRevision || !this.options.matches(event)) {
       return;
     }
     const { bufferSize, maxBytes } = this.options;
@@ -117,7 +118,7 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
    * still waiting: a watcher that is behind learns the revision from them.
    */
   progress(revision: bigint): void {
-    if (!this.ended && this.head === this.queue.length) {
+    if (!this.ended && this.head === this.queue.length && revision >= this.options.startRevision) {
       this.progressQueued++;
       this.queue.push({ progress: true, revision });
       this.wakeUp();

@@ -16,3 +16,26 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve, reject) => probe.close((error) => (error ? reject(error) : resolve())));
   return port;
 }
+
+/**
+ * `count` distinct TCP ports free on 127.0.0.1 right now (all probed at
+ * once, so none is handed out twice), for a cluster of programs that must
+ * know each other's ports before any of them starts (see {@link freePort}).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const probes = Array.from({ length: count }, () => createServer());
+  try {
+    await Promise.all(
+      probes.map(
+        (probe) =>
+          new Promise<void>((resolve, reject) => {
+            probe.once("error", reject);
+            probe.listen(0, "127.0.0.1", resolve);
+          }),
+      ),
+    );
+    return probes.map((probe) => (probe.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(probes.map((probe) => new Promise<void>((resolve) => (probe.listening ? probe.close(() => resolve()) : resolve()))));
+  }
+}

@@ -1,0 +1,258 @@
+import { readFileSync } from "node:fs";
+import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import {
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
+import { Objm, type ObjectStore } from "@nats-io/obj";
+
+/** Where a cluster's log lives, and how to reach it (the `cluster.*` options). */
+export interface CommandStreamOptions {
+  /** NATS server URLs (any of them will do). */
+  servers: string[];
+  /** Stream name; the snapshot bucket is `<name>-snapshots`. */
+  name: string;
+  /** Replicas of the stream and the bucket, when this node creates them. */
+  replicas: number;
+  /** Messages the stream keeps (0 = all). */
+  maxMessages: number;
+  token?: string;
+  user?: string;
+  password?: string;
+  /** A credentials file (JWT and NKey seed). */
+  credsFile?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** This node, as NATS monitoring shows it. */
+  connectionName: string;
+}
+
+/** A message of the stream as a node applies it. */
+export interface StreamMessage {
+  /** Its stream sequence: the position every node applies it at. */
+  seq: bigint;
+  data: Uint8Array;
+  /** The proposal id its publisher gave it (Nats-Msg-Id), if any. */
+  id: string | undefined;
+  /** Messages after it in the stream when it was delivered: this node's lag. */
+  pending: number;
+}
+
+/** A published snapshot: the state after applying the stream up to `seq`. */
+export interface PublishedSnapshot {
+  seq: bigint;
+  bytes: Uint8Array;
+}
+
+const snapshotObject = "latest";
+
+/** How long a publish is tried again (see {@link CommandStream.publish}); within JetStream's 2-minute duplicate window. */
+const publishRetryMs = 20_000;
+
+/**
+ * The cluster's replicated log on NATS JetStream: one stream whose subject
+ * takes every command, replicated by JetStream's Raft; publishing is
+ * acknowledged once a majority of the replicas hold the message, and every
+ * node reads it in the same order. Also the object store where nodes
+ * publish snapshots for the nodes that fell behind the stream's start.
+ */
+export class CommandStream {
+  private constructor(
+    private readonly connection: NatsConnection,
+    private readonly client: JetStreamClient,
+    private readonly manager: JetStreamManager,
+    private readonly options: CommandStreamOptions,
+  ) {}
+
+  /** Connects and creates the stream unless it exists (then it is used as it is). */
+  static async open(options: CommandStreamOptions): Promise<CommandStream> {
+    const connection = await connect(connectionOptions(options));
+    try {
+      const manager = await jetstreamManager(connection, { timeout: 10_000 });
+      const stream = new CommandStream(connection, jetstream(connection, { timeout: 10_000 }), manager, options);
+      await stream.create();
+      return stream;
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
+  }
+
+  /** The subject every command is published to. */
+  get subject(): string {
+    return `${this.options.name}.commands`;
+  }
+
+  private async create(): Promise<void> {
+    const { name, replicas, maxMessages } = this.options;
+    try {
+      await this.manager.streams.info(name);
+    } catch (error) {
+      if (!isNotFound(error)) {
+        throw error;
+      }
+      // Two nodes creating it at once: JetStream accepts the same configuration twice.
+      await this.manager.streams.add({
+        name,
+        subjects: [this.subject],
+        num_replicas: replicas,
+        storage: StorageType.File,
+        max_msgs: maxMessages === 0 ? -1 : maxMessages,
+        discard: DiscardPolicy.Old,
+      });
+    }
+  }
+
+  /**
+   * Appends a message; resolves once the stream holds it (a majority of its
+   * replicas). `id` makes a retried publish a duplicate JetStream drops.
+   */
+  async publish(data: Uint8Array, id: string): Promise<bigint> {
+    // While the stream elects a leader (a NATS server lost, or the stream just created) a
+    // publish finds no responder or times out: tried again, with the same id so that
+    // JetStream drops a copy it already holds, until publishRetryMs have passed.
+    const deadline = Date.now() + publishRetryMs;
+    for (let delay = 25; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        const ack = await this.client.publish(this.subject, data, { msgID: id, timeout: 5_000 });
+        return BigInt(ack.seq);
+      } catch (error) {
+        if (this.connection.isClosed() || Date.now() + delay > deadline) {
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /** The stream's first and last sequence now, from its leader (first > last when it is empty). */
+  async bounds(): Promise<{ first: bigint; last: bigint }> {
+    const { state } = await this.manager.streams.info(this.options.name);
+    return { first: BigInt(state.first_seq), last: BigInt(state.last_seq) };
+  }
+
+  /**
+   * Delivers every message after `after`, in order, to `apply` (synchronously,
+   * one at a time), until the returned function stops it.
+   *
+   * An ordered consumer is one replica, on one NATS server: when that server
+   * is lost, nats.js keeps asking after a consumer nobody answers for. Two
+   * missed heartbeats replace it here by a new one from the next message
+   * (a minimal supervisor of our own: the library has no such option).
+   */
+  async consume(after: bigint, apply: (message: StreamMessage) => void): Promise<() => Promise<void>> {
+    let delivered = after;
+    let stopped = false;
+    let current: ConsumerMessages | undefined;
+    const open = async (): Promise<void> => {
+      // A short timeout: while JetStream elects a new meta leader the request goes unanswered; ask again soon.
+      const consumer = await jetstream(this.connection, { timeout: 2_000 }).consumers.get(this.options.name, {
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: Number(delivered + 1n),
+      });
+      const messages = await consumer.consume({
+        max_messages: 1024,
+        // Short pulls with frequent heartbeats: a lost consumer shows within seconds.
+        expires: 5_000,
+        idle_heartbeat: 1_000,
+        callback: (message) => {
+          delivered = BigInt(message.seq);
+          apply({
+            seq: delivered,
+            data: message.data,
+            id: message.headers?.get("Nats-Msg-Id") || undefined,
+            pending: message.info.pending,
+          });
+        },
+      });
+      current = messages;
+      void (async () => {
+        for await (const status of messages.status()) {
+          if (status.type === "heartbeats_missed" && status.count >= 2 && !stopped && current === messages) {
+            current = undefined;
+            await messages.close().catch(() => {});
+            await reopen();
+            return;
+          }
+        }
+      })();
+    };
+    const reopen = async (): Promise<void> => {
+      for (let delay = 100; !stopped && !this.connection.isClosed(); delay = Math.min(delay * 2, 2_000)) {
+        try {
+          await open();
+          return;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    };
+    await open();
+    return async () => {
+      stopped = true;
+      await current?.close();
+    };
+  }
+
+  /** Replaces the published snapshot. */
+  async publishSnapshot(snapshot: PublishedSnapshot): Promise<void> {
+    const bucket = await this.snapshots();
+    await bucket.putBlob({ name: snapshotObject, metadata: { seq: String(snapshot.seq), publishedAt: new Date().toISOString() } }, snapshot.bytes);
+  }
+
+  /** The published snapshot's position and time, without its bytes; undefined when there is none. */
+  async publishedSnapshotInfo(): Promise<{ seq: bigint; publishedAt: number } | undefined> {
+    const info = await (await this.snapshots()).info(snapshotObject);
+    if (info === null || info.deleted) {
+      return undefined;
+    }
+    return { seq: BigInt(info.metadata?.["seq"] ?? "0"), publishedAt: Date.parse(info.metadata?.["publishedAt"] ?? "") || 0 };
+  }
+
+  /** The published snapshot, if any. */
+  async publishedSnapshot(): Promise<PublishedSnapshot | undefined> {
+    const bucket = await this.snapshots();
+    const info = await bucket.info(snapshotObject);
+    const bytes = info === null || info.deleted ? null : await bucket.getBlob(snapshotObject);
+    return bytes === null ? undefined : { seq: BigInt(info?.metadata?.["seq"] ?? "0"), bytes };
+  }
+
+  #bucket: Promise<ObjectStore> | undefined;
+
+  private snapshots(): Promise<ObjectStore> {
+    return (this.#bucket ??= new Objm(this.connection).create(`${this.options.name}-snapshots`, {
+      replicas: this.options.replicas,
+      storage: StorageType.File,
+    }));
+  }
+
+  /** Closes the connection (messages in flight are dropped; a node stops after its calls ended). */
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+function connectionOptions(options: CommandStreamOptions): NodeConnectionOptions {
+  const { tls } = options;
+  return {
+    servers: options.servers,
+    name: options.connectionName,
+    // A node keeps trying while the cluster is away: its clients see UNAVAILABLE meanwhile.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    ...(options.token ? { token: options.token } : {}),
+    ...(options.user ? { user: options.user, pass: options.password ?? "" } : {}),
+    ...(options.credsFile ? { authenticator: credsAuthenticator(readFileSync(options.credsFile)) } : {}),
+    ...(tls && (tls.caFile || tls.certFile) ? { tls: { caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile } } : {}),
+  };
+}
+
+function isNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown; api_error?: { err_code?: number } }).api_error?.err_code;
+  return code === 10059 || /stream not found/i.test(String((error as Error).message));
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from "node:crypto";
+import { deserialize } from "node:v8";
+import type { Config } from "../config/config.js";
+import type { Clock } from "../store/clock.js";
+import type { KeyValueStore } from "../store/key-value-store.js";
+import type { StoreState } from "../store/store-state.js";
+import { CommandStream } from "./command-stream.js";
+import { Replica, type ReplicaLogger } from "./replica.js";
+
+/** How a node joined: where its state came from, for the start-up log. */
+export interface Joined {
+  replica: Replica;
+  /** The stream position the node started from (its local snapshot's, the published snapshot's, or 0). */
+  startedFrom: bigint;
+  /** Whether it started from the snapshot the nodes publish (it was behind the stream's start). */
+  fromPublishedSnapshot: boolean;
+  /** Commands applied to catch up. */
+  caughtUp: bigint;
+}
+
+/**
+ * Joins the cluster of `config.cluster`: opens its stream (creating it if
+ * need be), starts from `restored` (a new store, or one restored from this
+ * node's snapshot) unless the stream no longer holds the commands after it
+ * (then from the published snapshot, into a store from `newStore`), and
+ * applies the stream until it has caught up. Refuses a state the stream
+ * does not continue (a local snapshot past the stream's end: another cluster's).
+ */
+export async function joinCluster(config: Config, restored: KeyValueStore, newStore: () => KeyValueStore, clock: Clock, log: ReplicaLogger): Promise<Joined> {
+  const { cluster } = config;
+  const stream = await CommandStream.open({
+    servers: cluster.natsUrls.split(",").map((url) => url.trim()),
+    name: cluster.name,
+    replicas: cluster.replicas,
+    maxMessages: cluster.streamMaxMessages,
+    token: cluster.natsToken,
+    user: cluster.natsUser,
+    password: cluster.natsPassword,
+    credsFile: cluster.natsCreds,
+    tls: { caFile: cluster.natsTlsCa || undefined, certFile: cluster.natsTlsCert || undefined, keyFile: cluster.natsTlsKey || undefined },
+    connectionName: `keyquarry ${config.name}`,
+  });
+  try {
+    const { first, last } = await stream.bounds();
+    let store = restored;
+    let fromPublishedSnapshot = false;
+    if (store.commandSeq > last) {
+      throw new Error(
+        `this node's snapshot covers the cluster's log up to ${store.commandSeq}, but stream ${cluster.name} ends at ${last}: it belongs to another cluster (or the stream was deleted); start with --fresh`,
+      );
+    }
+    if (store.commandSeq + 1n < first) {
+      const published = await stream.publishedSnapshot();
+      if (published === undefined || published.seq + 1n < first) {
+        throw new Error(
+          `stream ${cluster.name} starts at ${first}, after this node's state (${store.commandSeq}), and no published snapshot covers what it discarded` +
+            (published === undefined ? "" : ` (the published one covers up to ${published.seq})`) +
+            "; raise cluster.stream_max_messages or lower cluster.snapshot_interval",
+        );
+      }
+      store = newStore();
+      store.importState(deserialize(published.bytes) as StoreState);
+      fromPublishedSnapshot = true;
+    }
+    const startedFrom = store.commandSeq;
+    const replica = new Replica(store, stream, clock, randomUUID(), log);
+    await replica.start();
+    return { replica, startedFrom, fromPublishedSnapshot, caughtUp: replica.applied - startedFrom };
+  } catch (error) {
+    await stream.close();
+    throw error;
+  }
+}

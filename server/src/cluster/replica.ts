@@ -1,0 +1,268 @@
+import { serialize } from "node:v8";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Clock } from "../store/clock.js";
+import type { KeyValueStore } from "../store/key-value-store.js";
+import type { CommandResult, StoreCommand } from "../store/store-command.js";
+import type { CommandExecutor } from "../rpc/command-executor.js";
+import type { CallContext } from "../rpc/unary-operations.js";
+import type { CommandStream, StreamMessage } from "./command-stream.js";
+import { decodeCommandMessage, encodeCommandMessage } from "./command-message.js";
+
+/** A proposal waiting for this node to apply it. */
+interface Proposal {
+  settle(outcome: { value?: unknown; error?: unknown }): void;
+}
+
+/** What the replica tells the host. */
+export interface ReplicaLogger {
+  error(details: object, message: string): void;
+}
+
+/**
+ * Longest wait for a proposal to be applied, whatever the call's deadline:
+ * a client without one is told UNAVAILABLE (outcome unknown) rather than kept forever.
+ */
+const proposalTimeoutMs = 30_000;
+
+/**
+ * One node's copy of the cluster's state: applies the stream's commands in
+ * order to its store (a replicated one), each at its recorded time (never
+ * earlier than the one before), so that every node holds the same keys,
+ * revisions and fencing tokens. Writes are proposed to the stream and
+ * answered with what applying them here gave; linearizable reads wait until
+ * this node has applied everything the stream held when they arrived
+ * (etcd's ReadIndex, one stream request for every read waiting).
+ */
+export class Replica implements CommandExecutor {
+  readonly #pending = new Map<string, Proposal>();
+  /** Reads and catch-ups waiting for a position, in the order they asked. */
+  #waiters: Array<{ seq: bigint; resolve: () => void; reject: (error: unknown) => void }> = [];
+  #proposals = 0;
+  /** The time of the last command applied: commands never run earlier (nodes' clocks differ). */
+  #time = 0n;
+  #lag = 0;
+  #failure: Error | undefined;
+  /** Reads waiting for the next barrier, and whether one is in flight. */
+  #nextBarrier: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
+  #barrierInFlight = false;
+  #stopConsuming: (() => Promise<void>) | undefined;
+
+  constructor(
+    readonly store: KeyValueStore,
+    private readonly stream: CommandStream,
+    private readonly clock: Clock,
+    /** Prefix of this node's proposal ids: unique per process. */
+    private readonly nodeId: string,
+    private readonly log: ReplicaLogger,
+  ) {}
+
+  /** Stream position of the last command applied (the store's command seq). */
+  get applied(): bigint {
+    return this.store.commandSeq;
+  }
+
+  /** Messages the stream held after the last one applied, when it was delivered. */
+  get lag(): number {
+    return this.#lag;
+  }
+
+  /** Why this node stopped applying the stream, if it did (it then answers UNAVAILABLE). */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /** Starts applying the stream after what the store holds; resolves once it has caught up with the stream's end now. */
+  async start(): Promise<void> {
+    const { last } = await this.stream.bounds();
+    this.#stopConsuming = await this.stream.consume(this.applied, (message) => this.apply(message));
+    await this.appliedUpTo(last);
+  }
+
+  /** Stops applying and leaves the stream; proposals and reads still waiting fail with UNAVAILABLE. */
+  async close(): Promise<void> {
+    try {
+      await this.#stopConsuming?.();
+    } finally {
+      this.#stopConsuming = undefined;
+      this.fail(new Error("this node is shutting down"), false);
+      await this.stream.close();
+    }
+  }
+
+  /**
+   * Publishes this node's state for the nodes that fall behind the stream's
+   * start, unless one was published less than `intervalNs` ago or covers as
+   * much (every node runs this; about one each period publishes).
+   */
+  async publishSnapshot(intervalNs: bigint): Promise<boolean> {
+    const published = await this.stream.publishedSnapshotInfo();
+    if (published !== undefined && (published.seq >= this.applied || BigInt(Date.now() - published.publishedAt) * 1_000_000n < intervalNs)) {
+      return false;
+    }
+    // With history: a node restored from it must answer GetRevision as the others do.
+    const state = this.store.exportState(true, "copied");
+    await this.stream.publishSnapshot({ seq: state.commandSeq, bytes: serialize(state) });
+    return true;
+  }
+
+  /** Proposes `command`; resolves with its method's result (or rejects with its refusal) once this node has applied it. */
+  execute<C extends StoreCommand>(command: C, call?: CallContext): Promise<CommandResult<C>> {
+    this.throwIfFailed();
+    const id = `${this.nodeId}.${++this.#proposals}`;
+    const data = encodeCommandMessage(command, this.clock.now());
+    return new Promise<CommandResult<C>>((resolve, reject) => {
+      const signal = call?.signal;
+      const timer = setTimeout(
+        () => abandon(new ConnectError(`the cluster did not apply the write within ${proposalTimeoutMs / 1000}s; its outcome is unknown`, Code.Unavailable)),
+        proposalTimeoutMs,
+      );
+      const abort = () => abandon(signal?.reason);
+      const abandon = (error: unknown) => {
+        if (this.#pending.delete(id)) {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", abort);
+          reject(error);
+        }
+      };
+      this.#pending.set(id, {
+        settle: ({ value, error }) => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", abort);
+          if (error === undefined) {
+            resolve(value as CommandResult<C>);
+          } else {
+            reject(error);
+          }
+        },
+      });
+      signal?.addEventListener("abort", abort, { once: true });
+      this.stream.publish(data, id).catch((error: unknown) => {
+        abandon(new ConnectError(`the cluster's log did not take the write (its outcome is unknown): ${(error as Error).message}`, Code.Unavailable));
+      });
+    });
+  }
+
+  /**
+   * Resolves once this node has applied every command the stream held when
+   * it was called, and the expirations due by this node's clock (a read
+   * then sees no key or lock past its deadline). Reads arriving together
+   * share one request to the stream.
+   */
+  readBarrier(): Promise<void> {
+    this.throwIfFailed();
+    const waiting = this.#nextBarrier;
+    if (waiting !== undefined) {
+      return waiting.promise;
+    }
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    this.#nextBarrier = { promise, resolve, reject };
+    if (!this.#barrierInFlight) {
+      this.runBarrier();
+    }
+    return promise;
+  }
+
+  private runBarrier(): void {
+    const barrier = this.#nextBarrier;
+    if (barrier === undefined) {
+      return;
+    }
+    this.#nextBarrier = undefined;
+    this.#barrierInFlight = true;
+    const deadline = this.store.nextDeadline();
+    const expiring = deadline !== undefined && deadline <= this.clock.now() ? this.execute({ op: "expire" }) : undefined;
+    Promise.all([this.stream.bounds(), expiring])
+      .then(([{ last }]) => this.appliedUpTo(last))
+      .then(barrier.resolve, (error: unknown) => barrier.reject(unavailable("cannot reach the cluster's log to read consistently", error)))
+      .finally(() => {
+        this.#barrierInFlight = false;
+        this.runBarrier();
+      });
+  }
+
+  /** Resolves once the command at `seq` has been applied here. */
+  appliedUpTo(seq: bigint): Promise<void> {
+    this.throwIfFailed();
+    if (this.applied >= seq) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = { seq, resolve, reject };
+      // Mostly appended in order; insertion keeps the list sorted otherwise.
+      let index = this.#waiters.length;
+      while (index > 0 && this.#waiters[index - 1]!.seq > seq) {
+        index--;
+      }
+      this.#waiters.splice(index, 0, waiter);
+    });
+  }
+
+  private apply(message: StreamMessage): void {
+    if (this.#failure !== undefined || message.seq <= this.applied) {
+      // A consumer recreated after a reconnection may deliver again what was applied.
+      return;
+    }
+    if (message.seq !== this.applied + 1n) {
+      this.fail(
+        new Error(
+          `this node applied the stream up to ${this.applied} but the stream now continues at ${message.seq} (it discarded what this node missed); restart the node to recover from the published snapshot`,
+        ),
+      );
+      return;
+    }
+    let outcome: { value?: unknown; error?: unknown };
+    try {
+      const record = decodeCommandMessage(message.seq, message.data);
+      this.#time = record.time > this.#time ? record.time : this.#time;
+      record.time = this.#time;
+      record.revision = this.store.revision;
+      outcome = this.store.applyCommand(record).outcome;
+    } catch (error) {
+      // A message no node can apply (damaged, from a newer version) or a bug: applying on would diverge.
+      this.fail(new Error(`cannot apply stream message ${message.seq}: ${(error as Error).message}`, { cause: error }));
+      return;
+    }
+    this.#lag = message.pending;
+    if (message.id !== undefined) {
+      const proposal = this.#pending.get(message.id);
+      if (proposal !== undefined) {
+        this.#pending.delete(message.id);
+        proposal.settle(outcome);
+      }
+    }
+    while (this.#waiters.length > 0 && this.#waiters[0]!.seq <= message.seq) {
+      this.#waiters.shift()!.resolve();
+    }
+  }
+
+  private fail(error: Error, log = true): void {
+    if (this.#failure !== undefined) {
+      return;
+    }
+    this.#failure = error;
+    if (log) {
+      this.log.error({ err: error, applied: String(this.applied) }, "this node stopped applying the cluster's log");
+    }
+    const failed = unavailable("this node stopped applying the cluster's log", error);
+    for (const proposal of this.#pending.values()) {
+      proposal.settle({ error: failed });
+    }
+    this.#pending.clear();
+    for (const waiter of this.#waiters) {
+      waiter.reject(failed);
+    }
+    this.#waiters = [];
+  }
+
+  private throwIfFailed(): void {
+    if (this.#failure !== undefined) {
+      throw unavailable("this node stopped applying the cluster's log", this.#failure);
+    }
+  }
+}
+
+function unavailable(what: string, cause: unknown): ConnectError {
+  return new ConnectError(`${what}: ${(cause as Error)?.message ?? String(cause)}`, Code.Unavailable, undefined, undefined, cause);
+}
