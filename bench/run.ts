@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { grpcCall } from "./lib/grpc-call.js";
 import { runH2load, type H2loadResult } from "./lib/h2load.js";
 import { cliStartupReport, cliStartupSettings, runCliStartup } from "./lib/cli-startup.js";
+import { cliLoadReport, cliLoadSettings, runCliLoad } from "./lib/cli-load.js";
 import { clusterReport, clusterSettings, runCluster } from "./lib/cluster.js";
 import { hostileReport, hostileSettings, runHostile } from "./lib/hostile.js";
 import { journalReport, journalSettings, runJournal } from "./lib/journal.js";
@@ -279,6 +280,10 @@ if (onlyFlag !== -1) {
     cli: async () => {
       const cliStartup = await runCliStartup(targetNode, rootDir, tmp, cliStartupSettings(quick), log);
       return { data: { cliStartup }, ...cliStartupReport(cliStartup), show: fmtRatio };
+    },
+    load: async () => {
+      const cliLoad = await runCliLoad(targetNode, rootDir, tmp, cliLoadSettings(quick), log);
+      return { data: { cliLoad }, ...cliLoadReport(cliLoad), show: fmtRatio };
     },
     journal: async () => {
       const journal = await runJournal(targetNode, rootDir, tmp, journalSettings(quick), log);

@@ -90,7 +90,15 @@ interface SecureOptions {
   rejectUnauthorized: boolean;
 }
 
-function createTransport(address: string, options: KeyquarryClientOptions): Transport {
+/** Where and how a client connects, and the identity it sends. */
+interface Connection {
+  baseUrl: string;
+  socketPath: string | undefined;
+  secure: SecureOptions | undefined;
+  clientId: string | undefined;
+}
+
+function connectionFor(address: string, options: KeyquarryClientOptions): Connection {
   const target = parseAddress(address);
   const secure = secureOptions(address, target.tls, options.tls);
   const { socketPath } = target;
@@ -100,8 +108,40 @@ function createTransport(address: string, options: KeyquarryClientOptions): Tran
     // The same status as a refused TCP connection: no server there.
     throw new ConnectError(`socket file '${socketPath}' not found`, Code.Unavailable);
   }
+  return { baseUrl: `${secure ? "https" : "http"}://${target.authority}${target.pathPrefix}`, socketPath, secure, clientId };
+}
+
+/** What a gRPC caller on node:http2 needs to reach the server as {@link createKeyquarryClient} would. */
+export interface KeyquarryHttp2Target {
+  /** Base URL of the service paths (`http(s)://authority[/prefix]`). */
+  baseUrl: string;
+  /** For `http2.connect(baseUrl, sessionOptions)`: TLS settings, unix socket. */
+  sessionOptions: http2.SecureClientSessionOptions;
+  /** `client_id` and `authorization`, as the client's interceptors set them. */
+  headers: Record<string, string>;
+}
+
+/**
+ * The connection and identity headers of a "grpc" client for `address`, for
+ * callers that speak gRPC on node:http2 directly because the per-call cost
+ * of the connect client matters (bulk loading).
+ */
+export function keyquarryHttp2Target(address: string, options: KeyquarryClientOptions = {}): KeyquarryHttp2Target {
+  const { baseUrl, socketPath, secure, clientId } = connectionFor(address, options);
+  return {
+    baseUrl,
+    sessionOptions: http2Options(socketPath, secure),
+    headers: {
+      ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+      ...(clientId === undefined ? {} : { client_id: clientId }),
+    },
+  };
+}
+
+function createTransport(address: string, options: KeyquarryClientOptions): Transport {
+  const { baseUrl, socketPath, secure, clientId } = connectionFor(address, options);
   const common = {
-    baseUrl: `${secure ? "https" : "http"}://${target.authority}${target.pathPrefix}`,
+    baseUrl,
     useBinaryFormat: options.useBinaryFormat ?? true,
     defaultTimeoutMs: options.timeoutMs,
     interceptors: [

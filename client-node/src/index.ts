@@ -1,6 +1,7 @@
-export { createKeyquarryClient } from "./create-keyquarry-client.js";
+export { createKeyquarryClient, keyquarryHttp2Target } from "./create-keyquarry-client.js";
 export type {
   KeyquarryClient,
+  KeyquarryHttp2Target,
   KeyquarryClientOptions,
   KeyquarryProtocol,
   KeyquarryTlsOptions,

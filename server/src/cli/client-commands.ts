@@ -20,6 +20,8 @@ import {
   WatchKeyValueResponseSchema,
 } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import type { KeyquarryClient } from "@keyquarry/client-node";
+import type { ClientOptions } from "./client-options.js";
+import { loadCommand } from "./load-command.js";
 import { jsonOutput, linesOutput, rawOutput, type CommandOutput } from "./command-output.js";
 import { dumpCommand } from "./dump-command.js";
 import { ExitCode } from "./exit-code.js";
@@ -39,6 +41,8 @@ import { resumableWatch, type WatchMessage } from "./resumable-watch.js";
 /** What a client subcommand receives when it runs. */
 export interface ClientCommandCall {
   client: KeyquarryClient;
+  /** How to reach the server (the `keyquarry client` options), for commands that connect by other means. */
+  connection: ClientOptions;
   /** Positional arguments, parsed; commander guarantees the required ones. */
   args: string[];
   /** The subcommand's own options (not the global client options). */
@@ -90,6 +94,7 @@ export const clientCommands: readonly ClientCommand[] = [
       return jsonOutput(SetResponseSchema, response);
     },
   },
+  loadCommand,
   {
     name: "get",
     description: "print a key's value",

@@ -2,6 +2,7 @@ import { Option, type Command } from "commander";
 import {
   createKeyquarryClient,
   type KeyquarryClient,
+  type KeyquarryClientOptions,
   type KeyquarryProtocol,
 } from "@keyquarry/client-node";
 import { CliError, ExitCode } from "./exit-code.js";
@@ -57,16 +58,20 @@ export function addClientOptions(command: Command): Command {
 
 /** A client for the server the options name; `timeoutMs` applies when `--timeout` is not given. */
 export function clientFor(options: ClientOptions, timeoutMs?: number): KeyquarryClient {
+  return createKeyquarryClient(options.address, { ...sdkOptionsFor(options), timeoutMs: options.timeout ?? timeoutMs });
+}
+
+/** The SDK's options for the {@link ClientOptions} (all but the timeout). */
+export function sdkOptionsFor(options: ClientOptions): KeyquarryClientOptions {
   const { tls, caCertfile, insecure, cert, key } = options;
   if ((cert === undefined) !== (key === undefined)) {
     throw new CliError(cert === undefined ? "--key needs --cert" : "--cert needs --key", ExitCode.usage);
   }
   const wantsTls = tls === true || caCertfile !== undefined || insecure === true || cert !== undefined;
-  return createKeyquarryClient(options.address, {
+  return {
     clientId: options.clientId,
     token: options.token,
     protocol: options.protocol,
     tls: tls === false ? false : wantsTls ? { caFile: caCertfile, insecure, certFile: cert, keyFile: key } : undefined,
-    timeoutMs: options.timeout ?? timeoutMs,
-  });
+  };
 }

@@ -40,6 +40,7 @@ function createSubcommand(spec: ClientCommand): Command {
     try {
       const result = spec.run({
         client: clientFor(global),
+        connection: global,
         args: subcommand.processedArgs,
         options: subcommand.opts(),
         signal: controller.signal,

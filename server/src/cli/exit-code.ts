@@ -6,7 +6,7 @@ export const ExitCode = {
   ok: 0,
   /** The key (or revision, snapshot, database) does not exist; `exists` of a missing key. */
   notFound: 1,
-  /** Some items of a bulk command (dump, restore) failed; the others were done. */
+  /** Some items of a bulk command (load, dump, restore) failed; the others were done. */
   someFailed: 1,
   /** Bad command line: unknown command or option, missing or invalid argument. */
   usage: 2,

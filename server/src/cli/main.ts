@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { version } from "../version.js";
 import { createAuthCommand } from "./create-auth-command.js";
 import { createClientCommand } from "./create-client-command.js";
+import { createCompletionCommand } from "./create-completion-command.js";
 import { createServeCommand } from "./create-serve-command.js";
 import { createSnapshotCommand } from "./create-snapshot-command.js";
 import { createVersionCommand } from "./create-version-command.js";
@@ -25,7 +26,8 @@ const program = new Command("keyquarry")
   .addCommand(createClientCommand())
   .addCommand(createSnapshotCommand())
   .addCommand(createVersionCommand())
-  .addCommand(createAuthCommand());
+  .addCommand(createAuthCommand())
+  .addCommand(createCompletionCommand());
 
 /** Makes commander throw instead of exiting, on `command` and every subcommand, so the exit status is ours. */
 function throwInsteadOfExit(command: Command): void {
