@@ -2,8 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "./config-error.js";
-import { loadConfig, type ConfigSources } from "./load-config.js";
+import { refusal } from "./config-refusal.fixture.js";
+import { loadConfig } from "./load-config.js";
 
 let dir: string;
 
@@ -13,17 +13,6 @@ beforeAll(() => {
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-/** The ConfigError message loadConfig(sources) throws; fails the test if none. */
-function refusal(sources: ConfigSources): string {
-  try {
-    loadConfig(sources);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).message;
-  }
-  throw new Error("expected loadConfig to throw a ConfigError");
-}
 
 describe("auth.* and ssl_client_ca options", () => {
   it("reads auth.enabled and auth.file from a YAML group, the environment and flags", () => {

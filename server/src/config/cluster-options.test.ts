@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "./config-error.js";
-import { loadConfig, type ConfigSources } from "./load-config.js";
-
-/** The ConfigError message loadConfig(sources) throws; fails the test if none. */
-function refusal(sources: ConfigSources): string {
-  try {
-    loadConfig(sources);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).message;
-  }
-  throw new Error("expected loadConfig to throw a ConfigError");
-}
+import { refusal } from "./config-refusal.fixture.js";
+import { loadConfig } from "./load-config.js";
 
 const urls = "nats://127.0.0.1:4222,nats://127.0.0.1:4223";
 
