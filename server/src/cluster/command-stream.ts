@@ -247,6 +247,8 @@ function connectionOptions(options: CommandStreamOptions): NodeConnectionOptions
   return {
     servers: options.servers,
     name: options.connectionName,
+    // The first connection (a refused TLS handshake is otherwise tried again and again): a start that cannot connect stops.
+    timeout: 10_000,
     // A node keeps trying while the cluster is away: its clients see UNAVAILABLE meanwhile.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,

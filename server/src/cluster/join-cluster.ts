@@ -28,8 +28,9 @@ export interface Joined {
  */
 export async function joinCluster(config: Config, restored: KeyValueStore, newStore: () => KeyValueStore, clock: Clock, log: ReplicaLogger): Promise<Joined> {
   const { cluster } = config;
+  const servers = cluster.natsUrls.split(",").map((url) => url.trim());
   const stream = await CommandStream.open({
-    servers: cluster.natsUrls.split(",").map((url) => url.trim()),
+    servers,
     name: cluster.name,
     replicas: cluster.replicas,
     maxMessages: cluster.streamMaxMessages,
@@ -39,6 +40,8 @@ export async function joinCluster(config: Config, restored: KeyValueStore, newSt
     credsFile: cluster.natsCreds,
     tls: { caFile: cluster.natsTlsCa || undefined, certFile: cluster.natsTlsCert || undefined, keyFile: cluster.natsTlsKey || undefined },
     connectionName: `keyquarry ${config.name}`,
+  }).catch((error: unknown) => {
+    throw new Error(`cannot join the cluster through ${servers.join(",")}: ${(error as Error).message}`, { cause: error });
   });
   try {
     const { first, last } = await stream.bounds();
