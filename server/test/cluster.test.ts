@@ -237,6 +237,31 @@ describe("failures", () => {
     }
   }, 180_000);
 
+  it("restarts a node from its local snapshot and applies only the stream after it", async () => {
+    const local = await startKeyquarryCluster({ nats, name: "local", nodes: 2, env: { KEYQUARRY_SNAPSHOT_ENABLED: "true" } });
+    try {
+      for (let i = 0; i < 20; i++) {
+        await local.node(i % 2).clients("writer").kv.set({ key: `before/${i}`, value: text(String(i)) });
+      }
+      // A graceful stop writes the final snapshot.
+      const stopped = local.node(1).process;
+      stopped.child.kill("SIGTERM");
+      expect((await stopped.exited).code).toBe(0);
+      local.nodes[1] = undefined;
+      for (let i = 0; i < 10; i++) {
+        await local.node(0).clients("writer").kv.set({ key: `after/${i}`, value: text(String(i)) });
+      }
+      const node = await local.start(1);
+      const joined = JSON.parse(/joined the cluster (\{.*\})/.exec(node.process.stdout())![1]!) as { startedFrom: string; caughtUp: string };
+      expect(node.process.stdout()).toMatch(/snapshot restored .*"keys":20/);
+      expect(BigInt(joined.startedFrom)).toBeGreaterThan(0n);
+      expect(BigInt(joined.caughtUp)).toBeGreaterThanOrEqual(10n);
+      expect(await stateOf(node.clients("checker").kv)).toEqual(await stateOf(local.node(0).clients("checker").kv));
+    } finally {
+      await local.close();
+    }
+  }, 60_000);
+
   it("recovers a node that fell behind the stream's start from the snapshot the nodes publish", async () => {
     const name = "bounded";
     const lagging = await startKeyquarryCluster({
