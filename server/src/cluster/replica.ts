@@ -45,8 +45,6 @@ export class Replica implements CommandExecutor {
   /** Reads and catch-ups waiting for a position, in the order they asked. */
   #waiters: Array<{ seq: bigint; resolve: () => void; reject: (error: unknown) => void }> = [];
   #proposals = 0;
-  /** The time of the last command applied: commands never run earlier (nodes' clocks differ). */
-  #time = 0n;
   #lag = 0;
   #failure: Error | undefined;
   /** Reads waiting for the next barrier, and whether one is in flight. */
@@ -261,8 +259,6 @@ export class Replica implements CommandExecutor {
       const commands = decodeCommandBatch(message.seq, message.data);
       for (let i = 0; i < commands.length; i++) {
         const record = decodeCommandMessage(message.seq, commands[i]!);
-        this.#time = record.time > this.#time ? record.time : this.#time;
-        record.time = this.#time;
         record.revision = this.store.revision;
         const { outcome } = this.store.applyCommand(record);
         if (proposer !== undefined) {

@@ -40,6 +40,9 @@ export class CommandRecorder {
     return this.replicated && this.#time === undefined;
   }
 
+  /** The time of the last command replayed (restored from a replica's snapshot): a replica runs none earlier. */
+  lastTime = 0n;
+
   /** The last command's position (restored from a snapshot, advanced by every recorded or replayed command). */
   get seq(): bigint {
     return this.#seq;
@@ -175,9 +178,12 @@ export class CommandRecorder {
     return result;
   }
 
-  /** Runs `apply` (a recorded command's method) at the record's time, then takes its position. */
+  /** Runs `apply` (a recorded command's method) at the record's time (a replica: never before the last one's), then takes its position. */
   replay(record: CommandRecord, apply: () => void): void {
-    this.#time = record.time;
+    // A replica's commands come from nodes whose clocks differ: none runs before the one it follows.
+    const time = this.replicated && record.time < this.lastTime ? this.lastTime : record.time;
+    this.#time = time;
+    this.lastTime = time;
     this.#replaying = true;
     this.#pruned = record.pruned?.slice() ?? [];
     try {

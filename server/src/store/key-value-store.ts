@@ -364,7 +364,9 @@ export class KeyValueStore extends StoreCore {
   /** The whole state at this instant, for a snapshot (see {@link exportState}). */
   exportState(includeHistory: boolean, values: ExportedValues = "copied"): StoreState {
     const now = this.begin();
-    const state = exportState(this.domains(), now, this.revision, this.commands.seq, includeHistory, values);
+    // A replica's is taken at its last command's time, which the next command's must not precede.
+    const takenAt = this.options.replicated === true ? this.commands.lastTime : now;
+    const state = exportState(this.domains(), takenAt, this.revision, this.commands.seq, includeHistory, values);
     this.commands.snapshotTaken();
     return state;
   }
@@ -381,6 +383,9 @@ export class KeyValueStore extends StoreCore {
     importState(this.domains(), state);
     this.events.restore(state.revision);
     this.commands.seq = state.commandSeq;
+    if (this.options.replicated === true) {
+      this.commands.lastTime = state.takenAt;
+    }
   }
 
   /** Current counters. */
