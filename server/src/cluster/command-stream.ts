@@ -54,6 +54,9 @@ const snapshotObject = "latest";
 /** How long a publish is tried again (see {@link CommandStream.publish}); within JetStream's 2-minute duplicate window. */
 const publishRetryMs = 20_000;
 
+/** How long a starting node asks again a cluster that does not answer (yet). */
+export const startRetryMs = 30_000;
+
 /**
  * The cluster's replicated log on NATS JetStream: one stream whose subject
  * takes every command, replicated by JetStream's Raft; publishing is
@@ -95,37 +98,38 @@ export class CommandStream {
 
   private async create(): Promise<void> {
     const { name, replicas, maxMessages } = this.options;
-    try {
-      await this.manager.streams.info(name);
-    } catch (error) {
-      if (!isNotFound(error)) {
-        throw error;
+    // A cluster that is still forming (no meta leader yet) answers nothing for a while.
+    await this.retrying(startRetryMs, async () => {
+      try {
+        await this.manager.streams.info(name);
+      } catch (error) {
+        if (!isNotFound(error)) {
+          throw error;
+        }
+        // Two nodes creating it at once: JetStream accepts the same configuration twice.
+        await this.manager.streams.add({
+          name,
+          subjects: [this.subject],
+          num_replicas: replicas,
+          storage: StorageType.File,
+          max_msgs: maxMessages === 0 ? -1 : maxMessages,
+          discard: DiscardPolicy.Old,
+        });
       }
-      // Two nodes creating it at once: JetStream accepts the same configuration twice.
-      await this.manager.streams.add({
-        name,
-        subjects: [this.subject],
-        num_replicas: replicas,
-        storage: StorageType.File,
-        max_msgs: maxMessages === 0 ? -1 : maxMessages,
-        discard: DiscardPolicy.Old,
-      });
-    }
+    });
   }
 
   /**
-   * Appends a message; resolves once the stream holds it (a majority of its
-   * replicas). `id` makes a retried publish a duplicate JetStream drops.
+   * `attempt()` until it succeeds or `ms` have passed (then its last error),
+   * backing off from 25 ms to 1 s: while JetStream elects a leader (a server
+   * lost, a stream just created, a cluster forming) requests find no
+   * responder or time out.
    */
-  async publish(data: Uint8Array, id: string): Promise<bigint> {
-    // While the stream elects a leader (a NATS server lost, or the stream just created) a
-    // publish finds no responder or times out: tried again, with the same id so that
-    // JetStream drops a copy it already holds, until publishRetryMs have passed.
-    const deadline = Date.now() + publishRetryMs;
+  private async retrying<T>(ms: number, attempt: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + ms;
     for (let delay = 25; ; delay = Math.min(delay * 2, 1000)) {
       try {
-        const ack = await this.client.publish(this.subject, data, { msgID: id, timeout: 5_000 });
-        return BigInt(ack.seq);
+        return await attempt();
       } catch (error) {
         if (this.connection.isClosed() || Date.now() + delay > deadline) {
           throw error;
@@ -135,9 +139,22 @@ export class CommandStream {
     }
   }
 
-  /** The stream's first and last sequence now, from its leader (first > last when it is empty). */
-  async bounds(): Promise<{ first: bigint; last: bigint }> {
-    const { state } = await this.manager.streams.info(this.options.name);
+  /**
+   * Appends a message; resolves once the stream holds it (a majority of its
+   * replicas). `id` makes a retried publish a duplicate JetStream drops.
+   */
+  async publish(data: Uint8Array, id: string): Promise<bigint> {
+    // Tried again with the same id, so that JetStream drops a copy it already holds.
+    const ack = await this.retrying(publishRetryMs, () => this.client.publish(this.subject, data, { msgID: id, timeout: 5_000 }));
+    return BigInt(ack.seq);
+  }
+
+  /**
+   * The stream's first and last sequence now, from its leader (first > last
+   * when it is empty); asked again for `retryMs` (a node starting) or not (a read).
+   */
+  async bounds(retryMs = 0): Promise<{ first: bigint; last: bigint }> {
+    const { state } = await this.retrying(retryMs, () => this.manager.streams.info(this.options.name));
     return { first: BigInt(state.first_seq), last: BigInt(state.last_seq) };
   }
 
@@ -197,7 +214,7 @@ export class CommandStream {
         }
       }
     };
-    await open();
+    await this.retrying(startRetryMs, open);
     return async () => {
       stopped = true;
       await current?.close();
@@ -230,10 +247,14 @@ export class CommandStream {
   #bucket: Promise<ObjectStore> | undefined;
 
   private snapshots(): Promise<ObjectStore> {
-    return (this.#bucket ??= new Objm(this.connection).create(`${this.options.name}-snapshots`, {
-      replicas: this.options.replicas,
-      storage: StorageType.File,
-    }));
+    this.#bucket ??= new Objm(this.connection)
+      .create(`${this.options.name}-snapshots`, { replicas: this.options.replicas, storage: StorageType.File })
+      .catch((error: unknown) => {
+        // Asked again next time.
+        this.#bucket = undefined;
+        throw error;
+      });
+    return this.#bucket;
   }
 
   /** Closes the connection (messages in flight are dropped; a node stops after its calls ended). */

@@ -4,7 +4,7 @@ import type { Config } from "../config/config.js";
 import type { Clock } from "../store/clock.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import type { StoreState } from "../store/store-state.js";
-import { CommandStream } from "./command-stream.js";
+import { CommandStream, startRetryMs } from "./command-stream.js";
 import { Replica, type ReplicaLogger } from "./replica.js";
 
 /** How a node joined: where its state came from, for the start-up log. */
@@ -44,7 +44,7 @@ export async function joinCluster(config: Config, restored: KeyValueStore, newSt
     throw new Error(`cannot join the cluster through ${servers.join(",")}: ${(error as Error).message}`, { cause: error });
   });
   try {
-    const { first, last } = await stream.bounds();
+    const { first, last } = await stream.bounds(startRetryMs);
     let store = restored;
     let fromPublishedSnapshot = false;
     if (store.commandSeq > last) {

@@ -4,12 +4,13 @@ import type { Clock } from "../store/clock.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import type { CommandResult, StoreCommand } from "../store/store-command.js";
 import type { CommandExecutor } from "../rpc/command-executor.js";
-import type { CallContext } from "../rpc/unary-operations.js";
-import type { CommandStream, StreamMessage } from "./command-stream.js";
+import { startRetryMs, type CommandStream, type StreamMessage } from "./command-stream.js";
 import { batchOverhead, decodeCommandBatch, decodeCommandMessage, encodeCommandBatch, encodeCommandMessage } from "./command-message.js";
 
 /** A proposal waiting for this node to apply it. */
 interface Proposal {
+  /** When it is given up (Date.now() ms). */
+  expires: number;
   settle(outcome: { value?: unknown; error?: unknown }): void;
 }
 
@@ -26,6 +27,16 @@ const maxBatchBytes = 256 * 1024;
  * a client without one is told UNAVAILABLE (outcome unknown) rather than kept forever.
  */
 const proposalTimeoutMs = 30_000;
+
+/**
+ * Stream requests of read barriers at once: a read that arrives while one is
+ * in flight starts the next at once (it cannot use that one) instead of
+ * waiting for it to return, and the reads arriving meanwhile share the next.
+ */
+const maxBarriersInFlight = 2;
+
+/** How often proposals are checked against proposalTimeoutMs. */
+const sweepIntervalMs = 1_000;
 
 /**
  * One node's copy of the cluster's state: applies the stream's commands in
@@ -49,8 +60,9 @@ export class Replica implements CommandExecutor {
   #failure: Error | undefined;
   /** Reads waiting for the next barrier, and whether one is in flight. */
   #nextBarrier: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
-  #barrierInFlight = false;
+  #barriersInFlight = 0;
   #stopConsuming: (() => Promise<void>) | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     readonly store: KeyValueStore,
@@ -78,7 +90,7 @@ export class Replica implements CommandExecutor {
 
   /** Starts applying the stream after what the store holds; resolves once it has caught up with the stream's end now. */
   async start(): Promise<void> {
-    const { last } = await this.stream.bounds();
+    const { last } = await this.stream.bounds(startRetryMs);
     this.#stopConsuming = await this.stream.consume(this.applied, (message) => this.apply(message));
     await this.appliedUpTo(last);
   }
@@ -111,7 +123,7 @@ export class Replica implements CommandExecutor {
   }
 
   /** Proposes `command`; resolves with its method's result (or rejects with its refusal) once this node has applied it. */
-  execute<C extends StoreCommand>(command: C, call?: CallContext): Promise<CommandResult<C>> {
+  execute<C extends StoreCommand>(command: C): Promise<CommandResult<C>> {
     this.throwIfFailed();
     const data = encodeCommandMessage(command, this.clock.now());
     const room = this.stream.maxPayload - batchOverhead(1);
@@ -123,18 +135,12 @@ export class Replica implements CommandExecutor {
     }
     const id = `${this.nodeId}.${++this.#proposals}`;
     return new Promise<CommandResult<C>>((resolve, reject) => {
-      const signal = call?.signal;
-      const timer = setTimeout(
-        () => abandon(new ConnectError(`the cluster did not apply the write within ${proposalTimeoutMs / 1000}s; its outcome is unknown`, Code.Unavailable)),
-        proposalTimeoutMs,
-      );
-      const abort = () => abandon(signal?.reason);
-      const abandon = (error: unknown) => this.#pending.get(id)?.settle({ error });
+      // No per-call timer or abort listener (they cost more than the rest of the call): the
+      // transports end a call at its deadline themselves, and one sweep ends what waits too long.
       this.#pending.set(id, {
+        expires: Date.now() + proposalTimeoutMs,
         settle: ({ value, error }) => {
           this.#pending.delete(id);
-          clearTimeout(timer);
-          signal?.removeEventListener("abort", abort);
           if (error === undefined) {
             resolve(value as CommandResult<C>);
           } else {
@@ -142,9 +148,26 @@ export class Replica implements CommandExecutor {
           }
         },
       });
-      signal?.addEventListener("abort", abort, { once: true });
+      this.#sweeper ??= setInterval(() => this.sweep(), sweepIntervalMs).unref();
       this.enqueue(data);
     });
+  }
+
+  /** Fails the proposals that waited longer than proposalTimeoutMs (the map holds them oldest first). */
+  private sweep(): void {
+    const now = Date.now();
+    for (const proposal of this.#pending.values()) {
+      if (proposal.expires > now) {
+        break;
+      }
+      proposal.settle({
+        error: new ConnectError(`the cluster did not apply the write within ${proposalTimeoutMs / 1000}s; its outcome is unknown`, Code.Unavailable),
+      });
+    }
+    if (this.#pending.size === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
   }
 
   /**
@@ -197,7 +220,7 @@ export class Replica implements CommandExecutor {
     let reject!: (error: unknown) => void;
     const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
     this.#nextBarrier = { promise, resolve, reject };
-    if (!this.#barrierInFlight) {
+    if (this.#barriersInFlight < maxBarriersInFlight) {
       this.runBarrier();
     }
     return promise;
@@ -209,14 +232,14 @@ export class Replica implements CommandExecutor {
       return;
     }
     this.#nextBarrier = undefined;
-    this.#barrierInFlight = true;
+    this.#barriersInFlight++;
     const deadline = this.store.nextDeadline();
     const expiring = deadline !== undefined && deadline <= this.clock.now() ? this.execute({ op: "expire" }) : undefined;
     Promise.all([this.stream.bounds(), expiring])
       .then(([{ last }]) => this.appliedUpTo(last))
       .then(barrier.resolve, (error: unknown) => barrier.reject(unavailable("cannot reach the cluster's log to read consistently", error)))
       .finally(() => {
-        this.#barrierInFlight = false;
+        this.#barriersInFlight--;
         this.runBarrier();
       });
   }
@@ -289,6 +312,8 @@ export class Replica implements CommandExecutor {
       proposal.settle({ error: failed });
     }
     this.#pending.clear();
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     for (const waiter of this.#waiters) {
       waiter.reject(failed);
     }
