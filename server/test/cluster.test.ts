@@ -10,6 +10,7 @@ import { startKeyquarryCluster, type KeyquarryCluster } from "./kit/keyquarry-cl
 import { HistoryRecorder, recordedRegister } from "./kit/linearizability.js";
 import { startNatsCluster, type NatsCluster } from "./kit/nats-cluster.js";
 import { rejection } from "./kit/rejection.js";
+import { ServeExitedError } from "./kit/spawn-serve.js";
 import { millis, pollUntil, WatchScope } from "./kit/watch-helpers.js";
 import { textValueOf } from "./kit/text-value-of.js";
 
@@ -170,6 +171,16 @@ describe("a 3-node cluster", () => {
     const final = await kv(1).inspect({ key, includeValue: true });
     expect(decode(final.value ?? new Uint8Array())).toBe(String(successes));
     expect(final.version).toBe(BigInt(successes));
+  });
+
+  it("refuses a node whose store settings differ from the cluster's (it would apply the log differently)", async () => {
+    const refused = await cluster.start(3, { env: { KEYQUARRY_MAX_KEYS: "5" } }).then(
+      () => undefined,
+      (error: unknown) => error as ServeExitedError,
+    );
+    expect(refused).toBeInstanceOf(ServeExitedError);
+    expect(refused!.exit.code).toBe(1);
+    expect(refused!.stderr).toContain("this node's settings differ from the cluster's (max_keys=5 here, max_keys=0 in the cluster)");
   });
 
   it("stops only the node Admin.Shutdown reached", async () => {

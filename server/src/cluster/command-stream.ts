@@ -50,6 +50,7 @@ export interface PublishedSnapshot {
 }
 
 const snapshotObject = "latest";
+const settingsObject = "settings";
 
 /** How long a publish is tried again (see {@link CommandStream.publish}); within JetStream's 2-minute duplicate window. */
 const publishRetryMs = 20_000;
@@ -225,6 +226,20 @@ export class CommandStream {
   async publishSnapshot(snapshot: PublishedSnapshot): Promise<void> {
     const bucket = await this.snapshots();
     await bucket.putBlob({ name: snapshotObject, metadata: { seq: String(snapshot.seq), publishedAt: new Date().toISOString() } }, snapshot.bytes);
+  }
+
+  /**
+   * The settings every node of the cluster must share (`settings`, as text),
+   * recorded by the first node that joins; returns the recorded ones.
+   */
+  async agreeOnSettings(settings: string): Promise<string> {
+    const bucket = await this.snapshots();
+    const recorded = await bucket.getBlob(settingsObject);
+    if (recorded !== null) {
+      return new TextDecoder().decode(recorded);
+    }
+    await bucket.putBlob({ name: settingsObject }, new TextEncoder().encode(settings));
+    return settings;
   }
 
   /** The published snapshot's position and time, without its bytes; undefined when there is none. */

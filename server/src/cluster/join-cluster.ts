@@ -24,9 +24,17 @@ export interface Joined {
  * node's snapshot) unless the stream no longer holds the commands after it
  * (then from the published snapshot, into a store from `newStore`), and
  * applies the stream until it has caught up. Refuses a state the stream
- * does not continue (a local snapshot past the stream's end: another cluster's).
+ * does not continue (a local snapshot past the stream's end: another cluster's),
+ * and `settings` other than those the cluster's first node recorded.
  */
-export async function joinCluster(config: Config, restored: KeyValueStore, newStore: () => KeyValueStore, clock: Clock, log: ReplicaLogger): Promise<Joined> {
+export async function joinCluster(
+  config: Config,
+  settings: Record<string, unknown>,
+  restored: KeyValueStore,
+  newStore: () => KeyValueStore,
+  clock: Clock,
+  log: ReplicaLogger,
+): Promise<Joined> {
   const { cluster } = config;
   const servers = cluster.natsUrls.split(",").map((url) => url.trim());
   const stream = await CommandStream.open({
@@ -44,6 +52,7 @@ export async function joinCluster(config: Config, restored: KeyValueStore, newSt
     throw new Error(`cannot join the cluster through ${servers.join(",")}: ${(error as Error).message}`, { cause: error });
   });
   try {
+    await checkSettings(stream, settings);
     const { first, last } = await stream.bounds(startRetryMs);
     let store = restored;
     let fromPublishedSnapshot = false;
@@ -72,5 +81,24 @@ export async function joinCluster(config: Config, restored: KeyValueStore, newSt
   } catch (error) {
     await stream.close();
     throw error;
+  }
+}
+
+/**
+ * Refuses to join a cluster whose nodes run with other store settings: every
+ * node checks each command against its own (max_keys, lock durations...),
+ * so nodes that differ would apply the same log differently.
+ */
+async function checkSettings(stream: CommandStream, settings: Record<string, unknown>): Promise<void> {
+  const ours = JSON.stringify(settings, (_key, value: unknown) => (typeof value === "bigint" ? String(value) : value));
+  const recorded = JSON.parse(await stream.agreeOnSettings(ours)) as Record<string, unknown>;
+  const mine = JSON.parse(ours) as Record<string, unknown>;
+  const differ = Object.keys({ ...recorded, ...mine }).filter((key) => JSON.stringify(recorded[key]) !== JSON.stringify(mine[key]));
+  if (differ.length > 0) {
+    const option = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+    const show = (values: Record<string, unknown>) => differ.map((key) => `${option(key)}=${JSON.stringify(values[key])}`).join(", ");
+    throw new Error(
+      `this node's settings differ from the cluster's (${show(mine)} here, ${show(recorded)} in the cluster): every node must apply the log with the same settings`,
+    );
   }
 }

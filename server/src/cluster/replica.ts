@@ -35,6 +35,9 @@ const proposalTimeoutMs = 30_000;
  */
 const maxBarriersInFlight = 2;
 
+/** Longest random pause before a node proposes the expirations its timer found due. */
+const expiryJitterMs = 20;
+
 /** How often proposals are checked against proposalTimeoutMs. */
 const sweepIntervalMs = 1_000;
 
@@ -168,6 +171,18 @@ export class Replica implements CommandExecutor {
       clearInterval(this.#sweeper);
       this.#sweeper = undefined;
     }
+  }
+
+  /**
+   * Proposes the expirations due by this node's clock, if any still are
+   * after a short random pause: every node's timer sees the same deadlines,
+   * and the pause lets one node's `expire` apply first, so the others
+   * usually find nothing left to propose.
+   */
+  async expireDue(limit: number): Promise<number> {
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * expiryJitterMs));
+    const next = this.store.nextDeadline();
+    return next === undefined || next > this.clock.now() ? 0 : this.execute({ op: "expire", limit });
   }
 
   /**

@@ -127,7 +127,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   let lateLog: FastifyBaseLogger | undefined;
   let joined: Joined | undefined;
   try {
-    joined = config.cluster.natsUrls === "" ? undefined : await joinCluster(config, restored, newStore, clock, replicaLog);
+    joined = config.cluster.natsUrls === "" ? undefined : await joinCluster(config, clusterSettings(config), restored, newStore, clock, replicaLog);
     const store = joined?.replica.store ?? restored;
     const server = await compose(config, options, { address, tls, clock, store, snapshots, restore: opened?.restore, authenticator, joined });
     lateLog = server.app.log;
@@ -360,7 +360,7 @@ async function compose(config: Config, options: BuildOptions, parts: Parts): Pro
     background.add(() => startPruneTimer(store, config.pruneInterval));
   } else {
     // Every node proposes what its timers find due; applying it twice changes nothing more.
-    background.add(() => startExpiryTimer(store, clock, async (limit) => replica.execute({ op: "expire", limit })));
+    background.add(() => startExpiryTimer(store, clock, (limit) => replica.expireDue(limit)));
     const logFailure = (error: unknown) => app.log.warn({ err: error }, "the scheduled prune could not be proposed to the cluster");
     background.add(() => startPruneTimer(store, config.pruneInterval, () => replica.execute({ op: "scheduledPrune" }).catch(logFailure)));
     background.add(publishingSnapshots(replica, config.cluster.snapshotInterval, app.log));
@@ -463,6 +463,12 @@ function snapshotting(snapshotter: Snapshotter): StartWork {
       await snapshotter.snapshotNow();
     };
   };
+}
+
+/** The store settings every node of a cluster must share (those a command's outcome depends on). */
+function clusterSettings(config: Config): Record<string, unknown> {
+  const { replicated: _replicated, ...settings } = storeOptionsOf(config);
+  return settings;
 }
 
 /** A cluster node's snapshot publishing: every `intervalNs` (0 = never), for the nodes that fall behind the stream. */
