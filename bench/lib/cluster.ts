@@ -14,20 +14,14 @@ import { startNatsCluster, type NatsCluster } from "../../server/test/kit/nats-c
 import { startEtcdCluster, type EtcdCluster } from "./etcd-cluster.js";
 import { etcdErrorsBetween, etcdHandled, settledEtcdHandled } from "./etcd-process.js";
 import { grpcCall } from "./grpc-call.js";
-import { runH2load, type H2loadResult } from "./h2load.js";
+import { runH2load, type H2loadResult, type H2loadRounds } from "./h2load.js";
 import { spawnKeyquarry } from "./keyquarry-process.js";
 import { keepStderr, startedListening, stderrTail, stopChild, which } from "./procs.js";
 import { benchValue, getResponseValue, grpcFrame, lenField, rangeResponseValue } from "./proto.js";
 import { median, ratio } from "./stats.js";
 
 /** Sizes of the stage; clients and streams are per h2load process. */
-export interface ClusterSettings {
-  rounds: number;
-  seconds: number;
-  warmupSeconds: number;
-  clients: number;
-  streams: number;
-}
+export type ClusterSettings = H2loadRounds;
 
 /** Full and quick sizes. */
 export const clusterSettings = (quick: boolean): ClusterSettings =>

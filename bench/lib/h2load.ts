@@ -19,6 +19,11 @@ export interface H2loadSettings {
   warmupSeconds: number;
 }
 
+/** A stage's load: `rounds` of one h2load run per row, each with these settings. */
+export interface H2loadRounds extends H2loadSettings {
+  rounds: number;
+}
+
 export interface H2loadResult {
   ok: boolean;
   error?: string;

@@ -12,20 +12,14 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { KeySchema, KeyValueSchema } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { freePort } from "../../server/test/kit/free-port.js";
 import { grpcCall } from "./grpc-call.js";
-import { runH2load } from "./h2load.js";
+import { runH2load, type H2loadRounds } from "./h2load.js";
 import { spawnKeyquarry } from "./keyquarry-process.js";
 import { stopChild, waitForPort } from "./procs.js";
 import { grpcFrame } from "./proto.js";
 import { median, ratio, round } from "./stats.js";
 
 /** The stage's load: rounds of one h2load run per variant. */
-export interface TelemetryOverheadSettings {
-  rounds: number;
-  clients: number;
-  streams: number;
-  seconds: number;
-  warmupSeconds: number;
-}
+export type TelemetryOverheadSettings = H2loadRounds;
 
 export const telemetryOverheadSettings = (quick: boolean): TelemetryOverheadSettings =>
   quick ? { rounds: 2, clients: 8, streams: 16, seconds: 1, warmupSeconds: 0.5 } : { rounds: 5, clients: 8, streams: 16, seconds: 3, warmupSeconds: 1 };
