@@ -657,7 +657,7 @@ export declare type ServerMetrics = Message<"keyquarry.ServerMetrics"> & {
   clusterApplied?: bigint | undefined;
 
   /**
-   * Cluster mode (keyquarry extension): commands the log held beyond the last one this node applied, when it was delivered.
+   * Cluster mode (keyquarry extension): messages (each a batch of commands) the log held beyond the last one this node applied, when it was delivered.
    *
    * @generated from field: optional uint64 cluster_lag = 17;
    */

@@ -61,7 +61,7 @@ export class Replica implements CommandExecutor {
   #proposals = 0;
   #lag = 0;
   #failure: Error | undefined;
-  /** Reads waiting for the next barrier, and whether one is in flight. */
+  /** Reads waiting for the next barrier, and how many barriers are in flight. */
   #nextBarrier: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
   #barriersInFlight = 0;
   #stopConsuming: (() => Promise<void>) | undefined;
@@ -81,7 +81,7 @@ export class Replica implements CommandExecutor {
     return this.store.commandSeq;
   }
 
-  /** Messages the stream held after the last one applied, when it was delivered. */
+  /** Messages (each a batch of commands) the stream held after the last one applied, when it was delivered. */
   get lag(): number {
     return this.#lag;
   }
