@@ -55,6 +55,9 @@ const settingsObject = "settings";
 /** How long a publish is tried again (see {@link CommandStream.publish}); within JetStream's 2-minute duplicate window. */
 const publishRetryMs = 20_000;
 
+/** A consumer without a message or a heartbeat (every second) for this long is replaced. */
+const consumerSilenceMs = 4_000;
+
 /** How long a starting node asks again a cluster that does not answer (yet). */
 export const startRetryMs = 30_000;
 
@@ -164,15 +167,19 @@ export class CommandStream {
    * one at a time), until the returned function stops it.
    *
    * An ordered consumer is one replica, on one NATS server: when that server
-   * is lost, nats.js keeps asking after a consumer nobody answers for. Two
-   * missed heartbeats replace it here by a new one from the next message
-   * (a minimal supervisor of our own: the library has no such option).
+   * is lost, nats.js may keep asking after a consumer nobody answers for (and
+   * stops watching its heartbeats meanwhile). A watchdog of our own (the
+   * library has no such option) replaces a consumer that has shown no sign
+   * of life (a message or a heartbeat) for consumerSilenceMs by a new one
+   * from the next message.
    */
   async consume(after: bigint, apply: (message: StreamMessage) => void): Promise<() => Promise<void>> {
     let delivered = after;
     let stopped = false;
     let current: ConsumerMessages | undefined;
+    let lastSign = Date.now();
     const open = async (): Promise<void> => {
+      lastSign = Date.now();
       // A short timeout: while JetStream elects a new meta leader the request goes unanswered; ask again soon.
       const consumer = await jetstream(this.connection, { timeout: 2_000 }).consumers.get(this.options.name, {
         deliver_policy: DeliverPolicy.StartSequence,
@@ -184,6 +191,7 @@ export class CommandStream {
         expires: 5_000,
         idle_heartbeat: 1_000,
         callback: (message) => {
+          lastSign = Date.now();
           delivered = BigInt(message.seq);
           apply({
             seq: delivered,
@@ -194,30 +202,45 @@ export class CommandStream {
         },
       });
       current = messages;
+      lastSign = Date.now();
       void (async () => {
         for await (const status of messages.status()) {
-          if (status.type === "heartbeats_missed" && status.count >= 2 && !stopped && current === messages) {
-            current = undefined;
-            await messages.close().catch(() => {});
-            await reopen();
-            return;
+          if (status.type === "heartbeat") {
+            lastSign = Date.now();
           }
         }
       })();
     };
-    const reopen = async (): Promise<void> => {
-      for (let delay = 100; !stopped && !this.connection.isClosed(); delay = Math.min(delay * 2, 2_000)) {
-        try {
-          await open();
-          return;
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, delay));
-        }
+    let reopening = false;
+    const watchdog = setInterval(() => {
+      if (stopped || reopening || Date.now() - lastSign < consumerSilenceMs) {
+        return;
       }
-    };
-    await this.retrying(startRetryMs, open);
+      reopening = true;
+      const silent = current;
+      current = undefined;
+      void (async () => {
+        await silent?.close().catch(() => {});
+        for (let delay = 100; !stopped && !this.connection.isClosed(); delay = Math.min(delay * 2, 2_000)) {
+          try {
+            await open();
+            break;
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, delay));
+          }
+        }
+        reopening = false;
+      })();
+    }, 1_000).unref();
+    try {
+      await this.retrying(startRetryMs, open);
+    } catch (error) {
+      clearInterval(watchdog);
+      throw error;
+    }
     return async () => {
       stopped = true;
+      clearInterval(watchdog);
       await current?.close();
     };
   }
