@@ -6,6 +6,7 @@ import { Code } from "@connectrpc/connect";
 import { defaultConfig } from "../src/config/default-config.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClients } from "./kit/create-clients.js";
+import { withToken, writeIdentitiesFile } from "./kit/identities.js";
 import { startTestServer, type TestServer } from "./kit/start-test-server.js";
 import { textValueOf } from "./kit/text-value-of.js";
 
@@ -61,5 +62,22 @@ describe("SetMany", () => {
     }
     expect(answered).toBe(5000);
     expect(await textValueOf(kv, "k0")).toBe("4500");
+  });
+
+  it("checks each item against the caller's identity: a key outside its prefixes is refused, the others set", async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "kq-set-many-"));
+    const file = join(dataDir, "identities.yaml");
+    await writeIdentitiesFile(file, [{ id: "billing", role: "readwrite", tokens: ["billing-token-0123456789"], keyPrefixes: ["billing/"] }]);
+    test = await startTestServer({ auth: { enabled: true, file } });
+    const { kv } = createClients("grpc", test.url, undefined, { interceptors: [withToken("billing-token-0123456789")] });
+    const answers = [];
+    for await (const answer of kv.setMany(items([["billing/1", "a"], ["payroll/1", "b"], ["billing/2", "c"]]))) {
+      answers.push([answer.key, answer.code]);
+    }
+    expect(answers).toEqual([
+      ["billing/1", 0],
+      ["payroll/1", Code.PermissionDenied],
+      ["billing/2", 0],
+    ]);
   });
 });
