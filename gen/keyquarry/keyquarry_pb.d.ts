@@ -109,6 +109,47 @@ export declare type SetResponse = Message<"keyquarry.SetResponse"> & {
 export declare const SetResponseSchema: GenMessage<SetResponse>;
 
 /**
+ * What SetMany answers for one KeyValue (keyquarry extension).
+ *
+ * @generated from message keyquarry.SetManyResponse
+ */
+export declare type SetManyResponse = Message<"keyquarry.SetManyResponse"> & {
+  /**
+   * The key of the KeyValue it answers.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * Set's response, when it succeeded.
+   *
+   * @generated from field: keyquarry.SetResponse response = 2;
+   */
+  response?: SetResponse | undefined;
+
+  /**
+   * The gRPC status code of Set's error (0 when it succeeded).
+   *
+   * @generated from field: int32 code = 3;
+   */
+  code: number;
+
+  /**
+   * The error's message.
+   *
+   * @generated from field: string message = 4;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message keyquarry.SetManyResponse.
+ * Use `create(SetManyResponseSchema)` to create a new message.
+ */
+export declare const SetManyResponseSchema: GenMessage<SetManyResponse>;
+
+/**
  * Key names a key (request of Get and Exists).
  *
  * @generated from message keyquarry.Key
@@ -1676,6 +1717,17 @@ export declare const KeyQuarry: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchKeyValueRequestSchema;
     output: typeof WatchKeyValueResponseSchema;
+  },
+  /**
+   * Sets many keys over one stream (keyquarry extension, gRPC over HTTP/2): each KeyValue as Set
+   * would, in order, answered by one SetManyResponse each, in the same order.
+   *
+   * @generated from rpc keyquarry.KeyQuarry.SetMany
+   */
+  setMany: {
+    methodKind: "bidi_streaming";
+    input: typeof KeyValueSchema;
+    output: typeof SetManyResponseSchema;
   },
 }>;
 

@@ -2,10 +2,15 @@
  * `keyquarry client load` (bulk-set) against a real server: items from
  * arguments and from piped stdin, per-item JSON lines in input order,
  * failures next to successes (exit status 1), --lock and --lifespan, a
- * large streamed stdin, refused streams sent again, and the progress line
- * on a terminal. The built CLI as a child process.
+ * large streamed stdin (over one SetMany stream), refused streams sent
+ * again and a server without SetMany (one Set call per item), and the
+ * progress line on a terminal. The built CLI as a child process.
  */
 import { execFile } from "node:child_process";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { once } from "node:events";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -160,7 +165,7 @@ describe("keyquarry client load against a server with a small stream limit", () 
     await server.close();
   });
 
-  it("sends the streams the server refused (REFUSED_STREAM, before its limit was known) again: every item is set", async () => {
+  it("needs one stream of a server limited to a few per connection: every item is set", async () => {
     const address = new URL(server.url).host;
     const input = Array.from({ length: 200 }, (_, i) => `limited-${i}=${i}\n`).join("");
     const result = await keyquarry(["client", "--address", address, "load", "--concurrency", "32"], input);
@@ -168,5 +173,43 @@ describe("keyquarry client load against a server with a small stream limit", () 
     expect(lines(result.stdout)).toEqual(Array.from({ length: 200 }, (_, i) => ({ key: `limited-${i}`, success: true, isNew: true })));
     const sdk = createKeyquarryClient(address);
     expect(await textValueOf(sdk, "limited-199")).toBe("199");
+  });
+});
+
+describe("keyquarry client load against a server without SetMany (the Go original, an older keyquarry)", () => {
+  it("sets each item with a Set call of its own, a key's items in order, sending again the streams the server refused", async () => {
+    // A gRPC server with Set only, as a server without the extension answers: SetMany is UNIMPLEMENTED.
+    const stored = new Map<string, string>();
+    // At most 4 streams: the first calls, sent before that limit is known, are refused (REFUSED_STREAM).
+    const server = http2.createServer(
+      { settings: { maxConcurrentStreams: 4 } },
+      connectNodeAdapter({
+        routes: (router) =>
+          router.service(KeyQuarry, {
+            set(request) {
+              const isNew = !stored.has(request.key);
+              stored.set(request.key, new TextDecoder().decode(request.value));
+              return { success: true, isNew };
+            },
+          }),
+      }),
+    );
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const { port } = server.address() as AddressInfo;
+      const input = "a=1\na=2\n" + Array.from({ length: 200 }, (_, i) => `limited-${i}=${i}\n`).join("");
+      const result = await keyquarry(["client", "--address", `127.0.0.1:${port}`, "load", "--concurrency", "32"], input);
+      expect(result).toMatchObject({ code: 0, stderr: "" });
+      expect(lines(result.stdout)).toEqual([
+        { key: "a", success: true, isNew: true },
+        { key: "a", success: true, isNew: false },
+        ...Array.from({ length: 200 }, (_, i) => ({ key: `limited-${i}`, success: true, isNew: true })),
+      ]);
+      expect(stored.get("a")).toBe("2");
+      expect(stored.size).toBe(201);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import http2 from "node:http2";
 import { setTimeout } from "node:timers/promises";
-import { create, fromBinary, toBinary, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type DescMethod, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { KeyquarryHttp2Target } from "@keyquarry/client-node";
 
@@ -16,7 +16,7 @@ export class GrpcUnarySession {
   private readonly session: http2.ClientHttp2Session;
   private readonly pathPrefix: string;
   /** Request headers by method, built once: they are the same for every call. */
-  private readonly headers = new Map<DescMethodUnary, http2.OutgoingHttpHeaders>();
+  private readonly headers = new Map<DescMethod, http2.OutgoingHttpHeaders>();
 
   constructor(
     private readonly target: KeyquarryHttp2Target,
@@ -90,7 +90,16 @@ export class GrpcUnarySession {
     });
   }
 
-  private headersFor(method: DescMethodUnary): http2.OutgoingHttpHeaders {
+  /** A stream of `method` (a streaming RPC), with the same headers as a call; the caller frames and reads its messages. */
+  stream(method: DescMethod): http2.ClientHttp2Stream {
+    try {
+      return this.session.request(this.headersFor(method));
+    } catch (error) {
+      throw new ConnectError(error instanceof Error ? error.message : String(error), Code.Unavailable, undefined, undefined, error);
+    }
+  }
+
+  private headersFor(method: DescMethod): http2.OutgoingHttpHeaders {
     let headers = this.headers.get(method);
     if (headers === undefined) {
       headers = {
@@ -115,6 +124,19 @@ export class GrpcUnarySession {
 /** Sends of a refused stream, in all. */
 const maxAttempts = 8;
 
+/** The call's failure as a ConnectError from its trailers (or the headers of a trailers-only response), or undefined for grpc-status 0. */
+export function statusError(headers: http2.IncomingHttpHeaders, trailers: http2.IncomingHttpHeaders): ConnectError | undefined {
+  const status = trailers["grpc-status"];
+  if (status === undefined) {
+    return new ConnectError(`no grpc-status in the response (HTTP ${String(headers[":status"])})`, Code.Unknown);
+  }
+  if (status === "0") {
+    return undefined;
+  }
+  const code = Number(status);
+  return new ConnectError(decodeMessage(trailers["grpc-message"]), Code[code] === undefined ? Code.Unknown : (code as Code));
+}
+
 /** The response message's bytes, or the call's failure as a ConnectError. */
 function responseMessage(
   failure: ConnectError | undefined,
@@ -123,16 +145,9 @@ function responseMessage(
   trailers: http2.IncomingHttpHeaders,
   body: Buffer,
 ): Uint8Array {
-  if (failure !== undefined) {
-    throw failure;
-  }
-  const status = trailers["grpc-status"];
-  if (status === undefined) {
-    throw new ConnectError(`no grpc-status in the response (HTTP ${String(headers[":status"])})`, Code.Unknown);
-  }
-  if (status !== "0") {
-    const code = Number(status);
-    throw new ConnectError(decodeMessage(trailers["grpc-message"]), Code[code] === undefined ? Code.Unknown : (code as Code));
+  const error = failure ?? statusError(headers, trailers);
+  if (error !== undefined) {
+    throw error;
   }
   if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5) {
     throw new ConnectError("the response is not one uncompressed gRPC message", Code.Internal);

@@ -1,16 +1,18 @@
 import { Argument, InvalidArgumentError, Option } from "commander";
 import { ConnectError } from "@connectrpc/connect";
 import type { Duration } from "@bufbuild/protobuf/wkt";
-import { KeyQuarry } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { KeyQuarry, type KeyValueSchema } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
 import { keyquarryHttp2Target } from "@keyquarry/client-node";
 import type { ClientCommand } from "./client-commands.js";
 import { sdkOptionsFor } from "./client-options.js";
 import type { CommandOutput } from "./command-output.js";
-import { errorFields } from "./describe-error.js";
+import { errorFields, statusName } from "./describe-error.js";
 import { CliError, ExitCode, exitCodeFor } from "./exit-code.js";
 import { parseDurationMessage } from "./option-parsers.js";
 import { GrpcUnarySession } from "./grpc-unary-session.js";
 import { orderedCalls } from "./ordered-calls.js";
+import { hasSetMany, setMany } from "./set-many-stream.js";
 
 /** One key to set. */
 interface LoadItem {
@@ -20,8 +22,9 @@ interface LoadItem {
 
 /**
  * `keyquarry client load` (alias `bulk-set`): sets many keys over one
- * connection, many calls in flight, and prints one JSON line per item in
- * input order. Exit status 1 if any item failed (the original always exits 0).
+ * connection (one SetMany stream, or many Set calls in flight with a server
+ * without it), and prints one JSON line per item in input order. Exit
+ * status 1 if any item failed (the original always exits 0).
  */
 export const loadCommand: ClientCommand = {
   name: "load",
@@ -33,7 +36,7 @@ export const loadCommand: ClientCommand = {
     new Option("--content-type <type>", "content type of every value (default: detected from each value)"),
     new Option("--lock <duration>", "lock every key for this client, e.g. 30s").argParser(parseDurationMessage),
     new Option("--lifespan <duration>", "delete each key this long after it was last set, e.g. 1m").argParser(parseDurationMessage),
-    new Option("--concurrency <n>", "calls in flight at most").argParser(parseConcurrency).default(64),
+    new Option("--concurrency <n>", "calls in flight at most, with a server without SetMany (one Set call per item)").argParser(parseConcurrency).default(64),
   ],
   run({ connection, args: [items], options }) {
     const given = (items as unknown as string[] | undefined) ?? [];
@@ -66,23 +69,12 @@ async function* loadOutputs(
   items: AsyncIterable<LoadItem[]> | Iterable<LoadItem[]>,
   settings: LoadSettings,
 ): AsyncGenerator<CommandOutput> {
-  const { contentType, lockDuration, lifespan } = settings;
-  const set = async ({ key, value }: LoadItem): Promise<{ line: string; failed: boolean }> => {
-    try {
-      const response = await session.call(KeyQuarry.method.set, { key, value: Buffer.from(value, "utf8"), contentType, lockDuration, lifespan });
-      return { line: JSON.stringify({ key, success: response.success, isNew: response.isNew }), failed: false };
-    } catch (error) {
-      // Without a server, every item would fail alike: stop as other commands do (exit status 3).
-      if (exitCodeFor(error) === ExitCode.unreachable || !(error instanceof ConnectError)) {
-        throw error;
-      }
-      return { line: JSON.stringify({ key, error: errorFields(error) }), failed: true };
-    }
-  };
   const progress = process.stderr.isTTY ? startProgress() : undefined;
   let count = 0;
   try {
-    for await (const batch of orderedCalls(items, (item) => item.key, set, settings.concurrency)) {
+    // SetMany when the server has it (one stream for every item); else a Set call per item.
+    const lines = (await hasSetMany(session)) ? streamedLines(session, items, settings) : callLines(session, items, settings);
+    for await (const batch of lines) {
       count += batch.length;
       progress?.update(count);
       const text = batch.map(({ line }) => line + "\n").join("");
@@ -95,6 +87,50 @@ async function* loadOutputs(
   if (count === 0) {
     throw new CliError("no values provided (stdin had no k=v lines)", ExitCode.usage);
   }
+}
+
+/** An item's output line, and whether it failed. */
+interface ItemLine {
+  line: string;
+  failed: boolean;
+}
+
+/** The KeyValue of an item with the load's settings. */
+function keyValueOf({ key, value }: LoadItem, { contentType, lockDuration, lifespan }: LoadSettings): MessageInitShape<typeof KeyValueSchema> {
+  return { key, value: Buffer.from(value, "utf8"), contentType, lockDuration, lifespan };
+}
+
+/** The lines of the items set over one SetMany stream. */
+async function* streamedLines(session: GrpcUnarySession, items: AsyncIterable<LoadItem[]> | Iterable<LoadItem[]>, settings: LoadSettings): AsyncGenerator<ItemLine[]> {
+  async function* keyValues() {
+    for await (const batch of items) {
+      yield batch.map((item) => keyValueOf(item, settings));
+    }
+  }
+  for await (const answers of setMany(session, keyValues())) {
+    yield answers.map(({ key, code, message, response }) =>
+      code === 0
+        ? { line: JSON.stringify({ key, success: response?.success ?? true, isNew: response?.isNew ?? false }), failed: false }
+        : { line: JSON.stringify({ key, error: { code: statusName(code), message } }), failed: true },
+    );
+  }
+}
+
+/** The lines of the items set by one Set call each, `settings.concurrency` in flight, a key's calls in order. */
+function callLines(session: GrpcUnarySession, items: AsyncIterable<LoadItem[]> | Iterable<LoadItem[]>, settings: LoadSettings): AsyncIterable<ItemLine[]> {
+  const set = async (item: LoadItem): Promise<ItemLine> => {
+    try {
+      const response = await session.call(KeyQuarry.method.set, keyValueOf(item, settings));
+      return { line: JSON.stringify({ key: item.key, success: response.success, isNew: response.isNew }), failed: false };
+    } catch (error) {
+      // Without a server, every item would fail alike: stop as other commands do (exit status 3).
+      if (exitCodeFor(error) === ExitCode.unreachable || !(error instanceof ConnectError)) {
+        throw error;
+      }
+      return { line: JSON.stringify({ key: item.key, error: errorFields(error) }), failed: true };
+    }
+  };
+  return orderedCalls(items, (item) => item.key, set, settings.concurrency);
 }
 
 /** `k=v`: only the first `=` splits, no `=` means an empty value (as in the original). */

@@ -13,6 +13,7 @@ import { keyQuarryOperations, type Replication } from "./key-quarry-service.js";
 import { readAfterBarrier } from "./read-after-barrier.js";
 import type { ListKeysOptions } from "./list-keys.js";
 import { connectHandlers, type UnaryOperation, type UnaryOperations } from "./unary-operations.js";
+import { setManyHandler } from "./set-many-handler.js";
 import { watchHandlers } from "./watch-handlers.js";
 import { createWatchMethods, type WatchMethod } from "./watch-session.js";
 
@@ -68,7 +69,7 @@ export function createRpcs(dependencies: RouteDependencies): Rpcs {
   const watch = createWatchMethods(store, hub);
   return {
     routes: (router) => {
-      router.service(KeyQuarry, { ...connectHandlers(keyQuarry), ...watchHandlers(watch) });
+      router.service(KeyQuarry, { ...connectHandlers(keyQuarry), ...watchHandlers(watch), setMany: setManyHandler(keyQuarry.set) });
       router.service(Admin, connectHandlers(admin));
     },
     unaryMethods: new Map([...byPath(KeyQuarry, keyQuarry), ...byPath(Admin, admin)]),
