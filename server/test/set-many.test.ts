@@ -49,9 +49,10 @@ describe("SetMany", () => {
     expect((await kv.inspect({ key: "a" })).version).toBe(2n);
   });
 
-  it("keeps up with a stream larger than its window of unanswered items, with a journal that acknowledges after commits", async () => {
+  it("keeps up with a stream larger than its window of unanswered items and than one request's size limit, with a journal that acknowledges after commits", async () => {
     dataDir = mkdtempSync(join(tmpdir(), "kq-set-many-"));
-    test = await startTestServer({ dataDir, snapshot: { ...defaultConfig().snapshot, enabled: true, journal: "sync" } });
+    // A request may hold about 1 KiB here; the stream holds 60 times that, each message well within it.
+    test = await startTestServer({ dataDir, maxValueSize: 64, maxKeyLength: 64, snapshot: { ...defaultConfig().snapshot, enabled: true, journal: "sync" } });
     const { kv } = createClients("grpc", test.url, "loader");
     const entries = Array.from({ length: 5000 }, (_, i): [string, string] => [`k${i % 1500}`, String(i)]);
     let answered = 0;

@@ -37,6 +37,7 @@ export async function* setMany(
 ): AsyncGenerator<SetManyResponse[]> {
   const stream = session.stream(KeyQuarry.method.setMany);
   const ended = streamEnd(stream);
+  const closed = once(stream, "close");
   let unanswered = 0;
   let answers: SetManyResponse[] = [];
   // The output loop and the sender each wait for answers.
@@ -68,7 +69,7 @@ export async function* setMany(
         const frames = batch.map((item) => frame(toBinary(KeyValueSchema, create(KeyValueSchema, item))));
         unanswered += batch.length;
         if (!stream.write(Buffer.concat(frames))) {
-          await Promise.race([once(stream, "drain"), once(stream, "close")]);
+          await Promise.race([once(stream, "drain"), closed]);
         }
         while (unanswered > maxUnanswered && !stream.closed) {
           await new Promise<void>((resolve) => (wakeSender = resolve));

@@ -76,6 +76,7 @@ export const connectPlugin: FastifyPluginCallback<ConnectPluginOptions> = (insta
           limit,
           enveloped,
           declaredBytes,
+          messageStream: handler.method.methodKind === "bidi_streaming" || handler.method.methodKind === "client_streaming",
           onRefuse: () => stopReadingRequest(request.raw, reply.raw),
         });
         const body = isJsonContentType(contentType) ? checkJsonBody(guarded, handler.method.input, enveloped) : guarded;

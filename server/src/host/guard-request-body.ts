@@ -11,6 +11,11 @@ export interface BodyGuard {
   readonly enveloped: boolean;
   /** The declared length of the body (content-length), if any. */
   readonly declaredBytes: number | undefined;
+  /**
+   * The body is a stream of messages (SetMany): it has no size of its own,
+   * each message is capped by the protocol handler (readMaxBytes); only the deadline applies.
+   */
+  readonly messageStream?: boolean;
   /** Called once when the body is refused, before the reader gets the error. */
   onRefuse(): void;
 }
@@ -21,7 +26,8 @@ export interface BodyGuard {
  * RESOURCE_EXHAUSTED (its size and the limit, in the options' terms) as soon
  * as it is known to be too large: from content-length, from an envelope's
  * length prefix, or from what arrived. The protocol handler reading it then
- * answers in its protocol's format.
+ * answers in its protocol's format. A stream of messages is capped per
+ * message by the handler instead.
  */
 export async function* guardRequestBody(body: AsyncIterable<Uint8Array>, guard: BodyGuard): AsyncGenerator<Uint8Array> {
   const { limit } = guard;
@@ -30,8 +36,8 @@ export async function* guardRequestBody(body: AsyncIterable<Uint8Array>, guard: 
     return error;
   };
   // The envelope overhead: the 5-byte prefix of the one request message.
-  const meter = new RequestSizeMeter(limit, guard.enveloped);
-  const declared = meter.declared(guard.declaredBytes);
+  const meter = guard.messageStream === true ? undefined : new RequestSizeMeter(limit, guard.enveloped);
+  const declared = meter?.declared(guard.declaredBytes);
   if (declared !== undefined) {
     throw refuse(declared);
   }
@@ -61,7 +67,7 @@ export async function* guardRequestBody(body: AsyncIterable<Uint8Array>, guard: 
         return;
       }
       const chunk = next.value;
-      const tooLarge = meter.add(chunk);
+      const tooLarge = meter?.add(chunk);
       if (tooLarge !== undefined) {
         throw refuse(tooLarge);
       }
