@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { defaultConfig } from "../src/config/default-config.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClients } from "./kit/create-clients.js";
@@ -80,5 +80,26 @@ describe("SetMany", () => {
       ["payroll/1", Code.PermissionDenied],
       ["billing/2", 0],
     ]);
+  });
+});
+
+describe("SetMany over HTTP/1.1", () => {
+  it("answers UNIMPLEMENTED in each protocol's form (it needs HTTP/2), not a bare HTTP 505", async () => {
+    test = await startTestServer();
+    for (const kind of ["connect", "grpc-web"] as const) {
+      const { kv } = createClients(kind, test.url, "loader");
+      const error = await (async () => {
+        for await (const _ of kv.setMany(items([["a", "1"]]))) {
+          // nothing answers
+        }
+      })().then(
+        () => undefined,
+        (reason: unknown) => reason as ConnectError,
+      );
+      expect(error, kind).toBeInstanceOf(ConnectError);
+      expect(error!.code, kind).toBe(Code.Unimplemented);
+      // Connect's streaming client takes the code from the HTTP status and does not read the body.
+      if (kind === "grpc-web") expect(error!.rawMessage).toContain("needs HTTP/2");
+    }
   });
 });

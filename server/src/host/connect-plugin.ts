@@ -59,6 +59,12 @@ export const connectPlugin: FastifyPluginCallback<ConnectPluginOptions> = (insta
           replyWithError(request, reply, unsupportedContentType(contentType), 415);
           return;
         }
+        if (handler.method.methodKind === "bidi_streaming" && request.raw.httpVersionMajor < 2) {
+          // connect-es answers a bare HTTP 505; clients read an error in their protocol's form (Connect: 404 is UNIMPLEMENTED).
+          const error = new ConnectError(`${handler.method.name} streams both ways: it needs HTTP/2 (gRPC, or Connect over HTTP/2)`, Code.Unimplemented);
+          replyWithError(request, reply, error, 404);
+          return;
+        }
         next();
       },
       handler: async (request, reply) => {
