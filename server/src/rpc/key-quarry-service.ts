@@ -10,7 +10,7 @@ import {
 import type { KeyMetrics } from "../store/key-metrics.js";
 import { StoreEventKind } from "../store/store-event-kind.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
-import type { StoreCommand } from "../store/store-command.js";
+import { clearCommand, deleteCommand, lockCommand, type StoreCommandOf } from "../store/store-command.js";
 import { whenDone, type CommandExecutor } from "./command-executor.js";
 import { version } from "../version.js";
 import type { WatchHub } from "../watch/watch-hub.js";
@@ -25,10 +25,6 @@ export interface Replication {
   lag: number;
 }
 
-type SetCommand = Extract<StoreCommand, { op: "set" }>;
-type DeleteCommand = Extract<StoreCommand, { op: "delete" }>;
-type ClearCommand = Extract<StoreCommand, { op: "clear" }>;
-type LockCommand = Extract<StoreCommand, { op: "lock" }>;
 
 /**
  * The unary RPCs of the KeyQuarry service: maps each request to the store
@@ -45,7 +41,7 @@ export function keyQuarryOperations(
 ): UnaryOperations<typeof KeyQuarry> {
   return {
     set(request, { id: clientId }, call) {
-      const command: SetCommand = {
+      const command: StoreCommandOf<"set"> = {
         op: "set",
         clientId,
         request: {
@@ -87,10 +83,7 @@ export function keyQuarryOperations(
       };
     },
     delete(request, { id: clientId }, call) {
-      const command: DeleteCommand = request.ifVersion === undefined
-        ? { op: "delete", clientId, key: request.key }
-        : { op: "delete", clientId, key: request.key, ifVersion: request.ifVersion };
-      return whenDone(writes.execute(command, call), () => ({ deleted: true }));
+      return whenDone(writes.execute(deleteCommand(clientId, request.key, request.ifVersion), call), () => ({ deleted: true }));
     },
     exists(request) {
       return { exists: store.exists(request.key) };
@@ -100,15 +93,13 @@ export function keyQuarryOperations(
     },
     clear(request, { id: clientId, identity }, call) {
       // An identity limited to key prefixes clears only its own keys.
-      const prefixes = identity?.keyPrefixes;
-      const command: ClearCommand = prefixes === undefined
-        ? { op: "clear", clientId, force: request.force }
-        : { op: "clear", clientId, force: request.force, prefixes: [...prefixes] };
+      const command = clearCommand(clientId, request.force, identity?.keyPrefixes);
       return whenDone(writes.execute(command, call), (keysDeleted) => ({ success: true, keysDeleted }));
     },
     listKeys: listKeysOperation(store, options),
     stats() {
       const stats = store.stats();
+      const position = replication?.();
       const count = (event: StoreEventKind) => stats.events[event] ?? 0n;
       const used = stats.maxKeys === 0n ? 0 : Math.round((Number(stats.userKeys) / Number(stats.maxKeys)) * 100) / 100;
       return {
@@ -138,17 +129,15 @@ export function keyQuarryOperations(
         revision: store.revision,
         serverVersion: version,
         readonly: store.readonly,
-        ...(replication === undefined ? {} : { clusterApplied: replication().applied, clusterLag: BigInt(replication().lag) }),
+        ...(position === undefined ? {} : { clusterApplied: position.applied, clusterLag: BigInt(position.lag) }),
       };
     },
     clearHistory(_request, { id: clientId }, call) {
       return writes.execute({ op: "clearHistory", clientId }, call);
     },
     lock(request, { id: clientId }, call) {
-      const { key, createIfMissing } = request;
-      const command: LockCommand = request.duration === undefined
-        ? { op: "lock", clientId, key, createIfMissing }
-        : { op: "lock", clientId, key, duration: nanosFromDuration(request.duration), createIfMissing };
+      const duration = request.duration && nanosFromDuration(request.duration);
+      const command = lockCommand(clientId, request.key, duration, request.createIfMissing);
       return whenDone(writes.execute(command, call), (fencingToken) => ({ success: true, fencingToken }));
     },
     unlock(request, { id: clientId }, call) {

@@ -13,7 +13,16 @@ import { StoreCore } from "./store-core.js";
 import { StoreError } from "./store-error.js";
 import { StoreEventKind } from "./store-event-kind.js";
 import { serverClientId, type StoreEvent, type ValueSnapshot } from "./store-event.js";
-import type { CommandOutcome, CommandRecord, CommandResult, CommandSink, StoreCommand } from "./store-command.js";
+import {
+  clearCommand,
+  deleteCommand,
+  lockCommand,
+  type CommandOutcome,
+  type CommandRecord,
+  type CommandResult,
+  type CommandSink,
+  type StoreCommand,
+} from "./store-command.js";
 import type { StoreState } from "./store-state.js";
 import { storeStats, type StoreStats } from "./store-stats.js";
 
@@ -183,8 +192,7 @@ export class KeyValueStore extends StoreCore {
 
   /** Removes a key; with `ifVersion`, only if the key has that version. */
   delete(clientId: string, key: string, ifVersion?: bigint): void {
-    const command: StoreCommand = ifVersion === undefined ? { op: "delete", clientId, key } : { op: "delete", clientId, key, ifVersion };
-    return this.commands.run(command, () => {
+    return this.commands.run(deleteCommand(clientId, key, ifVersion), () => {
       const now = this.begin();
       checkNotReserved(key);
       this.clients.checkWritable();
@@ -224,8 +232,7 @@ export class KeyValueStore extends StoreCore {
    * returns how many.
    */
   clear(clientId: string, force: boolean, prefixes?: readonly string[]): bigint {
-    const command: StoreCommand = prefixes === undefined ? { op: "clear", clientId, force } : { op: "clear", clientId, force, prefixes: [...prefixes] };
-    return this.commands.run(command, () => {
+    return this.commands.run(clearCommand(clientId, force, prefixes), () => {
       const now = this.begin();
       this.clients.checkWritable();
       let removed = 0n;
@@ -268,9 +275,7 @@ export class KeyValueStore extends StoreCore {
    * max_lock_duration from now. Returns the lock's fencing token.
    */
   lock(clientId: string, key: string, duration: bigint | undefined, createIfMissing: boolean): bigint {
-    const command: StoreCommand =
-      duration === undefined ? { op: "lock", clientId, key, createIfMissing } : { op: "lock", clientId, key, duration, createIfMissing };
-    return this.commands.run(command, () => {
+    return this.commands.run(lockCommand(clientId, key, duration, createIfMissing), () => {
       const now = this.begin();
       checkWritableKey(key);
       this.clients.checkWritable();

@@ -32,6 +32,27 @@ export type StoreCommand =
   /** The reserved keys written at every start. */
   | { op: "writeReservedKeys"; values: Array<[string, string]> };
 
+/** A command of op `O`. */
+export type StoreCommandOf<O extends StoreCommandOp> = Extract<StoreCommand, { op: O }>;
+
+// The builders of the commands with optional fields leave an absent one out (not `undefined`):
+// a command recorded and one decoded from the journal or the cluster's log compare equal.
+
+/** A Delete, with `ifVersion` when given. */
+export function deleteCommand(clientId: string, key: string, ifVersion: bigint | undefined): StoreCommandOf<"delete"> {
+  return ifVersion === undefined ? { op: "delete", clientId, key } : { op: "delete", clientId, key, ifVersion };
+}
+
+/** A Clear, limited to `prefixes` when given. */
+export function clearCommand(clientId: string, force: boolean, prefixes: readonly string[] | undefined): StoreCommandOf<"clear"> {
+  return prefixes === undefined ? { op: "clear", clientId, force } : { op: "clear", clientId, force, prefixes: [...prefixes] };
+}
+
+/** A Lock, with `duration` when given. */
+export function lockCommand(clientId: string, key: string, duration: bigint | undefined, createIfMissing: boolean): StoreCommandOf<"lock"> {
+  return duration === undefined ? { op: "lock", clientId, key, createIfMissing } : { op: "lock", clientId, key, duration, createIfMissing };
+}
+
 /** The name of a {@link StoreCommand}. */
 export type StoreCommandOp = StoreCommand["op"];
 
