@@ -276,10 +276,9 @@ export class CommandStream {
 
   /** The published snapshot, if any. */
   async publishedSnapshot(): Promise<PublishedSnapshot | undefined> {
-    const bucket = await this.snapshots();
-    const info = await bucket.info(snapshotObject);
-    const bytes = info === null || info.deleted ? null : await bucket.getBlob(snapshotObject);
-    return bytes === null ? undefined : { seq: BigInt(info?.metadata?.["seq"] ?? "0"), bytes };
+    const published = await this.publishedSnapshotInfo();
+    const bytes = published === undefined ? null : await (await this.snapshots()).getBlob(snapshotObject);
+    return published === undefined || bytes === null ? undefined : { seq: published.seq, bytes };
   }
 
   #bucket: Promise<ObjectStore> | undefined;

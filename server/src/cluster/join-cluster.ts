@@ -76,7 +76,7 @@ export async function joinCluster(
     }
     const startedFrom = store.commandSeq;
     const replica = new Replica(store, stream, clock, randomUUID(), log);
-    await replica.start();
+    await replica.start(last);
     return { replica, startedFrom, fromPublishedSnapshot, caughtUp: replica.applied - startedFrom };
   } catch (error) {
     await stream.close();

@@ -4,7 +4,7 @@ import type { Clock } from "../store/clock.js";
 import type { KeyValueStore } from "../store/key-value-store.js";
 import type { CommandResult, StoreCommand } from "../store/store-command.js";
 import type { CommandExecutor } from "../rpc/command-executor.js";
-import { startRetryMs, type CommandStream, type StreamMessage } from "./command-stream.js";
+import type { CommandStream, StreamMessage } from "./command-stream.js";
 import { batchOverhead, decodeCommandBatch, decodeCommandMessage, encodeCommandBatch, encodeCommandMessage } from "./command-message.js";
 
 /** A proposal waiting for this node to apply it. */
@@ -91,9 +91,8 @@ export class Replica implements CommandExecutor {
     return this.#failure;
   }
 
-  /** Starts applying the stream after what the store holds; resolves once it has caught up with the stream's end now. */
-  async start(): Promise<void> {
-    const { last } = await this.stream.bounds(startRetryMs);
+  /** Starts applying the stream after what the store holds; resolves once it has applied up to `last` (the stream's end when the node joined). */
+  async start(last: bigint): Promise<void> {
     this.#stopConsuming = await this.stream.consume(this.applied, (message) => this.apply(message));
     await this.appliedUpTo(last);
   }
@@ -181,8 +180,13 @@ export class Replica implements CommandExecutor {
    */
   async expireDue(limit: number): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, Math.random() * expiryJitterMs));
+    return this.expirationsDue() ? this.execute({ op: "expire", limit }) : 0;
+  }
+
+  /** Whether a lock or lifespan deadline has passed by this node's clock (the log has yet to expire it). */
+  private expirationsDue(): boolean {
     const next = this.store.nextDeadline();
-    return next === undefined || next > this.clock.now() ? 0 : this.execute({ op: "expire", limit });
+    return next !== undefined && next <= this.clock.now();
   }
 
   /**
@@ -248,8 +252,7 @@ export class Replica implements CommandExecutor {
     }
     this.#nextBarrier = undefined;
     this.#barriersInFlight++;
-    const deadline = this.store.nextDeadline();
-    const expiring = deadline !== undefined && deadline <= this.clock.now() ? this.execute({ op: "expire" }) : undefined;
+    const expiring = this.expirationsDue() ? this.execute({ op: "expire" }) : undefined;
     Promise.all([this.stream.bounds(), expiring])
       .then(([{ last }]) => this.appliedUpTo(last))
       .then(barrier.resolve, (error: unknown) => barrier.reject(unavailable("cannot reach the cluster's log to read consistently", error)))
