@@ -36,11 +36,7 @@ export class GrpcUnarySession {
    * sent again after a pause, as gRPC clients do.
    */
   async call<M extends DescMethodUnary>(method: M, input: MessageInitShape<M["input"]>): Promise<MessageShape<M["output"]>> {
-    const message = toBinary(method.input, create(method.input, input));
-    const frame = Buffer.allocUnsafe(5 + message.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(message.length, 1);
-    frame.set(message, 5);
+    const frame = grpcFrame(toBinary(method.input, create(method.input, input)));
     for (let attempt = 1; ; attempt++) {
       const response = await this.exchange(method, frame, attempt < maxAttempts);
       if (response !== "refused") {
@@ -119,6 +115,15 @@ export class GrpcUnarySession {
   close(): void {
     this.session.close();
   }
+}
+
+/** A gRPC message frame (uncompressed). */
+export function grpcFrame(message: Uint8Array): Buffer {
+  const framed = Buffer.allocUnsafe(5 + message.length);
+  framed[0] = 0;
+  framed.writeUInt32BE(message.length, 1);
+  framed.set(message, 5);
+  return framed;
 }
 
 /** Sends of a refused stream, in all. */

@@ -3,7 +3,7 @@ import type http2 from "node:http2";
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { KeyQuarry, KeyValueSchema, SetManyResponseSchema, type SetManyResponse } from "@keyquarry/gen/keyquarry/keyquarry_pb.js";
-import { statusError, type GrpcUnarySession } from "./grpc-unary-session.js";
+import { grpcFrame, statusError, type GrpcUnarySession } from "./grpc-unary-session.js";
 
 /** Items sent and not answered yet, at most: the rest of the input waits (memory stays bounded). */
 const maxUnanswered = 4096;
@@ -66,7 +66,7 @@ export async function* setMany(
   const sender = (async () => {
     try {
       for await (const batch of items) {
-        const frames = batch.map((item) => frame(toBinary(KeyValueSchema, create(KeyValueSchema, item))));
+        const frames = batch.map((item) => grpcFrame(toBinary(KeyValueSchema, create(KeyValueSchema, item))));
         unanswered += batch.length;
         if (!stream.write(Buffer.concat(frames))) {
           await Promise.race([once(stream, "drain"), closed]);
@@ -107,15 +107,6 @@ export async function* setMany(
   if (unanswered !== 0) {
     throw new ConnectError(`the server answered ${-unanswered} items too many or too few`, Code.Internal);
   }
-}
-
-/** A gRPC message frame (uncompressed). */
-function frame(message: Uint8Array): Buffer {
-  const framed = Buffer.allocUnsafe(5 + message.length);
-  framed[0] = 0;
-  framed.writeUInt32BE(message.length, 1);
-  framed.set(message, 5);
-  return framed;
 }
 
 /** Resolves when `stream` closes: undefined for grpc-status 0, else the call's error. */
